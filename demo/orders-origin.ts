@@ -1,0 +1,175 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * The demo origin: a small orders API with no idempotency of its own, so
+ * that what Idem adds is visible. `POST /orders` creates an order with a
+ * fresh ID every time it executes.
+ *
+ * Every request can be made slow or made to fail with headers:
+ *
+ * | header              | effect                                                       |
+ * |---------------------|--------------------------------------------------------------|
+ * | `Demo-Delay: 2000`  | wait 2000 ms before answering                                |
+ * | `Demo-Status: 503`  | answer with this status; the request still executes          |
+ * | `Demo-Hang: 1`      | never answer                                                 |
+ * | `Demo-Break: 1`     | send the headers and half the body, then cut the connection |
+ * | `Demo-Bytes: 5000`  | answer with a body of this many bytes                        |
+ * | `Demo-Cookie: a=b`  | add `Set-Cookie: a=b`                                        |
+ * | `Demo-Tag: t1`      | label the request in the log (tests use one tag each)        |
+ *
+ * `GET /__demo/requests?tag=t1` lists the requests received (with their start
+ * and end times), so anyone can count how often the origin really executed.
+ */
+
+export interface ReceivedRequest {
+  seq: number;
+  tag: string | null;
+  method: string;
+  path: string;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+  startedAt: number;
+  endedAt?: number;
+}
+
+export interface DemoOrigin {
+  url: string;
+  port: number;
+  server: Server;
+  received: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+interface Order {
+  id: string;
+  [field: string]: unknown;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function parseBody(text: string): Record<string, unknown> {
+  if (text === "") return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+  } catch {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Answers one request of the orders API, or echoes any other path. */
+function answer(orders: Map<string, Order>, req: IncomingMessage, url: URL, bodyText: string, seq: number): { status: number; body: unknown } {
+  const match = /^\/orders\/([^/]+)$/.exec(url.pathname);
+  if (url.pathname === "/orders" && req.method === "POST") {
+    const order: Order = { ...parseBody(bodyText), id: `ord_${randomUUID()}`, createdAt: new Date().toISOString() };
+    orders.set(order.id, order);
+    return { status: 201, body: order };
+  }
+  if (match && req.method === "GET") {
+    const order = orders.get(decodeURIComponent(match[1] as string));
+    return order ? { status: 200, body: order } : { status: 404, body: { error: "no such order" } };
+  }
+  if (match && req.method === "PATCH") {
+    const id = decodeURIComponent(match[1] as string);
+    const order = orders.get(id) ?? { id };
+    const updated: Order = { ...order, ...parseBody(bodyText), id, updatedAt: new Date().toISOString(), revision: seq };
+    orders.set(id, updated);
+    return { status: 200, body: updated };
+  }
+  if (match && req.method === "DELETE") {
+    orders.delete(decodeURIComponent(match[1] as string));
+    return { status: 204, body: null };
+  }
+  return { status: 200, body: { executed: seq, method: req.method, path: url.pathname, query: url.search, received: bodyText } };
+}
+
+function sendControlled(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
+  const bytes = header(req, "demo-bytes");
+  const text = bytes !== undefined ? "x".repeat(Number(bytes)) : body === null ? "" : JSON.stringify(body);
+  const cookie = header(req, "demo-cookie");
+  const headers: Record<string, string> = { "content-type": bytes !== undefined ? "text/plain" : "application/json" };
+  if (cookie) headers["set-cookie"] = cookie;
+  if (header(req, "demo-break")) {
+    // Promise a full body, deliver half, then cut the connection.
+    res.writeHead(status, { ...headers, "content-length": String(text.length + 100) });
+    res.write(text.slice(0, Math.ceil(text.length / 2)));
+    setTimeout(() => res.destroy(), 20);
+    return;
+  }
+  res.writeHead(status, headers);
+  res.end(status === 204 || status === 304 ? undefined : text);
+}
+
+/**
+ * Starts the demo origin.
+ *
+ * @example
+ * const origin = await startOrdersOrigin({ port: 8788 });
+ * console.log(origin.url); // http://127.0.0.1:8788
+ */
+export async function startOrdersOrigin(options: { port?: number; host?: string } = {}): Promise<DemoOrigin> {
+  const orders = new Map<string, Order>();
+  const received: ReceivedRequest[] = [];
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://origin");
+    if (url.pathname === "/__demo/requests") {
+      const tag = url.searchParams.get("tag");
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(received.filter((r) => tag === null || r.tag === tag)));
+      return;
+    }
+    const bodyText = await readBody(req);
+    const entry: ReceivedRequest = {
+      seq: received.length + 1,
+      tag: header(req, "demo-tag") ?? null,
+      method: req.method ?? "GET",
+      path: `${url.pathname}${url.search}`,
+      body: bodyText,
+      headers: req.headers,
+      startedAt: Date.now(),
+    };
+    received.push(entry);
+    res.on("close", () => {
+      entry.endedAt = Date.now();
+    });
+    if (header(req, "demo-hang")) return;
+    const delay = Number(header(req, "demo-delay") ?? 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    const result = answer(orders, req, url, bodyText, entry.seq);
+    const forced = header(req, "demo-status");
+    sendControlled(req, res, forced ? Number(forced) : result.status, result.body);
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const port = Number(process.env.DEMO_ORIGIN_PORT ?? 8788);
+  const origin = await startOrdersOrigin({ port });
+  console.log(`Demo origin listening on ${origin.url} (try: curl -X POST ${origin.url}/orders)`);
+}

@@ -1,0 +1,113 @@
+import * as v from "valibot";
+import { type IdemConfig, resolveConfig } from "./resolve.ts";
+import { configSchema, type ParsedConfig } from "./schema.ts";
+
+/**
+ * A config that cannot run. `problems` holds one line per mistake, each
+ * starting with the path of the field, e.g. `routes[0].key.pattern: must be a
+ * valid regular expression`.
+ */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid Idem config:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function pathOf(issue: v.BaseIssue<unknown>): string {
+  let out = "";
+  for (const item of issue.path ?? []) {
+    const key = item.key;
+    out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out === "" ? "(config)" : out;
+}
+
+function describe(issue: v.BaseIssue<unknown>): string {
+  // Unknown keys in a strict object: name the unexpected key itself.
+  if (issue.kind === "schema" && issue.type === "strict_object" && issue.path?.length) {
+    return `${pathOf(issue)}: unknown field (check the spelling; see README's config reference)`;
+  }
+  // Unions report "Invalid type"; the first nested issue is the useful one.
+  const nested = issue.issues?.[0];
+  if (nested && issue.type === "union") return describe(nested);
+  const message = issue.message.startsWith("Invalid ") ? `${issue.message.replace(/^Invalid /, "invalid ")}` : issue.message;
+  return `${pathOf(issue)}: ${message}`;
+}
+
+function pathParams(pattern: string): Set<string> {
+  return new Set([...pattern.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string));
+}
+
+/** Rules that span several fields, which the schema cannot express. */
+function crossFieldProblems(config: ParsedConfig): string[] {
+  const problems: string[] = [];
+  const originTimeoutMs = config.originTimeoutMs ?? 30_000;
+  const adminPrefix = config.admin?.pathPrefix ?? "/__idem";
+  const seen = new Set<string>();
+  config.routes.forEach((route, i) => {
+    const at = `routes[${i}]`;
+    if (seen.has(route.name)) problems.push(`${at}.name: "${route.name}" is used by another route`);
+    seen.add(route.name);
+    if (route.path === adminPrefix || route.path.startsWith(`${adminPrefix}/`)) {
+      problems.push(`${at}.path: overlaps the admin prefix ${adminPrefix}`);
+    }
+    const params = pathParams(route.path);
+    const refs: [string, string][] = [
+      ...Object.keys(route.when ?? {}).map((r): [string, string] => [`${at}.when`, r]),
+      ...(route.scope ?? []).map((r, j): [string, string] => [`${at}.scope[${j}]`, r]),
+    ];
+    if (route.key?.source) refs.push([`${at}.key.source`, route.key.source]);
+    if (route.document) refs.push([`${at}.document.id`, route.document.id]);
+    for (const [field, ref] of refs) {
+      if (ref.startsWith("path:") && !params.has(ref.slice(5))) {
+        problems.push(`${field}: "${ref}" names no parameter of path ${route.path}`);
+      }
+    }
+    const lockTimeoutMs = route.lockTimeoutMs ?? config.defaults?.lockTimeoutMs;
+    if (lockTimeoutMs !== undefined && lockTimeoutMs <= originTimeoutMs) {
+      problems.push(
+        `${at}.lockTimeoutMs: ${lockTimeoutMs} must exceed originTimeoutMs (${originTimeoutMs}), or a request still at the origin could run twice`,
+      );
+    }
+    const clientField = route.clientField ?? config.defaults?.clientField;
+    route.dedup?.forEach((rule, j) => {
+      if ((rule.clients || rule.exceptClients) && !clientField) {
+        problems.push(`${at}.dedup[${j}].clients: needs the route's clientField to know which client sent a request`);
+      }
+    });
+    const errors = route.errors ?? config.defaults?.errors;
+    if (errors?.format === "json" && errors.template === undefined) {
+      problems.push(`${at}.errors.template: required when errors.format is "json"`);
+    }
+  });
+  return problems;
+}
+
+/**
+ * Parses, validates and resolves a config. Accepts the object from
+ * `[vars.IDEM_CONFIG]` or the same as a JSON string.
+ *
+ * @throws ConfigError naming every bad field.
+ * @example
+ * const config = loadConfig({ origin: "https://api.example.com", routes: [{ name: "orders", path: "/orders" }] });
+ * config.routes[0].methods // ["POST", "PATCH"]
+ */
+export function loadConfig(raw: unknown): IdemConfig {
+  let input = raw;
+  if (input === undefined || input === null || input === "") {
+    throw new ConfigError(["IDEM_CONFIG: is not set (define [vars.IDEM_CONFIG] in wrangler.toml)"]);
+  }
+  if (typeof input === "string") {
+    try {
+      input = JSON.parse(input);
+    } catch (error) {
+      throw new ConfigError([`IDEM_CONFIG: is not valid JSON (${(error as Error).message})`]);
+    }
+  }
+  const result = v.safeParse(configSchema, input);
+  if (!result.success) throw new ConfigError(result.issues.map(describe));
+  const problems = crossFieldProblems(result.output);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolveConfig(result.output);
+}

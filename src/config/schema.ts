@@ -1,0 +1,215 @@
+import * as v from "valibot";
+
+/**
+ * The shape of an Idem config as a user writes it (in `wrangler.toml` under
+ * `[vars.IDEM_CONFIG]`, or as a JSON string in that var). Every optional field
+ * has a default that is applied by `resolveConfig`; README documents each one.
+ *
+ * Strict objects are used throughout so that a misspelt field is reported by
+ * name instead of being silently ignored.
+ */
+
+const MAX_BODY_CAP = 25 * 1024 * 1024; // Durable Object RPC messages are limited to 32 MiB.
+const DAY_SECONDS = 86_400;
+
+/** `header:Name`, `query:name`, `body:name` or `body:/json/pointer`, `path:param`, `param:name` (body, then query). */
+export const FIELD_REF_PATTERN = /^(header|query|body|path|param):\S.*$/;
+
+const fieldRef = v.pipe(
+  v.string(),
+  v.regex(
+    FIELD_REF_PATTERN,
+    'must look like "header:Name", "query:name", "body:name", "body:/json/pointer", "path:name" or "param:name"',
+  ),
+);
+
+const positiveMs = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max));
+
+const statusCode = v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(599));
+/** A status (`429`) or an inclusive range (`"400-599"`). */
+const statusSelector = v.union([
+  statusCode,
+  v.pipe(v.string(), v.regex(/^[1-5]\d\d-[1-5]\d\d$/, 'must be a status like 429 or a range like "400-599"')),
+]);
+
+const httpMethod = v.pipe(
+  v.string(),
+  v.toUpperCase(),
+  v.picklist(["GET", "HEAD", "OPTIONS", "DELETE", "POST", "PUT", "PATCH"]),
+);
+
+const conditionValue = v.union([v.string(), v.pipe(v.array(v.string()), v.minLength(1))]);
+/** Field ref → required value (or any of several values). */
+const conditions = v.record(fieldRef, conditionValue);
+
+const errorKindOverride = v.strictObject({
+  status: v.optional(statusCode),
+  code: v.optional(v.union([v.string(), v.number()])),
+  message: v.optional(v.pipe(v.string(), v.minLength(1))),
+});
+
+export const ERROR_KINDS = [
+  "invalid-key",
+  "key-required",
+  "invalid-body",
+  "body-too-large",
+  "fingerprint-mismatch",
+  "in-progress",
+  "key-already-used",
+  "edit-timeout",
+  "delete-in-progress",
+  "origin-timeout",
+  "origin-unreachable",
+  "origin-broken-response",
+  "response-not-replayable",
+  "coordinator-unavailable",
+  "ambiguous-path",
+] as const;
+
+const errorProfile = v.strictObject({
+  format: v.optional(v.picklist(["problem", "erply", "json"]), "problem"),
+  /** For `format: "json"`: a JSON template whose string leaves may hold {{kind}}, {{status}}, {{code}}, {{message}}, {{call}}, {{now}}. */
+  template: v.optional(v.unknown()),
+  /** For `format: "json"` and `"erply"`: the HTTP status every error answers with (Erply answers 200). */
+  status: v.optional(statusCode),
+  /** For `format: "erply"`: the field holding the call name (default `param:request`). */
+  callField: v.optional(fieldRef),
+  kinds: v.optional(v.strictObject(Object.fromEntries(ERROR_KINDS.map((k) => [k, v.optional(errorKindOverride)])))),
+});
+
+const keyPolicy = v.strictObject({
+  /** Where the key comes from. Default `header:Idempotency-Key` (parsed as an sf-string or bare token). */
+  source: v.optional(fieldRef),
+  required: v.optional(v.boolean()),
+  /** Extra syntax the key must match, e.g. Erply's `^[A-Za-z0-9.-]{1,128}$`. */
+  pattern: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      }, "must be a valid regular expression"),
+    ),
+  ),
+  maxLength: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(255))),
+});
+
+const documentGuard = v.strictObject({
+  /** The field that carries the document ID, e.g. `param:id`. Requests without it are not serialized. */
+  id: fieldRef,
+  /** Routes with the same group share document locks (e.g. save and delete of one sales document). Default: the route name. */
+  group: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** This route deletes the document: a second delete while one is in flight is rejected at once. */
+  delete: v.optional(v.boolean()),
+  editTimeoutMs: v.optional(positiveMs(300_000)),
+});
+
+const lineItems = v.strictObject({
+  /**
+   * Numbered fields: `{n}` counts 1, 2, 3… (Erply's `productID{n}`), `{i}` counts 0, 1, 2… (JSON arrays,
+   * `body:/rows/{i}/productID`). Lines are compared as a multiset: order does not matter, quantities do.
+   */
+  fields: v.pipe(
+    v.array(v.pipe(fieldRef, v.regex(/\{[ni]\}/, "must contain {n} (counting from 1) or {i} (counting from 0)"))),
+    v.minLength(1),
+  ),
+});
+
+const comparedField = v.union([
+  fieldRef,
+  v.strictObject({
+    field: fieldRef,
+    /** Compare only when supplied (non-empty). */
+    ifPresent: v.optional(v.boolean()),
+    /** Compare only when all of these conditions hold. */
+    when: v.optional(conditions),
+  }),
+]);
+
+const dedupRule = v.strictObject({
+  name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'")),
+  when: v.optional(conditions),
+  /** The API clients this rule covers; needs `clientField` on the route. */
+  clients: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
+  /** The API clients this rule never covers (so a client-specific variant can take them). */
+  exceptClients: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
+  prerequisites: v.pipe(v.array(fieldRef), v.minLength(1)),
+  compare: v.pipe(v.array(comparedField), v.minLength(1)),
+  items: v.optional(lineItems),
+  windowSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(30 * DAY_SECONDS))),
+  neverStoreStatuses: v.optional(v.array(statusSelector)),
+});
+
+const routePolicyFields = {
+  /** Methods that take part. Default POST and PATCH. */
+  methods: v.optional(v.pipe(v.array(httpMethod), v.minLength(1))),
+  key: v.optional(keyPolicy),
+  mode: v.optional(v.picklist(["replay", "reject"])),
+  /** Request parts whose values, hashed together, identify the caller. Default `["header:Authorization"]`. */
+  scope: v.optional(v.array(fieldRef)),
+  ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(30 * DAY_SECONDS))),
+  concurrency: v.optional(v.picklist(["wait", "conflict"])),
+  waitTimeoutMs: v.optional(positiveMs(300_000)),
+  lockTimeoutMs: v.optional(positiveMs(3_600_000)),
+  /** Request headers that count in the fingerprint besides Content-Type. */
+  fingerprintHeaders: v.optional(v.array(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name")))),
+  /** Statuses that are never stored, so the key is released. Default 408, 409, 425, 429. */
+  neverStoreStatuses: v.optional(v.array(statusSelector)),
+  maxStoredResponseBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64 * 1024 * 1024))),
+  /** Field carrying the API client's name, for dedup rules with `clients`. */
+  clientField: v.optional(fieldRef),
+  errors: v.optional(errorProfile),
+};
+
+const route = v.strictObject({
+  name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'")),
+  /** itty-router style pattern: `/orders`, `/orders/:id`, `/api/*`. */
+  path: v.pipe(v.string(), v.startsWith("/", "must start with /")),
+  when: v.optional(conditions),
+  document: v.optional(documentGuard),
+  dedup: v.optional(v.array(dedupRule)),
+  ...routePolicyFields,
+});
+
+export const configSchema = v.strictObject({
+  /** Base URL of the API Idem fronts. Requests keep their path and query. */
+  origin: v.pipe(
+    v.string(),
+    v.url("must be an absolute URL"),
+    v.check((u) => /^https?:/i.test(u), "must be http:// or https://"),
+    v.check((u) => !u.includes("?") && !u.includes("#"), "must not carry a query or fragment"),
+  ),
+  originTimeoutMs: v.optional(positiveMs(600_000)),
+  maxRequestBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_BODY_CAP))),
+  keyspace: v.optional(
+    v.strictObject({
+      strategy: v.picklist(["per-key", "sharded"]),
+      shards: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4096))),
+    }),
+  ),
+  placement: v.optional(
+    v.strictObject({
+      locationHint: v.optional(v.picklist(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"])),
+      jurisdiction: v.optional(v.picklist(["eu", "fedramp"])),
+    }),
+  ),
+  admin: v.optional(
+    v.strictObject({
+      pathPrefix: v.pipe(v.string(), v.regex(/^\/[A-Za-z0-9_.~-]+(\/[A-Za-z0-9_.~-]+)*$/, 'must be a path like "/__idem"')),
+    }),
+  ),
+  defaults: v.optional(v.strictObject(routePolicyFields)),
+  routes: v.array(route),
+});
+
+export type ConfigInput = v.InferInput<typeof configSchema>;
+export type ParsedConfig = v.InferOutput<typeof configSchema>;
+export type ParsedRoute = v.InferOutput<typeof route>;
+export type ParsedDedupRule = v.InferOutput<typeof dedupRule>;
+export type ParsedErrorProfile = v.InferOutput<typeof errorProfile>;
+export type StatusSelector = v.InferOutput<typeof statusSelector>;
+export type ErrorKind = (typeof ERROR_KINDS)[number];

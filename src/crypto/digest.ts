@@ -1,0 +1,28 @@
+const encoder = new TextEncoder();
+
+function toHex(buffer: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * SHA-256 of the given bytes or text, as lower-case hex.
+ *
+ * @example
+ * await sha256Hex("abc") // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+ */
+export async function sha256Hex(data: string | ArrayBuffer | Uint8Array): Promise<string> {
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  return toHex(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+/**
+ * Hashes several strings so that no two different lists collide by
+ * concatenation (`["ab","c"]` and `["a","bc"]` differ): each part is prefixed
+ * with its length.
+ *
+ * @example
+ * await hashParts(["key", "orders", scopeHash, "abc"])
+ */
+export function hashParts(parts: readonly string[]): Promise<string> {
+  return sha256Hex(parts.map((p) => `${p.length}:${p}`).join("|"));
+}

@@ -1,0 +1,23 @@
+import type { DocumentObject } from "./objects/document-object.ts";
+import type { KeyObject } from "./objects/key-object.ts";
+
+/** The Worker's bindings, as declared in wrangler.toml. */
+export interface Env {
+  /** Idempotency and dedup records, one object per key (or per shard). */
+  KEYS: DurableObjectNamespace<KeyObject>;
+  /** Per-document edit queues. */
+  DOCUMENTS: DurableObjectNamespace<DocumentObject>;
+  /** The Idem config: an object (`[vars.IDEM_CONFIG]`) or a JSON string. */
+  IDEM_CONFIG: unknown;
+  /** Bearer secret of the admin API (`wrangler secret put ADMIN_TOKEN`); admin is off without it. */
+  ADMIN_TOKEN?: string;
+}
+
+declare global {
+  namespace Cloudflare {
+    // Types `env` from "cloudflare:workers" in the Worker and in tests.
+    interface Env extends IdemEnv {}
+  }
+}
+
+type IdemEnv = Env;

@@ -1,0 +1,35 @@
+import type { ErrorKind } from "../config/schema.ts";
+
+export type { ErrorKind };
+
+/** Base of the stable `type` URIs of Idem's problems. README lists each one. */
+export const PROBLEM_TYPE_BASE = "https://idem.dev/problems/";
+
+interface KindInfo {
+  status: number;
+  title: string;
+  /** The code the `erply` profile uses unless the route overrides it. */
+  erplyCode?: number;
+}
+
+/**
+ * Every error Idem can answer with, in one table: its default HTTP status, its
+ * problem title, and its Erply error code where Erply documents one.
+ */
+export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
+  "invalid-key": { status: 400, title: "Invalid idempotency key" },
+  "key-required": { status: 400, title: "Idempotency key required" },
+  "invalid-body": { status: 400, title: "Request body cannot be read" },
+  "body-too-large": { status: 413, title: "Request body too large" },
+  "ambiguous-path": { status: 400, title: "Ambiguous request path" },
+  "fingerprint-mismatch": { status: 422, title: "Idempotency key reused with a different request" },
+  "in-progress": { status: 409, title: "A request with this key is still in progress", erplyCode: 1204 },
+  "key-already-used": { status: 409, title: "Idempotency key already used", erplyCode: 1206 },
+  "edit-timeout": { status: 409, title: "Document is being edited by a slow request", erplyCode: 1205 },
+  "delete-in-progress": { status: 409, title: "Document is already being deleted", erplyCode: 1204 },
+  "response-not-replayable": { status: 409, title: "Request already executed; its response was too large to keep" },
+  "origin-timeout": { status: 504, title: "Origin did not answer in time" },
+  "origin-unreachable": { status: 502, title: "Origin could not be reached" },
+  "origin-broken-response": { status: 502, title: "Origin response broke off" },
+  "coordinator-unavailable": { status: 503, title: "Idempotency store unavailable" },
+};

@@ -1,0 +1,33 @@
+import { hashParts, sha256Hex } from "../crypto/digest.ts";
+import { canonicalJson, canonicalPairs } from "../request/canonical.ts";
+import { mediaType, type RequestFields } from "../request/request-fields.ts";
+
+async function canonicalBodyDigest(fields: RequestFields): Promise<string> {
+  const body = fields.parsedBody();
+  if (body.kind === "json") return sha256Hex(`json:${canonicalJson(body.value)}`);
+  if (body.kind === "form") return sha256Hex(`form:${canonicalPairs(body.params)}`);
+  if (body.kind === "none") return "none";
+  return sha256Hex(fields.bodyBytes);
+}
+
+/**
+ * The request fingerprint: a hash over method, path, query, media type, the
+ * route's chosen headers and the body. JSON bodies are hashed in canonical
+ * form (sorted keys) and form bodies and queries with their names sorted, so
+ * two encodings of the same request agree. Any other body is hashed as bytes.
+ *
+ * @throws TooDeepError for JSON nested past MAX_JSON_DEPTH.
+ * @example
+ * await requestFingerprint("POST", fields, ["x-tenant-version"])
+ */
+export async function requestFingerprint(method: string, fields: RequestFields, headerNames: readonly string[]): Promise<string> {
+  const headerParts = headerNames.map((name) => `${name}=${fields.headers.get(name) ?? ""}`);
+  return hashParts([
+    method,
+    fields.url.pathname,
+    canonicalPairs(fields.url.searchParams),
+    mediaType(fields.headers.get("content-type")),
+    ...headerParts,
+    await canonicalBodyDigest(fields),
+  ]);
+}

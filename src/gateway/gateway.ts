@@ -1,0 +1,274 @@
+import type { IdemConfig, Route } from "../config/resolve.ts";
+import { matchDedup } from "../dedup/match.ts";
+import type { Env } from "../env.ts";
+import type { ErrorKind } from "../errors/catalog.ts";
+import type { DocumentCall, ErrorResult, ExchangeCall, GatewayResult, KeyCall, Outcome } from "../objects/protocol.ts";
+import { runExchange } from "../objects/run-exchange.ts";
+import { stubFor } from "../objects/stubs.ts";
+import { logDecision } from "../observability/decision-log.ts";
+import { fullBody } from "../origin/exchange.ts";
+import { streamThrough } from "../origin/pass-through.ts";
+import { BodyTooLargeError, readBodyWithin } from "../request/body.ts";
+import { TooDeepError } from "../request/canonical.ts";
+import { conditionsHold } from "../request/conditions.ts";
+import { FieldError, RequestFields } from "../request/request-fields.ts";
+import { requestFingerprint } from "./fingerprint.ts";
+import { documentObjectName, dedupRecordId, keyObjectName, keyRecordId, scopeOf } from "./identity.ts";
+import { parseKey } from "./key.ts";
+import { originRequest } from "./origin-request.ts";
+import { isAmbiguousPath } from "./path-guard.ts";
+import { toResponse } from "./respond.ts";
+import { type RouteCandidate, RouteTable, routeReadsBody } from "./route-table.ts";
+
+/** Everything known about one request while the gateway decides on it. */
+interface Exchange {
+  config: IdemConfig;
+  env: Env;
+  request: Request;
+  url: URL;
+  startedAt: number;
+}
+
+/** Facts for the decision log beyond the result itself. */
+interface Decided {
+  result: GatewayResult;
+  route?: Route;
+  call?: string;
+  keyHash?: string;
+  rule?: string;
+}
+
+function invalid(kind: ErrorKind, detail: string): ErrorResult {
+  return { type: "error", outcome: "invalid-request", kind, detail };
+}
+
+/** Reads the body for a route, or explains why it cannot be used. */
+async function bufferedFields(ex: Exchange, candidates: RouteCandidate[]): Promise<RequestFields | ErrorResult> {
+  const needsBody = candidates.some(
+    ({ route }) =>
+      routeReadsBody(route) ||
+      route.document !== undefined ||
+      (route.key.source.source === "header" && ex.request.headers.has(route.key.source.name)),
+  );
+  if (!needsBody) return new RequestFields(ex.url, ex.request.headers, new Uint8Array(0));
+  try {
+    return new RequestFields(ex.url, ex.request.headers, await readBodyWithin(ex.request, ex.config.maxRequestBodyBytes));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return invalid("body-too-large", `${error.message}; the limit is maxRequestBodyBytes`);
+    return invalid("invalid-body", `the request body could not be read (${(error as Error).message})`);
+  }
+}
+
+async function askKeyObject(ex: Exchange, call: KeyCall): Promise<GatewayResult> {
+  try {
+    const stub = stubFor(ex.env.KEYS, keyObjectName(call.id, ex.config.keyspace), ex.config.placement);
+    return (await stub.handle(call)) as GatewayResult;
+  } catch (error) {
+    return {
+      type: "error",
+      outcome: "unavailable",
+      kind: "coordinator-unavailable",
+      detail: `the idempotency record could not be reached (${(error as Error).message}); the request was not forwarded`,
+      retryAfterSeconds: 1,
+    };
+  }
+}
+
+async function forwardUnrecorded(ex: Exchange, call: ExchangeCall): Promise<GatewayResult> {
+  let result: Awaited<ReturnType<typeof runExchange>>;
+  try {
+    result = await runExchange(ex.env, call);
+  } catch (error) {
+    return {
+      type: "error",
+      outcome: "unavailable",
+      kind: "coordinator-unavailable",
+      detail: `the document's queue could not be reached (${(error as Error).message}); the request was not forwarded`,
+      retryAfterSeconds: 1,
+    };
+  }
+  if (!result.ok) {
+    const outcome: Outcome = result.kind === "edit-timeout" || result.kind === "delete-in-progress" ? result.kind : "origin-error";
+    return { type: "error", outcome, kind: result.kind, detail: result.detail, originMs: result.originMs };
+  }
+  return {
+    type: "response",
+    outcome: "forwarded",
+    status: result.status,
+    headers: result.headers,
+    body: fullBody(result),
+    originStatus: result.status,
+    originMs: result.originMs,
+  };
+}
+
+async function passThrough(ex: Exchange, body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<GatewayResult> {
+  const origin = originRequest(ex.config, ex.request, ex.url, null);
+  const result = await streamThrough({ ...origin, body }, ex.config.originTimeoutMs);
+  if (!result.ok) return { type: "error", outcome: "origin-error", kind: result.kind, detail: result.detail, originMs: result.originMs };
+  const { response } = result;
+  return {
+    type: "response",
+    outcome: "passed-through",
+    status: response.status,
+    headers: [...response.headers],
+    body: response.body ?? new Uint8Array(0),
+    originStatus: response.status,
+    originMs: result.originMs,
+  };
+}
+
+/** The decision for a request that matched `route`: key, then dedup rule, then document queue, else plain forward. */
+async function decide(ex: Exchange, route: Route, fields: RequestFields): Promise<Decided> {
+  const rawKey = fields.get(route.key.source);
+  let key: string | undefined;
+  if (rawKey !== undefined) {
+    const parsed = parseKey(rawKey, route.key);
+    if (!parsed.ok) return { route, result: invalid("invalid-key", `Invalid ${route.key.source.text}: ${parsed.detail}`) };
+    key = parsed.key;
+  } else if (route.key.required) {
+    return { route, result: invalid("key-required", `this route requires ${route.key.source.text}`) };
+  }
+
+  const scope = await scopeOf(route, fields);
+  const documentId = route.document ? fields.get(route.document.id) : undefined;
+  let document: DocumentCall | undefined;
+  if (route.document && documentId !== undefined && documentId !== "") {
+    document = {
+      objectName: await documentObjectName(route.document.group, scope, documentId),
+      placement: ex.config.placement,
+      isDelete: route.document.isDelete,
+      editTimeoutMs: route.document.editTimeoutMs,
+    };
+  }
+  const exchange: ExchangeCall = {
+    origin: originRequest(ex.config, ex.request, ex.url, fields.bodyBytes),
+    originTimeoutMs: ex.config.originTimeoutMs,
+    bufferLimit: route.maxStoredResponseBytes,
+    document,
+  };
+  const recordPolicy = {
+    route: route.name,
+    concurrency: route.concurrency,
+    waitTimeoutMs: route.waitTimeoutMs,
+    lockTimeoutMs: route.lockTimeoutMs,
+  };
+
+  if (key !== undefined) {
+    const id = await keyRecordId(route, scope, key);
+    const fingerprint = await requestFingerprint(ex.request.method, fields, route.fingerprintHeaders);
+    const result = await askKeyObject(ex, {
+      ...exchange,
+      ...recordPolicy,
+      id,
+      kind: "key",
+      mode: route.mode,
+      fingerprint,
+      ttlMs: route.ttlMs,
+      neverStore: route.neverStore,
+    });
+    return { route, result, keyHash: id.slice(0, 16) };
+  }
+
+  const dedup = await matchDedup(route, fields);
+  if (dedup) {
+    const id = await dedupRecordId(route, dedup.rule.name, scope, dedup.contentHash);
+    const result = await askKeyObject(ex, {
+      ...exchange,
+      ...recordPolicy,
+      concurrency: "wait",
+      id,
+      kind: "dedup",
+      mode: "replay",
+      fingerprint: dedup.contentHash,
+      ttlMs: dedup.rule.windowMs,
+      neverStore: dedup.rule.neverStore,
+    });
+    return { route, result, keyHash: id.slice(0, 16), rule: dedup.rule.name };
+  }
+
+  if (document) return { route, result: await forwardUnrecorded(ex, exchange) };
+  return { route, result: await passThrough(ex, fields.bodyBytes) };
+}
+
+function callName(route: Route, fields: RequestFields): string | undefined {
+  try {
+    return fields.get(route.errors.callField);
+  } catch {
+    return undefined;
+  }
+}
+
+async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
+  if (isAmbiguousPath(ex.url.pathname)) {
+    return { result: invalid("ambiguous-path", "the path holds an encoded dot-segment, a backslash or a broken escape") };
+  }
+  const candidates = await table.candidates(ex.request.method, ex.url);
+  if (candidates.length === 0) return { result: await passThrough(ex, ex.request.body) };
+
+  const buffered = await bufferedFields(ex, candidates);
+  if (!(buffered instanceof RequestFields)) return { route: candidates[0]?.route, result: buffered };
+  let matchedRoute: Route | undefined;
+  let fields = buffered;
+  try {
+    for (const candidate of candidates) {
+      const candidateFields = buffered.withPathParams(candidate.params);
+      if (conditionsHold(candidate.route.when, candidateFields)) {
+        matchedRoute = candidate.route;
+        fields = candidateFields;
+        break;
+      }
+    }
+    if (!matchedRoute) return { result: await passThrough(ex, buffered.bodyBytes) };
+    const decided = await decide(ex, matchedRoute, fields);
+    return { ...decided, call: callName(matchedRoute, fields) };
+  } catch (error) {
+    if (error instanceof FieldError || error instanceof TooDeepError) {
+      const profileRoute = matchedRoute ?? candidates[0]?.route;
+      return {
+        route: profileRoute,
+        call: profileRoute && callName(profileRoute, fields),
+        result: invalid("invalid-body", error.message),
+      };
+    }
+    throw error;
+  }
+}
+
+/**
+ * The gateway for one config: routes each request, decides on it, answers,
+ * and logs the decision.
+ *
+ * @example
+ * const gateway = createGateway(loadConfig(env.IDEM_CONFIG));
+ * return gateway.fetch(request, env);
+ */
+export function createGateway(config: IdemConfig): { fetch(request: Request, env: Env): Promise<Response> } {
+  const table = new RouteTable(config.routes);
+  return {
+    async fetch(request, env) {
+      const ex: Exchange = { config, env, request, url: new URL(request.url), startedAt: Date.now() };
+      const decided = await route(ex, table);
+      const response = toResponse(decided.result, {
+        route: decided.route,
+        method: request.method,
+        startedAt: ex.startedAt,
+        call: decided.call,
+      });
+      const result = decided.result;
+      logDecision({
+        route: decided.route?.name ?? null,
+        outcome: result.outcome,
+        method: request.method,
+        status: response.status,
+        originStatus: result.type === "response" ? result.originStatus : undefined,
+        keyHash: decided.keyHash,
+        rule: decided.rule,
+        error: result.type === "error" ? result.kind : undefined,
+        totalMs: Date.now() - ex.startedAt,
+        originMs: result.originMs,
+      });
+      return response;
+    },
+  };
+}

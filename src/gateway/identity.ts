@@ -1,0 +1,43 @@
+import type { IdemConfig, Route } from "../config/resolve.ts";
+import { hashParts } from "../crypto/digest.ts";
+import type { RequestFields } from "../request/request-fields.ts";
+
+/**
+ * The caller's scope: a hash of the route's scope fields (by default the
+ * Authorization header). Records are keyed by it, so two callers sending the
+ * same key never meet. A request carrying none of the fields falls in the
+ * "anonymous" scope.
+ *
+ * @example
+ * await scopeOf(route, fields) // "9f86d0…"
+ */
+export function scopeOf(route: Route, fields: RequestFields): Promise<string> {
+  return hashParts(["scope", ...route.scope.map((ref) => fields.get(ref) ?? "")]);
+}
+
+/** The record ID for an idempotency key: no raw key or credential is ever stored or used as a name. */
+export function keyRecordId(route: Route, scope: string, key: string): Promise<string> {
+  return hashParts(["key", route.name, scope, key]);
+}
+
+/** The record ID for a content-deduplicated document. */
+export function dedupRecordId(route: Route, rule: string, scope: string, contentHash: string): Promise<string> {
+  return hashParts(["dedup", route.name, rule, scope, contentHash]);
+}
+
+/** The name of the DocumentObject that serializes one document's calls. */
+export function documentObjectName(group: string, scope: string, documentId: string): Promise<string> {
+  return hashParts(["document", group, scope, documentId]);
+}
+
+/**
+ * The KeyObject that holds a record: the record's own object by default, or
+ * one of `shards` objects when `keyspace.strategy` is "sharded".
+ *
+ * @example
+ * keyObjectName(recordId, { strategy: "sharded", shards: 256 }) // "shard-17"
+ */
+export function keyObjectName(recordId: string, keyspace: IdemConfig["keyspace"]): string {
+  if (keyspace.strategy === "per-key") return recordId;
+  return `shard-${Number.parseInt(recordId.slice(0, 8), 16) % keyspace.shards}`;
+}

@@ -1,0 +1,204 @@
+import { DurableObject } from "cloudflare:workers";
+import { inRanges } from "../config/resolve.ts";
+import type { Env } from "../env.ts";
+import type { ErrorKind } from "../errors/catalog.ts";
+import { fullBody } from "../origin/exchange.ts";
+import type { ErrorResult, GatewayResult, KeyCall, Outcome, ResponseResult } from "./protocol.ts";
+import { type IdemRecord, RecordStore } from "./record-store.ts";
+import { runExchange } from "./run-exchange.ts";
+
+function fail(outcome: Outcome, kind: ErrorKind, detail: string, extra: Partial<ErrorResult> = {}): ErrorResult {
+  return { type: "error", outcome, kind, detail, ...extra };
+}
+
+function secondsUntil(at: number, now: number): number {
+  return Math.max(1, Math.ceil((at - now) / 1000));
+}
+
+/** Resolves with true when `promise` settles within `ms`, false otherwise; never leaves a timer behind. */
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  const timeout = Promise.withResolvers<boolean>();
+  const timer = setTimeout(() => timeout.resolve(false), ms);
+  try {
+    return await Promise.race([promise.then(() => true), timeout.promise]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The Durable Object that owns idempotency records: one per key in the
+ * default keyspace, or one per shard. It runs one decision at a time per
+ * record:
+ *
+ * - new key: store an in-flight record, then call the origin, then store the
+ *   answer (or release the key when nothing should be remembered);
+ * - same key, same fingerprint, completed: replay (or, in `reject` mode, refuse);
+ * - same key, different fingerprint: `fingerprint-mismatch`;
+ * - same key while in flight: wait for the first (up to `waitTimeoutMs`) and
+ *   replay, or answer `in-progress` at once in `conflict` or `reject` mode.
+ *
+ * The origin exchange belongs to the object, not to the client's Worker
+ * invocation, so a client that disconnects does not stop it.
+ */
+export class KeyObject extends DurableObject<Env> {
+  #store: RecordStore;
+  /** Identifies this instance: an in-flight record with another owner was left by a dead instance. */
+  readonly #instance = crypto.randomUUID();
+  /** Executions running in this instance, by record ID; each settles when its record is final. */
+  readonly #running = new Map<string, Promise<void>>();
+  /** Cached alarm time; undefined until read from storage. */
+  #alarmAt: number | null | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new RecordStore(ctx.storage);
+  }
+
+  /**
+   * Decides one request for a record, running it at the origin if it is new.
+   *
+   * @example
+   * const result = await stubFor(env.KEYS, objectName, placement).handle(call);
+   */
+  async handle(call: KeyCall): Promise<GatewayResult> {
+    const deadline = Date.now() + call.waitTimeoutMs;
+    let waited = false;
+    for (;;) {
+      const now = Date.now();
+      const record = this.#live(call.id, now);
+      if (!record) return this.#execute(call, now);
+      if (record.fingerprint !== call.fingerprint) {
+        return fail("mismatch", "fingerprint-mismatch", "this key was first used for a different request (method, path, query or body differ)");
+      }
+      if (record.state === "completed") {
+        if (call.mode === "reject") {
+          return fail("rejected", "key-already-used", "this key has already been used; send a new key for a new request", {
+            expiresAt: record.expiresAt,
+          });
+        }
+        return this.#replay(record, call.kind === "dedup" ? "deduplicated" : waited ? "waited-then-replayed" : "replayed");
+      }
+      const running = this.#running.get(call.id);
+      const retryAfterSeconds = running ? 1 : secondsUntil(record.lockExpiresAt ?? now, now);
+      const inProgress = () =>
+        fail("conflict", "in-progress", "the first request with this key is still in progress; retry later", { retryAfterSeconds });
+      if (call.mode === "reject" || call.concurrency === "conflict" || !running) return inProgress();
+      const remaining = deadline - now;
+      if (remaining <= 0 || !(await settlesWithin(running, remaining))) return inProgress();
+      waited = true;
+    }
+  }
+
+  /** The record, unless it has expired (deleted now) or its owner died and its lock ran out (taken over). */
+  #live(id: string, now: number): IdemRecord | undefined {
+    const record = this.#store.get(id);
+    if (!record) return undefined;
+    const expired = record.expiresAt <= now;
+    const lockLost =
+      record.state === "in_flight" && !this.#running.has(id) && (record.lockExpiresAt ?? 0) <= now;
+    if (expired || lockLost) {
+      this.#store.delete(id);
+      return undefined;
+    }
+    return record;
+  }
+
+  #replay(record: IdemRecord, outcome: Outcome): GatewayResult {
+    if (!record.bodyRetained) {
+      return fail(
+        "not-replayable",
+        "response-not-replayable",
+        `the request with this key was executed (the origin answered ${record.status}), but its response was larger than the storage cap and cannot be replayed; do not retry, look the result up at the origin`,
+        { members: { originalStatus: record.status }, expiresAt: record.expiresAt },
+      );
+    }
+    return {
+      type: "response",
+      outcome,
+      status: record.status ?? 500,
+      headers: record.headers,
+      body: this.#store.body(record.id),
+      originStatus: record.status ?? undefined,
+      expiresAt: record.expiresAt,
+    };
+  }
+
+  async #execute(call: KeyCall, now: number): Promise<GatewayResult> {
+    const expiresAt = now + call.ttlMs;
+    try {
+      this.#store.insertInFlight({
+        id: call.id,
+        kind: call.kind,
+        route: call.route,
+        fingerprint: call.fingerprint,
+        createdAt: now,
+        expiresAt,
+        lockExpiresAt: now + call.lockTimeoutMs,
+        owner: this.#instance,
+      });
+      await this.#scheduleExpiry(expiresAt);
+    } catch (error) {
+      return fail("unavailable", "coordinator-unavailable", `the record could not be written (${(error as Error).message}); the origin was not called`, {
+        retryAfterSeconds: 1,
+      });
+    }
+    const finished = Promise.withResolvers<void>();
+    this.#running.set(call.id, finished.promise);
+    try {
+      return await this.#exchangeAndStore(call, expiresAt);
+    } finally {
+      this.#running.delete(call.id);
+      finished.resolve();
+    }
+  }
+
+  async #exchangeAndStore(call: KeyCall, expiresAt: number): Promise<GatewayResult> {
+    const result = await runExchange(this.env, call);
+    if (!result.ok) {
+      this.#store.delete(call.id);
+      const outcome: Outcome = result.kind === "edit-timeout" || result.kind === "delete-in-progress" ? result.kind : "origin-error";
+      return fail(outcome, result.kind, result.detail, { originMs: result.originMs });
+    }
+    const base: Omit<ResponseResult, "body"> = {
+      type: "response",
+      outcome: "forwarded",
+      status: result.status,
+      headers: result.headers,
+      originStatus: result.status,
+      originMs: result.originMs,
+    };
+    if (inRanges(result.status, call.neverStore)) {
+      this.#store.delete(call.id);
+      return { ...base, body: fullBody(result) };
+    }
+    const retained = result.rest ? null : result.body;
+    this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
+    return { ...base, body: fullBody(result), expiresAt };
+  }
+
+  async #scheduleExpiry(at: number): Promise<void> {
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt === null || this.#alarmAt > at) {
+      await this.ctx.storage.setAlarm(at);
+      this.#alarmAt = at;
+    }
+  }
+
+  /** Deletes expired records; at-least-once delivery and late firing are both harmless. */
+  override async alarm(): Promise<void> {
+    this.#store.deleteExpired(Date.now());
+    const next = this.#store.nextExpiry();
+    if (next !== null) {
+      await this.ctx.storage.setAlarm(next);
+      this.#alarmAt = next;
+    } else if (this.#running.size === 0) {
+      // Nothing left: drop the object's storage entirely (the alarm goes with it).
+      await this.ctx.storage.deleteAll();
+      this.#store.forgetSchema();
+      this.#alarmAt = null;
+    } else {
+      this.#alarmAt = null;
+    }
+  }
+}

@@ -1,0 +1,227 @@
+import type { HeaderList } from "../http/headers.ts";
+import { concatBytes } from "../request/body.ts";
+
+/**
+ * Storage schema of a KeyObject (SQLite-backed Durable Object).
+ *
+ * `records`: one row per remembered request.
+ *
+ * | column          | meaning                                                                    |
+ * |-----------------|----------------------------------------------------------------------------|
+ * | id              | SHA-256 of (kind, route, scope hash, key or content hash); never a raw key  |
+ * | kind            | `key` (Idempotency-Key or key field) or `dedup` (content rule)              |
+ * | route           | route name, for the admin API and logs                                     |
+ * | fingerprint     | SHA-256 of the canonical request                                           |
+ * | state           | `in_flight` while the origin works, `completed` once its answer is stored  |
+ * | created_at      | ms since epoch                                                             |
+ * | expires_at      | ms since epoch; never replayed from this instant, deleted by the alarm     |
+ * | lock_expires_at | ms since epoch; an in-flight row whose owner died is taken over after this |
+ * | owner           | random ID of the object instance running the request                      |
+ * | status          | origin's status (completed rows)                                          |
+ * | headers         | JSON array of [name, value] pairs, end-to-end, without Set-Cookie          |
+ * | body_size       | bytes of the origin's body; NULL when it was not retained                  |
+ * | body_retained   | 1 when the body is in `body_chunks`; 0 when it passed the storage cap      |
+ *
+ * `body_chunks`: the body split in 1 MiB rows, below the 2 MB row limit.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS records (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  route TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  lock_expires_at INTEGER,
+  owner TEXT,
+  status INTEGER,
+  headers TEXT,
+  body_size INTEGER,
+  body_retained INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at);
+CREATE TABLE IF NOT EXISTS body_chunks (
+  record_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (record_id, seq)
+);
+`;
+
+export const CHUNK_BYTES = 1024 * 1024;
+
+export type RecordKind = "key" | "dedup";
+
+export interface IdemRecord {
+  id: string;
+  kind: RecordKind;
+  route: string;
+  fingerprint: string;
+  state: "in_flight" | "completed";
+  createdAt: number;
+  expiresAt: number;
+  lockExpiresAt: number | null;
+  owner: string | null;
+  status: number | null;
+  headers: HeaderList;
+  bodySize: number | null;
+  bodyRetained: boolean;
+}
+
+type Row = {
+  id: string;
+  kind: string;
+  route: string;
+  fingerprint: string;
+  state: string;
+  created_at: number;
+  expires_at: number;
+  lock_expires_at: number | null;
+  owner: string | null;
+  status: number | null;
+  headers: string | null;
+  body_size: number | null;
+  body_retained: number;
+};
+
+function fromRow(row: Row): IdemRecord {
+  return {
+    id: row.id,
+    kind: row.kind as RecordKind,
+    route: row.route,
+    fingerprint: row.fingerprint,
+    state: row.state as IdemRecord["state"],
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lockExpiresAt: row.lock_expires_at,
+    owner: row.owner,
+    status: row.status,
+    headers: row.headers ? (JSON.parse(row.headers) as HeaderList) : [],
+    bodySize: row.body_size,
+    bodyRetained: row.body_retained === 1,
+  };
+}
+
+export interface NewInFlight {
+  id: string;
+  kind: RecordKind;
+  route: string;
+  fingerprint: string;
+  createdAt: number;
+  expiresAt: number;
+  lockExpiresAt: number;
+  owner: string;
+}
+
+export interface Completion {
+  status: number;
+  headers: HeaderList;
+  /** The body, or null when it was too large to keep. */
+  body: Uint8Array | null;
+}
+
+/**
+ * The records of one KeyObject, over its synchronous SQLite API. Each method
+ * runs without yielding, so a read followed by a write in one event is atomic.
+ *
+ * @example
+ * const store = new RecordStore(ctx.storage);
+ * store.insertInFlight({ id, kind: "key", route: "orders", fingerprint, createdAt, expiresAt, lockExpiresAt, owner });
+ */
+export class RecordStore {
+  #schemaReady = false;
+
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  /** Call after `deleteAll()`: the tables are gone and are created again on next use. */
+  forgetSchema(): void {
+    this.#schemaReady = false;
+  }
+
+  get #sql(): SqlStorage {
+    if (!this.#schemaReady) {
+      this.storage.sql.exec(SCHEMA);
+      this.#schemaReady = true;
+    }
+    return this.storage.sql;
+  }
+
+  get(id: string): IdemRecord | undefined {
+    const row = this.#sql.exec<Row>("SELECT * FROM records WHERE id = ?", id).toArray()[0];
+    return row && fromRow(row);
+  }
+
+  insertInFlight(r: NewInFlight): void {
+    this.#sql.exec(
+      `INSERT INTO records (id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at, owner)
+       VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?)`,
+      r.id,
+      r.kind,
+      r.route,
+      r.fingerprint,
+      r.createdAt,
+      r.expiresAt,
+      r.lockExpiresAt,
+      r.owner,
+    );
+  }
+
+  /** Stores the origin's answer. Returns false when the row was gone (purged meanwhile). */
+  complete(id: string, c: Completion): boolean {
+    return this.storage.transactionSync(() => {
+      const updated = this.#sql.exec(
+        `UPDATE records SET state = 'completed', lock_expires_at = NULL, owner = NULL,
+           status = ?, headers = ?, body_size = ?, body_retained = ?
+         WHERE id = ? AND state = 'in_flight'`,
+        c.status,
+        JSON.stringify(c.headers),
+        c.body?.byteLength ?? null,
+        c.body ? 1 : 0,
+        id,
+      ).rowsWritten;
+      if (updated === 0 || !c.body) return updated > 0;
+      for (let seq = 0, offset = 0; offset < c.body.byteLength || seq === 0; seq++, offset += CHUNK_BYTES) {
+        this.#sql.exec(
+          "INSERT INTO body_chunks (record_id, seq, data) VALUES (?, ?, ?)",
+          id,
+          seq,
+          c.body.subarray(offset, offset + CHUNK_BYTES),
+        );
+      }
+      return true;
+    });
+  }
+
+  body(id: string): Uint8Array {
+    const chunks = this.#sql
+      .exec<{ data: ArrayBuffer }>("SELECT data FROM body_chunks WHERE record_id = ? ORDER BY seq", id)
+      .toArray()
+      .map((row) => new Uint8Array(row.data));
+    return concatBytes(chunks);
+  }
+
+  delete(id: string): void {
+    this.storage.transactionSync(() => {
+      this.#sql.exec("DELETE FROM body_chunks WHERE record_id = ?", id);
+      this.#sql.exec("DELETE FROM records WHERE id = ?", id);
+    });
+  }
+
+  /** Deletes every record whose expiry has passed. */
+  deleteExpired(now: number): void {
+    this.storage.transactionSync(() => {
+      this.#sql.exec(
+        "DELETE FROM body_chunks WHERE record_id IN (SELECT id FROM records WHERE expires_at <= ?)",
+        now,
+      );
+      this.#sql.exec("DELETE FROM records WHERE expires_at <= ?", now);
+    });
+  }
+
+  /** The earliest expiry among the remaining records, or null when none remain. */
+  nextExpiry(): number | null {
+    const row = this.#sql.exec<{ next: number | null }>("SELECT min(expires_at) AS next FROM records").one();
+    return row.next;
+  }
+}

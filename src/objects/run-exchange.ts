@@ -1,0 +1,18 @@
+import type { Env } from "../env.ts";
+import { exchange } from "../origin/exchange.ts";
+import type { ExchangeCall, GuardedResult } from "./protocol.ts";
+import { stubFor } from "./stubs.ts";
+
+/**
+ * Runs an origin exchange: through the document's object when the call
+ * edits or deletes a document (so it waits its turn), directly otherwise.
+ *
+ * @example
+ * const result = await runExchange(env, { origin, originTimeoutMs: 30_000, bufferLimit });
+ */
+export async function runExchange(env: Env, call: ExchangeCall): Promise<GuardedResult> {
+  const document = call.document;
+  if (!document) return exchange(call.origin, call.originTimeoutMs, call.bufferLimit);
+  const stub = stubFor(env.DOCUMENTS, document.objectName, document.placement);
+  return (await stub.run({ ...call, document })) as GuardedResult;
+}

@@ -1,0 +1,141 @@
+import { forwardableResponseHeaders, type HeaderList, storableResponseHeaders } from "../http/headers.ts";
+import { concatBytes } from "../request/body.ts";
+
+/** A request for the origin, in a form that crosses Durable Object RPC. */
+export interface OriginRequest {
+  url: string;
+  method: string;
+  headers: HeaderList;
+  body: Uint8Array | null;
+}
+
+export type OriginFailureKind = "origin-timeout" | "origin-unreachable" | "origin-broken-response";
+
+export interface OriginFailure {
+  ok: false;
+  kind: OriginFailureKind;
+  detail: string;
+  originMs: number;
+}
+
+export interface OriginResponse {
+  ok: true;
+  status: number;
+  /** Headers for the client that caused the request (Set-Cookie included). */
+  headers: HeaderList;
+  /** Headers fit to store and replay (no Set-Cookie). */
+  storableHeaders: HeaderList;
+  /** The whole body when it fit in `bufferLimit`; otherwise the first bytes. */
+  body: Uint8Array;
+  /** Set when the body passed `bufferLimit`: the rest, still streaming. */
+  rest?: ReadableStream<Uint8Array>;
+  originMs: number;
+}
+
+export type OriginResult = OriginResponse | OriginFailure;
+
+/**
+ * The whole body of an origin response: the buffered bytes, or those bytes
+ * followed by the rest of the stream when the body passed the buffer limit.
+ */
+export function fullBody(response: OriginResponse): Uint8Array | ReadableStream<Uint8Array> {
+  const rest = response.rest;
+  if (!rest) return response.body;
+  const reader = rest.getReader();
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(response.body);
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+function failure(kind: OriginFailureKind, detail: string, started: number): OriginFailure {
+  return { ok: false, kind, detail, originMs: Date.now() - started };
+}
+
+function remainderStream(reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+/**
+ * Sends one request to the origin and reads its response, within
+ * `timeoutMs` for the whole exchange. The body is buffered up to
+ * `bufferLimit` bytes; past that the caller gets the first bytes plus the
+ * remaining stream. Redirects are returned, not followed.
+ *
+ * A response whose body breaks off is a failure (`origin-broken-response`),
+ * never a short body: nothing partial is ever stored or replayed.
+ *
+ * @example
+ * const result = await exchange({ url, method: "POST", headers, body }, 30_000, 10 * 1024 * 1024);
+ * if (!result.ok) return errorResponse({ kind: result.kind, detail: result.detail });
+ */
+export async function exchange(request: OriginRequest, timeoutMs: number, bufferLimit: number): Promise<OriginResult> {
+  const started = Date.now();
+  const signal = AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  try {
+    response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      redirect: "manual",
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) return failure("origin-timeout", `the origin did not answer within ${timeoutMs} ms`, started);
+    return failure("origin-unreachable", `the origin could not be reached (${(error as Error).message})`, started);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  try {
+    while (reader) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+      if (size > bufferLimit) {
+        return {
+          ok: true,
+          status: response.status,
+          headers: forwardableResponseHeaders(response.headers),
+          storableHeaders: storableResponseHeaders(response.headers),
+          body: concatBytes(chunks, size),
+          rest: remainderStream(reader),
+          originMs: Date.now() - started,
+        };
+      }
+    }
+  } catch (error) {
+    if (signal.aborted) {
+      return failure("origin-timeout", `the origin did not finish its response within ${timeoutMs} ms`, started);
+    }
+    return failure("origin-broken-response", `the origin's response body broke off after ${size} bytes (${(error as Error).message})`, started);
+  }
+  return {
+    ok: true,
+    status: response.status,
+    headers: forwardableResponseHeaders(response.headers),
+    storableHeaders: storableResponseHeaders(response.headers),
+    body: concatBytes(chunks, size),
+    originMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,45 @@
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the request body exceeds ${limit} bytes`);
+  }
+}
+
+/**
+ * Reads a request body into memory, refusing it as soon as it passes `limit`
+ * bytes (a declared Content-Length over the limit is refused before reading).
+ *
+ * @throws BodyTooLargeError
+ * @example
+ * const bytes = await readBodyWithin(request, 1024 * 1024);
+ */
+export async function readBodyWithin(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) throw new BodyTooLargeError(limit);
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new BodyTooLargeError(limit);
+    }
+    chunks.push(value);
+  }
+  return concatBytes(chunks, size);
+}
+
+/** Joins chunks into one array of `size` bytes. */
+export function concatBytes(chunks: readonly Uint8Array[], size = chunks.reduce((n, c) => n + c.byteLength, 0)): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
