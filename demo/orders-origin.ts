@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ReceivedRequest } from "./received-request.ts";
+
+export type { ReceivedRequest };
 
 /**
  * The demo origin: a small orders API with no idempotency of its own, so
@@ -22,17 +25,6 @@ import type { AddressInfo } from "node:net";
  * `GET /__demo/requests?tag=t1` lists the requests received (with their start
  * and end times), so anyone can count how often the origin really executed.
  */
-
-export interface ReceivedRequest {
-  seq: number;
-  tag: string | null;
-  method: string;
-  path: string;
-  body: string;
-  headers: Record<string, string | string[] | undefined>;
-  startedAt: number;
-  endedAt?: number;
-}
 
 export interface DemoOrigin {
   url: string;

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import type { ReceivedRequest } from "../../demo/orders-origin.ts";
+import type { ReceivedRequest } from "../../demo/received-request.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import { createGateway } from "../../src/gateway/gateway.ts";
