@@ -25,6 +25,17 @@ export default defineConfig({
           silent: "passed-only",
         },
       },
+      {
+        // The bundled Worker on Miniflare, driven from Node over real HTTP.
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["./test/e2e/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startOrdersOrigin, type DemoOrigin } from "../../demo/orders-origin.ts";
+import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
+
+let origin: DemoOrigin;
+let worker: BundledWorker;
+
+beforeAll(async () => {
+  origin = await startOrdersOrigin();
+  worker = await startBundledWorker({
+    bundle: inject("bundlePath"),
+    config: { origin: origin.url, routes: [{ name: "create-order", path: "/orders" }] },
+  });
+});
+
+afterAll(async () => {
+  await worker?.dispose();
+  await origin?.close();
+});
+
+describe("the bundled Worker, from Node, in front of a real origin", () => {
+  it("executes a keyed POST once and replays it to the retry", async () => {
+    const send = () =>
+      fetch(new URL("/orders", worker.url), {
+        method: "POST",
+        headers: { "idempotency-key": "e2e-1", "content-type": "application/json", "demo-tag": "e2e-1" },
+        body: JSON.stringify({ item: "lamp" }),
+      });
+    const first = await send();
+    const retry = await send();
+    expect(first.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.text()).toBe(await first.text());
+    expect(origin.received.filter((r) => r.tag === "e2e-1")).toHaveLength(1);
+  });
+});
