@@ -44,6 +44,8 @@ export interface BundledWorkerOptions {
   /** Extra bindings, e.g. ADMIN_TOKEN. */
   bindings?: Record<string, string>;
   port?: number;
+  /** Opens workerd's V8 inspector on this port (for CPU profiles; see bench/profile.ts). */
+  inspectorPort?: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export async function startBundledWorker(options: BundledWorkerOptions): Promise
       bindings: { ...(fromWrangler.bindings as Record<string, Json> | undefined), ...options.bindings, IDEM_CONFIG: options.config },
       host: "127.0.0.1",
       port: options.port ?? 0,
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     }),
   );
   const url = await miniflare.ready;

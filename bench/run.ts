@@ -1,0 +1,121 @@
+/**
+ * `npm run bench`: the benchmark suite. Starts the origin (0 ms and 20 ms),
+ * Idem (the wrangler-built bundle on Miniflare/workerd), the peer (a Node
+ * proxy with @node-idempotency/core on Redis), drives every workload against
+ * each with autocannon, prints a table, and writes docs/benchmarks.md and
+ * docs/benchmarks.svg from the same run.
+ *
+ * `npm run bench -- --keyspace` compares Idem's per-key and sharded
+ * keyspaces instead (docs/benchmarks-keyspace.md and .svg).
+ *
+ * Options: `--duration=8` seconds per measured run, `--connections=32`,
+ * `--only=fresh,replay` (run some scenarios, print, write nothing).
+ */
+import { parseArgs } from "node:util";
+import { buildBundle } from "../harness/bundled-worker.ts";
+import { startRedis } from "./redis.ts";
+import { type Service, startNodeService } from "./services.ts";
+import { type LoadOptions, type Measurement, measure, SCENARIOS, type ScenarioId } from "./workloads.ts";
+import { currentLoad, describeMachine, printTable, type Row, type SubjectId, writeReport } from "./report.ts";
+
+interface Plan {
+  subjects: { id: SubjectId; scenarios: ScenarioId[] }[];
+}
+
+const KEYED: ScenarioId[] = ["fresh", "replay", "hot-key", "mixed"];
+const MAIN_PLAN: Plan = {
+  subjects: [
+    { id: "origin", scenarios: ["origin"] },
+    { id: "idem", scenarios: ["no-key", ...KEYED] },
+    { id: "peer", scenarios: ["no-key", ...KEYED] },
+  ],
+};
+const KEYSPACE_PLAN: Plan = {
+  subjects: [
+    { id: "origin", scenarios: ["origin"] },
+    { id: "idem", scenarios: KEYED },
+    { id: "idem-sharded", scenarios: KEYED },
+  ],
+};
+const LATENCIES_MS = [0, 20];
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "8" },
+    connections: { type: "string", default: "32" },
+    keyspace: { type: "boolean", default: false },
+    only: { type: "string" },
+  },
+});
+const load: LoadOptions = { connections: Number(args.connections), durationSeconds: Number(args.duration) };
+const only = args.only?.split(",") as ScenarioId[] | undefined;
+const plan = args.keyspace ? KEYSPACE_PLAN : MAIN_PLAN;
+const startedAt = Date.now();
+const loadBefore = currentLoad();
+
+console.log("Building the Worker bundle (wrangler deploy --dry-run) …");
+const bundle = buildBundle("wrangler.toml", ".wrangler/bench");
+const needsPeer = plan.subjects.some((s) => s.id === "peer");
+const redis = needsPeer ? await startRedis() : undefined;
+const rows: Row[] = [];
+
+async function startSubject(id: SubjectId, originUrl: string): Promise<Service | undefined> {
+  switch (id) {
+    case "origin":
+      return undefined;
+    case "idem":
+      return startNodeService("bench/idem-worker.ts", [bundle, originUrl, "per-key"]);
+    case "idem-sharded":
+      return startNodeService("bench/idem-worker.ts", [bundle, originUrl, "sharded"]);
+    case "peer":
+      return startNodeService("bench/peer/proxy.ts", [originUrl, redis!.url]);
+  }
+}
+
+try {
+  for (const latencyMs of LATENCIES_MS) {
+    const origin = await startNodeService("bench/origin.ts", [String(latencyMs)]);
+    try {
+      for (const subject of plan.subjects) {
+        const scenarios = subject.scenarios.filter((s) => !only || only.includes(s));
+        if (scenarios.length === 0) continue;
+        const service = await startSubject(subject.id, origin.url);
+        try {
+          for (const scenario of scenarios) {
+            process.stdout.write(`  ${latencyMs} ms origin · ${subject.id} · ${SCENARIOS[scenario].title} … `);
+            const cpu = subject.id === "peer" ? () => service!.cpuSeconds() + redis!.cpuSeconds() : () => (service ?? origin).cpuSeconds();
+            const prefix = `${subject.id}-${latencyMs}-${scenario}-${startedAt}`;
+            const m: Measurement = await measure(scenario, service?.url ?? origin.url, origin.url, prefix, load, cpu);
+            console.log(`${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, ${m.cpuMsPerRequest.toFixed(2)} CPU ms/req`);
+            rows.push({ latencyMs, subject: subject.id, scenario, ...m });
+          }
+        } finally {
+          await service?.stop();
+        }
+      }
+    } finally {
+      await origin.stop();
+    }
+  }
+} finally {
+  await redis?.stop();
+}
+
+printTable(rows);
+if (!only) {
+  const facts = {
+    rows,
+    load,
+    command: `npm run bench${args.keyspace ? " -- --keyspace" : ""}`,
+    seconds: Math.round((Date.now() - startedAt) / 1000),
+    machine: describeMachine(),
+    loadBefore,
+    loadAfter: currentLoad(),
+  };
+  const subjects = plan.subjects.map((s) => s.id).filter((id) => id !== "origin");
+  const files = args.keyspace
+    ? writeReport("keyspace", "docs/benchmarks-keyspace.svg", facts, subjects)
+    : writeReport("results", "docs/benchmarks.svg", facts, subjects);
+  console.log(`Wrote ${files.join(", ")}`);
+}
+console.log(`Done in ${Math.round((Date.now() - startedAt) / 1000)} s.`);

@@ -1,0 +1,121 @@
+/**
+ * Child processes for the benchmark: each subject (origin, Idem, peer,
+ * Redis) runs in its own process, started and stopped by the bench script.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+
+export interface Service {
+  url: string;
+  /** CPU seconds (user + system) used so far by the service's process and its children, e.g. workerd. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ").filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds of a process tree, from /proc (Linux). A process that already exited counts 0. */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    ticks = Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+  return ticks / CLOCK_TICKS + childPids(pid).reduce((sum, child) => sum + treeCpuSeconds(child), 0);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/**
+ * Runs a Node script that prints `{"url": …}` on its first stdout line once
+ * it listens. Later output is discarded (Idem's decision log would
+ * otherwise flood the terminal); stderr is kept for errors.
+ *
+ * @example
+ * const origin = await startNodeService("bench/origin.ts", ["20"]);
+ */
+export function startNodeService(script: string, args: string[]): Promise<Service> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const onExit = (code: number | null) => reject(new Error(`${script} exited (${code}) before listening:\n${stderr}`));
+    child.once("exit", onExit);
+    lines.once("line", (line) => {
+      child.off("exit", onExit);
+      lines.close();
+      child.stdout?.resume();
+      const { url } = JSON.parse(line) as { url: string };
+      resolve({ url, cpuSeconds: () => treeCpuSeconds(child.pid!), stop: () => stopChild(child) });
+    });
+  });
+}
+
+/**
+ * A free TCP port on 127.0.0.1.
+ *
+ * @example
+ * const port = await freePort();
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no TCP port");
+  return address.port;
+}
+
+/**
+ * Runs any program as a service that is ready when `ready` appears in its output.
+ *
+ * @example
+ * const redis = await startProgram("redis-server", ["--port", "6390"], /Ready to accept/, "redis://127.0.0.1:6390");
+ */
+export function startProgram(command: string, args: string[], ready: RegExp, url: string): Promise<Service> {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4_000);
+      if (!ready.test(output)) return;
+      child.stdout?.off("data", onData);
+      child.stdout?.resume();
+      child.off("exit", onExit);
+      resolve({ url, cpuSeconds: () => treeCpuSeconds(child.pid!), stop: () => stopChild(child) });
+    };
+    const onExit = (code: number | null) => reject(new Error(`${command} exited (${code}) before it was ready:\n${output}`));
+    child.once("exit", onExit);
+    child.once("error", reject);
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+  });
+}
