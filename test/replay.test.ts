@@ -91,6 +91,21 @@ describe("first request and replay", () => {
     expect(await a.json()).not.toEqual(await b.json());
     expect(await originLog(tag)).toHaveLength(2);
   });
+
+  it("forwards the body of a request without a key", async () => {
+    const tag = newTag();
+    await send(clientRequest("/orders", { tag, json: { item: "lamp", quantity: 2 } }));
+    const [seen] = await originLog(tag);
+    expect(JSON.parse(seen?.body ?? "")).toEqual({ item: "lamp", quantity: 2 });
+  });
+
+  it("forwards the body of a request whose route conditions do not hold", async () => {
+    const tag = newTag();
+    const sendConditional = gatewayFor({ routes: [{ name: "safe-only", path: "/orders", when: { "header:X-Mode": "safe" } }] });
+    await sendConditional(clientRequest("/orders", { tag, key: "k-unmatched", json: { item: "desk" } }));
+    const [seen] = await originLog(tag);
+    expect(JSON.parse(seen?.body ?? "")).toEqual({ item: "desk" });
+  });
 });
 
 describe("methods", () => {

@@ -102,8 +102,13 @@ async function forwardUnrecorded(ex: Exchange, call: ExchangeCall): Promise<Gate
   };
 }
 
-async function passThrough(ex: Exchange, body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<GatewayResult> {
+/**
+ * Forwards without a record. The body goes on as read for the decision, or
+ * as the client's untouched stream when the decision did not need it.
+ */
+async function passThrough(ex: Exchange, readBody: Uint8Array): Promise<GatewayResult> {
   const origin = originRequest(ex.config, ex.request, ex.url, null);
+  const body = ex.request.bodyUsed ? readBody : ex.request.body;
   const result = await streamThrough({ ...origin, body }, ex.config.originTimeoutMs);
   if (!result.ok) return { type: "error", outcome: "origin-error", kind: result.kind, detail: result.detail, originMs: result.originMs };
   const { response } = result;
@@ -204,7 +209,7 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
     return { result: invalid("ambiguous-path", "the path holds an encoded dot-segment, a backslash or a broken escape") };
   }
   const candidates = await table.candidates(ex.request.method, ex.url);
-  if (candidates.length === 0) return { result: await passThrough(ex, ex.request.body) };
+  if (candidates.length === 0) return { result: await passThrough(ex, new Uint8Array(0)) };
 
   const buffered = await bufferedFields(ex, candidates);
   if (!(buffered instanceof RequestFields)) return { route: candidates[0]?.route, result: buffered };
