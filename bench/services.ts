@@ -39,6 +39,19 @@ export function treeCpuSeconds(pid: number): number {
   return ticks / CLOCK_TICKS + childPids(pid).reduce((sum, child) => sum + treeCpuSeconds(child), 0);
 }
 
+/** Children still running when this process exits (a failed run, Ctrl-C) are killed with it. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGTERM");
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
+function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  return child;
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -52,15 +65,15 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Runs a Node script that prints `{"url": …}` on its first stdout line once
- * it listens. Later output is discarded (Idem's decision log would
+ * Runs a Node script that prints a `{"url": …}` line on stdout once it
+ * listens. Other output is discarded (Idem's decision log would
  * otherwise flood the terminal); stderr is kept for errors.
  *
  * @example
  * const origin = await startNodeService("bench/origin.ts", ["20"]);
  */
 export function startNodeService(script: string, args: string[]): Promise<Service> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = track(spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] }));
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
@@ -69,13 +82,16 @@ export function startNodeService(script: string, args: string[]): Promise<Servic
     const lines = createInterface({ input: child.stdout! });
     const onExit = (code: number | null) => reject(new Error(`${script} exited (${code}) before listening:\n${stderr}`));
     child.once("exit", onExit);
-    lines.once("line", (line) => {
+    const onLine = (line: string) => {
+      if (!line.startsWith('{"url":')) return;
+      lines.off("line", onLine);
       child.off("exit", onExit);
       lines.close();
       child.stdout?.resume();
       const { url } = JSON.parse(line) as { url: string };
       resolve({ url, cpuSeconds: () => treeCpuSeconds(child.pid!), stop: () => stopChild(child) });
-    });
+    };
+    lines.on("line", onLine);
   });
 }
 
@@ -101,7 +117,7 @@ export async function freePort(): Promise<number> {
  * const redis = await startProgram("redis-server", ["--port", "6390"], /Ready to accept/, "redis://127.0.0.1:6390");
  */
 export function startProgram(command: string, args: string[], ready: RegExp, url: string): Promise<Service> {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = track(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
   let output = "";
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
