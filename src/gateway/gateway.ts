@@ -111,14 +111,13 @@ async function passThrough(ex: Exchange, readBody: Uint8Array): Promise<GatewayR
   const body = ex.request.bodyUsed ? readBody : ex.request.body;
   const result = await streamThrough({ ...origin, body }, ex.config.originTimeoutMs);
   if (!result.ok) return { type: "error", outcome: "origin-error", kind: result.kind, detail: result.detail, originMs: result.originMs };
-  const { response } = result;
   return {
     type: "response",
     outcome: "passed-through",
-    status: response.status,
-    headers: [...response.headers],
-    body: response.body ?? new Uint8Array(0),
-    originStatus: response.status,
+    status: result.status,
+    headers: result.headers,
+    body: result.body ?? new Uint8Array(0),
+    originStatus: result.status,
     originMs: result.originMs,
   };
 }

@@ -1,5 +1,6 @@
 import type { Route } from "../config/resolve.ts";
 import { errorResponse } from "../errors/render.ts";
+import { toHeaders } from "../http/headers.ts";
 import type { GatewayResult, Outcome } from "../objects/protocol.ts";
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
@@ -42,7 +43,7 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
     );
   } else {
     const nullBody = NULL_BODY_STATUSES.has(result.status) || meta.method === "HEAD";
-    response = new Response(nullBody ? null : result.body, { status: result.status, headers: result.headers });
+    response = new Response(nullBody ? null : result.body, { status: result.status, headers: toHeaders(result.headers) });
     if (REPLAYED.has(result.outcome)) response.headers.set(REPLAYED_HEADER, "true");
   }
   if (result.expiresAt !== undefined) response.headers.set(EXPIRES_HEADER, new Date(result.expiresAt).toUTCString());

@@ -17,6 +17,21 @@ const FRAMING = new Set(["content-length", "host"]);
 /** Header pairs, as stored and sent over RPC. Order is kept; repeated names stay repeated. */
 export type HeaderList = [name: string, value: string][];
 
+/**
+ * A HeaderList as a Headers object, for fetch() and Response. Built with
+ * append() on purpose: workerd turns an array of pairs into Headers through
+ * the JS iterator protocol, which measured about 4× the cost of an append
+ * loop (callgrind, 6 headers: 163k vs 41k instructions).
+ *
+ * @example
+ * new Response(body, { status: 201, headers: toHeaders([["content-type", "application/json"]]) })
+ */
+export function toHeaders(list: HeaderList): Headers {
+  const headers = new Headers();
+  for (const [name, value] of list) headers.append(name, value);
+  return headers;
+}
+
 function connectionTokens(headers: Headers): Set<string> {
   const value = headers.get("connection");
   return new Set(value ? value.split(",").map((t) => t.trim().toLowerCase()) : []);

@@ -1,4 +1,4 @@
-import { forwardableResponseHeaders, type HeaderList, storableResponseHeaders } from "../http/headers.ts";
+import { forwardableResponseHeaders, type HeaderList, storableResponseHeaders, toHeaders } from "../http/headers.ts";
 import { concatBytes } from "../request/body.ts";
 
 /** A request for the origin, in a form that crosses Durable Object RPC. */
@@ -94,7 +94,7 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
   try {
     response = await fetch(request.url, {
       method: request.method,
-      headers: request.headers,
+      headers: toHeaders(request.headers),
       body: request.body,
       redirect: "manual",
       signal,

@@ -1,16 +1,19 @@
-import { forwardableResponseHeaders } from "../http/headers.ts";
+import { forwardableResponseHeaders, type HeaderList, toHeaders } from "../http/headers.ts";
 import type { OriginFailure } from "./exchange.ts";
 
 export interface StreamedResponse {
   ok: true;
-  response: Response;
+  status: number;
+  /** End-to-end headers for the client (Set-Cookie included). */
+  headers: HeaderList;
+  body: ReadableStream<Uint8Array> | null;
   originMs: number;
 }
 
 export interface StreamedRequest {
   url: string;
   method: string;
-  headers: [string, string][];
+  headers: HeaderList;
   body: ReadableStream<Uint8Array> | Uint8Array | null;
 }
 
@@ -29,14 +32,16 @@ export async function streamThrough(request: StreamedRequest, timeoutMs: number)
   try {
     const response = await fetch(request.url, {
       method: request.method,
-      headers: request.headers,
+      headers: toHeaders(request.headers),
       body: request.body,
       redirect: "manual",
       signal: controller.signal,
     });
     return {
       ok: true,
-      response: new Response(response.body, { status: response.status, headers: forwardableResponseHeaders(response.headers) }),
+      status: response.status,
+      headers: forwardableResponseHeaders(response.headers),
+      body: response.body,
       originMs: Date.now() - started,
     };
   } catch (error) {
