@@ -24,9 +24,11 @@ function pathOf(issue: v.BaseIssue<unknown>): string {
 }
 
 function describe(issue: v.BaseIssue<unknown>): string {
-  // Unknown keys in a strict object: name the unexpected key itself.
-  if (issue.kind === "schema" && issue.type === "strict_object" && issue.path?.length) {
-    return `${pathOf(issue)}: unknown field (check the spelling; see README's config reference)`;
+  if (issue.type === "strict_object" && issue.path?.length) {
+    // A strict object reports both a key it does not know and a required key that is missing.
+    return issue.expected === "never"
+      ? `${pathOf(issue)}: unknown field (check the spelling; see README's config reference)`
+      : `${pathOf(issue)}: is required`;
   }
   // Unions report "Invalid type"; the first nested issue is the useful one.
   const nested = issue.issues?.[0];
