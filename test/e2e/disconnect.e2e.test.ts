@@ -45,7 +45,7 @@ describe("client disconnect", () => {
     const retry = await request();
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
-    const order = await retry.json<{ item: string }>();
+    const order = (await retry.json()) as { item: string };
     expect(order.item).toBe("desk");
     expect(seen()).toHaveLength(1);
   });
