@@ -145,7 +145,10 @@ export async function startOrdersOrigin(options: { port?: number; host?: string 
     const forced = header(req, "demo-status");
     sendControlled(req, res, forced ? Number(forced) : result.status, result.body);
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
