@@ -82,6 +82,17 @@ describe("first request and replay", () => {
     expect(retry.headers.get("set-cookie")).toBeNull();
   });
 
+  it("replays a gzip-encoded answer as the same bytes the client first saw", async () => {
+    const tag = newTag();
+    const headers = { "demo-gzip": "1", "demo-bytes": "20000" };
+    const first = await send(clientRequest("/orders", { tag, key: "k-gzip", json: {}, headers }));
+    const firstBody = await first.text();
+    expect(firstBody).toBe("x".repeat(20000));
+    const retry = await send(clientRequest("/orders", { tag, key: "k-gzip", json: {} }));
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.text()).toBe(firstBody);
+  });
+
   it("forwards requests without a key on an optional route, each time", async () => {
     const tag = newTag();
     const a = await send(clientRequest("/orders", { tag, json: {} }));

@@ -33,4 +33,18 @@ describe("the bundled Worker, from Node, in front of a real origin", () => {
     expect(await retry.text()).toBe(await first.text());
     expect(origin.received.filter((r) => r.tag === "e2e-1")).toHaveLength(1);
   });
+
+  it("replays a gzip-encoded answer over HTTP as a valid gzip response", async () => {
+    const send = () =>
+      fetch(new URL("/orders", worker.url), {
+        method: "POST",
+        headers: { "idempotency-key": "e2e-gzip", "demo-gzip": "1", "demo-bytes": "50000", "accept-encoding": "gzip" },
+      });
+    const first = await send();
+    expect(await first.text()).toBe("x".repeat(50000));
+    const retry = await send();
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(retry.headers.get("content-encoding")).toBe("gzip");
+    expect(await retry.text()).toBe("x".repeat(50000));
+  });
 });
