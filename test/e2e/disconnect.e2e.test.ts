@@ -1,22 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts";
-import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
+import { describe, expect, it } from "vitest";
+import { useBundledStack } from "./support.ts";
 
-let origin: DemoOrigin;
-let worker: BundledWorker;
-
-beforeAll(async () => {
-  origin = await startOrdersOrigin();
-  worker = await startBundledWorker({
-    bundle: inject("bundlePath"),
-    config: { origin: origin.url, routes: [{ name: "create-order", path: "/orders" }] },
-  });
-});
-
-afterAll(async () => {
-  await worker?.dispose();
-  await origin?.close();
-});
+const stack = useBundledStack([{ name: "create-order", path: "/orders" }]);
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -27,7 +12,7 @@ describe("client disconnect", () => {
   it("completes the origin exchange after the client has gone, and replays it to the retry", async () => {
     const tag = "disconnect-1";
     const request = (signal?: AbortSignal) =>
-      fetch(new URL("/orders", worker.url), {
+      fetch(new URL("/orders", stack().worker.url), {
         method: "POST",
         headers: { "idempotency-key": "gone-1", "content-type": "application/json", "demo-tag": tag, "demo-delay": "400" },
         body: JSON.stringify({ item: "desk" }),
@@ -35,7 +20,7 @@ describe("client disconnect", () => {
       });
     const client = new AbortController();
     const abandoned = request(client.signal).catch((error: Error) => error);
-    const seen = () => origin.received.filter((r) => r.tag === tag);
+    const seen = () => stack().origin.received.filter((r) => r.tag === tag);
     await until(() => seen().length === 1);
     client.abort();
     expect(await abandoned).toBeInstanceOf(Error);
