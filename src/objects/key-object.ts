@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { inRanges } from "../config/resolve.ts";
+import { meetsSuccessConditions } from "../dedup/success.ts";
 import type { Env } from "../env.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import { fullBody } from "../origin/exchange.ts";
@@ -168,7 +169,7 @@ export class KeyObject extends DurableObject<Env> {
       originStatus: result.status,
       originMs: result.originMs,
     };
-    if (inRanges(result.status, call.neverStore)) {
+    if (inRanges(result.status, call.neverStore) || !meetsSuccessConditions(result, call.successWhen ?? [], call.origin.url)) {
       this.#store.delete(call.id);
       return { ...base, body: fullBody(result) };
     }
