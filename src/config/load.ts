@@ -28,9 +28,13 @@ function describe(issue: v.BaseIssue<unknown>): string {
   if (issue.kind === "schema" && issue.type === "strict_object" && issue.path?.length) {
     return `${pathOf(issue)}: unknown field (check the spelling; see README's config reference)`;
   }
-  // Unions report "Invalid type"; the first nested issue is the useful one.
-  const nested = issue.issues?.[0];
-  if (nested && issue.type === "union") return describe(nested);
+  // Unions report "Invalid type". The useful nested issue is the one from the branch the value got
+  // furthest into (it has a path of its own), else the first. Nested paths are relative to the union.
+  const nested = issue.issues?.find((n) => n.path?.length) ?? issue.issues?.[0];
+  if (nested && issue.type === "union") {
+    const path = [...(issue.path ?? []), ...(nested.path ?? [])];
+    return describe({ ...nested, path: path.length > 0 ? (path as [v.IssuePathItem, ...v.IssuePathItem[]]) : undefined });
+  }
   const message = issue.message.startsWith("Invalid ") ? `${issue.message.replace(/^Invalid /, "invalid ")}` : issue.message;
   return `${pathOf(issue)}: ${message}`;
 }
