@@ -90,6 +90,16 @@ describe("lineItems", () => {
     expect(lineItems(templates, json('{"productID1":5,"amount1":1.50}'))).toEqual(['["5","1.50"]']);
   });
 
+  it("reads a param: pointer template from the JSON body only, never from the query", () => {
+    const fields = new RequestFields(
+      new URL("https://idem.test/api/?sku9=x"),
+      new Headers({ "content-type": "application/json" }),
+      new TextEncoder().encode('{"sku1":"a"}'),
+    );
+    expect(lineItems(["param:/sku{n}"], fields)).toEqual(['["\\"a\\""]']);
+    expect(lineItems(["param:sku{n}"], fields)).toEqual(['["\\"a\\""]', '["\\"x\\""]']);
+  });
+
   it("finds numbered headers and query parameters", () => {
     const fields = new RequestFields(new URL("https://idem.test/?sku2=b&sku1=a"), new Headers({ "x-line-1": "a" }), new Uint8Array(0));
     expect(lineItems(["query:sku{n}"], fields)).toEqual(['["\\"a\\""]', '["\\"b\\""]']);

@@ -20,7 +20,7 @@ function lineNumbersOf(template: string, fields: RequestFields): string[] {
   const tokens = ref.pointer ?? [ref.name];
   const at = tokens.findIndex((token) => PLACEHOLDER.test(token));
   const pattern = namePattern(tokens[at] as string);
-  const names = fields.names(ref.source, ref.pointer ? tokens.slice(0, at) : []);
+  const names = fields.names(ref.source, ref.pointer ? tokens.slice(0, at) : undefined);
   return names.flatMap((name) => pattern.exec(name)?.[1] ?? []);
 }
 

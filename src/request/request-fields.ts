@@ -183,28 +183,29 @@ export class RequestFields {
   }
 
   /**
-   * The names present in a source, or the keys of the JSON object or array at
-   * `pointer` in the body (array indexes as "0", "1", …). `param` lists the
-   * body's names and the query's.
+   * The names present in a source; with `pointer`, the keys of the JSON
+   * object or array at that pointer in the body (array indexes as "0", "1",
+   * …), which only `body:` and `param:` pointers read. `param` without a
+   * pointer lists the body's names and the query's.
    *
    * @example
    * fields.names("param") // ["request", "productID1", "amount1", …]
    * fields.names("body", ["rows"]) // ["0", "1", "2"]
    */
-  names(source: FieldSource, pointer: readonly string[] = []): string[] {
+  names(source: FieldSource, pointer?: readonly string[]): string[] {
     const bodyNames = (): string[] => {
       const body = this.parsedBody();
-      if (body.kind === "form") return pointer.length === 0 ? [...new Set(body.params.keys())] : [];
-      return body.kind === "json" ? keysOf(walk(body.value, pointer)) : [];
+      if (body.kind === "form") return pointer ? [] : [...new Set(body.params.keys())];
+      return body.kind === "json" ? keysOf(walk(body.value, pointer ?? [])) : [];
     };
-    const queryNames = () => (pointer.length === 0 ? [...new Set(this.url.searchParams.keys())] : []);
+    const queryNames = () => (pointer ? [] : [...new Set(this.url.searchParams.keys())]);
     switch (source) {
       case "header":
-        return pointer.length === 0 ? [...this.headers.keys()] : [];
+        return pointer ? [] : [...this.headers.keys()];
       case "query":
         return queryNames();
       case "path":
-        return pointer.length === 0 ? Object.keys(this.pathParams) : [];
+        return pointer ? [] : Object.keys(this.pathParams);
       case "body":
         return bodyNames();
       case "param":
