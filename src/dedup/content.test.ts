@@ -60,6 +60,11 @@ describe("canonicalContent: compared fields", () => {
     expect(canonicalContent(plain, form("a=1&b=y", "?b=x"))).toBe(canonicalContent(plain, form("a=1&b=y")));
   });
 
+  it("reads only what the client sent: no inherited property of a JSON object", () => {
+    const rule = ruleOf({ prerequisites: ["body:a"], compare: ["body:a", "body:constructor", "body:/a/toString"] });
+    expect(canonicalContent(rule, json('{"a":"1"}'))).toBe('{"compared":[["body:a","\\"1\\""],["body:constructor",null],["body:/a/toString",null]],"items":null}');
+  });
+
   it("refuses a compared name sent twice, even with one value", () => {
     expect(() => canonicalContent(plain, form("a=1&b=x&b=x"))).toThrow(FieldError);
   });

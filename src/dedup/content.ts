@@ -3,7 +3,12 @@ import { conditionsHold } from "../request/conditions.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 import { lineItems } from "./line-items.ts";
 
-/** Whether a field carries a value: present and not blank. A blank value is as good as none. */
+/**
+ * Whether a field carries a value: present and not blank. A blank value is as good as none.
+ *
+ * @example
+ * isSupplied(" ") // false
+ */
 export function isSupplied(value: string | undefined): value is string {
   return value !== undefined && value.trim() !== "";
 }

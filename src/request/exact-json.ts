@@ -5,6 +5,9 @@ import { MAX_JSON_DEPTH, TooDeepError } from "./canonical.ts";
  * to doubles, so 12345678901234567890 and 12345678901234567891 become the
  * same value; comparing documents on rounded numbers could take two
  * different documents for one.
+ *
+ * @example
+ * new JsonNumberText("12345678901234567890").text // "12345678901234567890"
  */
 export class JsonNumberText {
   constructor(readonly text: string) {}

@@ -52,12 +52,17 @@ function once(params: URLSearchParams, name: string, where: string): string | un
   return values[0];
 }
 
-/** Follows JSON pointer tokens (or one top-level name) from `root`; undefined when the path leaves the document. */
+/**
+ * Follows JSON pointer tokens (or one top-level name) from `root`; undefined
+ * when the path leaves the document. Only own properties count, so that
+ * `constructor` or `toString` never read something the client did not send.
+ */
 function walk(root: unknown, tokens: readonly string[]): unknown {
   let node = root;
   for (const token of tokens) {
     if (node === null || typeof node !== "object") return undefined;
-    node = Array.isArray(node) ? node[Number(token)] : (node as Record<string, unknown>)[token];
+    if (Array.isArray(node)) node = node[Number(token)];
+    else node = Object.hasOwn(node, token) ? (node as Record<string, unknown>)[token] : undefined;
   }
   return node;
 }
