@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { inRanges } from "../config/resolve.ts";
+import { meetsSuccessConditions } from "../dedup/success.ts";
 import type { Env } from "../env.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import { fullBody } from "../origin/exchange.ts";
@@ -126,6 +127,10 @@ export class KeyObject extends DurableObject<Env> {
 
   async #execute(call: KeyCall, now: number): Promise<GatewayResult> {
     const expiresAt = now + call.ttlMs;
+    const unwritten = (error: unknown) =>
+      fail("unavailable", "coordinator-unavailable", `the record could not be written (${(error as Error).message}); the origin was not called`, {
+        retryAfterSeconds: 1,
+      });
     try {
       this.#store.insertInFlight({
         id: call.id,
@@ -137,15 +142,20 @@ export class KeyObject extends DurableObject<Env> {
         lockExpiresAt: now + call.lockTimeoutMs,
         owner: this.#instance,
       });
-      await this.#scheduleExpiry(expiresAt);
     } catch (error) {
-      return fail("unavailable", "coordinator-unavailable", `the record could not be written (${(error as Error).message}); the origin was not called`, {
-        retryAfterSeconds: 1,
-      });
+      return unwritten(error);
     }
+    // Registered in the same turn as the in-flight row: a caller that finds the row while this one awaits
+    // (e.g. other waiters woken by a failed first attempt) must find it running too, and wait for it.
     const finished = Promise.withResolvers<void>();
     this.#running.set(call.id, finished.promise);
     try {
+      try {
+        await this.#scheduleExpiry(expiresAt);
+      } catch (error) {
+        this.#store.delete(call.id);
+        return unwritten(error);
+      }
       return await this.#exchangeAndStore(call, expiresAt);
     } finally {
       this.#running.delete(call.id);
@@ -168,7 +178,7 @@ export class KeyObject extends DurableObject<Env> {
       originStatus: result.status,
       originMs: result.originMs,
     };
-    if (inRanges(result.status, call.neverStore)) {
+    if (inRanges(result.status, call.neverStore) || !meetsSuccessConditions(result, call.successWhen ?? [], call.origin.url)) {
       this.#store.delete(call.id);
       return { ...base, body: fullBody(result) };
     }
