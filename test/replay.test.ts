@@ -145,6 +145,22 @@ describe("fingerprint mismatch", () => {
     expect(await originLog(tag)).toHaveLength(1);
   });
 
+  it("tells apart JSON numbers that only differ past double precision", async () => {
+    const tag = newTag();
+    const first = new Request("https://idem.test/orders", {
+      method: "POST",
+      headers: { "idempotency-key": "k-big", "content-type": "application/json", "demo-tag": tag },
+      body: '{"customerId":12345678901234567890}',
+    });
+    await send(first);
+    const other = new Request(first.url, {
+      method: "POST",
+      headers: first.headers,
+      body: '{"customerId":12345678901234567891}',
+    });
+    expect((await send(other)).status).toBe(422);
+  });
+
   it("counts the query and the path in the fingerprint", async () => {
     const tag = newTag();
     await send(clientRequest("/echo/q?a=1", { tag, key: "k-q", json: {} }));

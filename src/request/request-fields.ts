@@ -1,5 +1,4 @@
-import { canonicalJson } from "./canonical.ts";
-import { exactJsonText, parseExactJson } from "./exact-json.ts";
+import { canonicalJson, JsonNumberText, parseExactJson } from "./canonical.ts";
 import type { FieldRef, FieldSource } from "./field-ref.ts";
 
 /** A field that cannot be read unambiguously; the gateway answers 400 `invalid-body`. */
@@ -32,7 +31,8 @@ export function bodyKindOf(contentType: string | null, body: Uint8Array): BodyKi
 function scalarText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (value instanceof JsonNumberText) return value.text;
+  if (typeof value === "boolean") return String(value);
   return canonicalJson(value);
 }
 
@@ -61,7 +61,8 @@ function walk(root: unknown, tokens: readonly string[]): unknown {
   let node = root;
   for (const token of tokens) {
     if (node === null || typeof node !== "object") return undefined;
-    if (Array.isArray(node)) node = node[Number(token)];
+    // RFC 6901: an array index is "0" or digits without a leading zero; "01", " 1" and "1e0" name nothing.
+    if (Array.isArray(node)) node = /^(0|[1-9]\d*)$/.test(token) ? node[Number(token)] : undefined;
     else node = Object.hasOwn(node, token) ? (node as Record<string, unknown>)[token] : undefined;
   }
   return node;
@@ -81,8 +82,6 @@ function keysOf(node: unknown): string[] {
  */
 export class RequestFields {
   #body: ParsedBody | undefined;
-  /** The JSON body with numbers as sent, parsed on first use by `exact`. */
-  #exactJson: { value: unknown } | undefined;
 
   constructor(
     readonly url: URL,
@@ -113,7 +112,7 @@ export class RequestFields {
     if (kind === "form") return { kind: "form", params: new URLSearchParams(decoder.decode(this.bodyBytes)) };
     if (kind !== "json") return { kind };
     try {
-      return { kind: "json", value: JSON.parse(decoder.decode(this.bodyBytes)) };
+      return { kind: "json", value: parseExactJson(decoder.decode(this.bodyBytes)) };
     } catch (error) {
       return { kind: "invalid-json", reason: (error as Error).message };
     }
@@ -136,9 +135,8 @@ export class RequestFields {
       return value === undefined ? undefined : JSON.stringify(value);
     }
     if (body.kind !== "json") return undefined;
-    this.#exactJson ??= { value: parseExactJson(decoder.decode(this.bodyBytes)) };
-    const node = walk(this.#exactJson.value, ref.pointer ?? [ref.name]);
-    return node === undefined || node === null ? undefined : exactJsonText(node);
+    const node = walk(body.value, ref.pointer ?? [ref.name]);
+    return node === undefined || node === null ? undefined : canonicalJson(node);
   }
 
   /**

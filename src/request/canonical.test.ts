@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { MAX_JSON_DEPTH, TooDeepError } from "./canonical.ts";
-import { exactJsonText, parseExactJson } from "./exact-json.ts";
+import { canonicalJson, canonicalPairs, MAX_JSON_DEPTH, parseExactJson, TooDeepError } from "./canonical.ts";
 
-const exact = (text: string) => exactJsonText(parseExactJson(text));
+const exact = (text: string) => canonicalJson(parseExactJson(text));
 
-describe("exact JSON", () => {
+describe("canonicalJson", () => {
   it("keeps every number's digits, where JSON.parse would round them", () => {
     expect(JSON.parse("12345678901234567890")).toBe(JSON.parse("12345678901234567891"));
     expect(exact("12345678901234567890")).toBe("12345678901234567890");
@@ -23,5 +22,11 @@ describe("exact JSON", () => {
   it(`refuses JSON nested deeper than ${MAX_JSON_DEPTH} levels`, () => {
     const deep = `${"[".repeat(MAX_JSON_DEPTH + 2)}${"]".repeat(MAX_JSON_DEPTH + 2)}`;
     expect(() => exact(deep)).toThrow(TooDeepError);
+  });
+});
+
+describe("canonicalPairs", () => {
+  it("sorts names but keeps the order of a repeated name's values", () => {
+    expect(canonicalPairs(new URLSearchParams("b=2&a=1&b=1"))).toBe("a=1&b=2&b=1");
   });
 });
