@@ -16,7 +16,6 @@
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { unstable_readConfig } from "wrangler";
 import { describeConfig, type Plain } from "../src/config/describe.ts";
 import { ConfigError, loadConfig } from "../src/config/load.ts";
 import type { IdemConfig } from "../src/config/resolve.ts";
@@ -43,12 +42,20 @@ interface ConfigSource {
 }
 
 /** IDEM_CONFIG from a wrangler config (with its environment), or a whole JSON file that is the Idem config. */
-function readSource(path: string, env: string | undefined): ConfigSource {
+async function readSource(path: string, env: string | undefined): Promise<ConfigSource> {
   const absolute = resolve(path);
   if (WRANGLER_CONFIG.test(basename(absolute))) {
-    const wrangler = unstable_readConfig({ config: absolute, env }, { hideWarnings: true });
+    // Loaded only for wrangler configs: it is large, and a JSON config does not need it.
+    const { unstable_readConfig } = await import("wrangler");
+    let wrangler: ReturnType<typeof unstable_readConfig>;
+    try {
+      wrangler = unstable_readConfig({ config: absolute, env }, { hideWarnings: true });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    // Without any environment defined, wrangler quietly falls back to the top level.
     if (env !== undefined && !wrangler.definedEnvironments?.includes(env)) {
-      throw new UsageError(`${path} defines no [env.${env}]${wrangler.definedEnvironments?.length ? ` (it has: ${wrangler.definedEnvironments.join(", ")})` : ""}`);
+      throw new UsageError(`${path} defines no [env.${env}]`);
     }
     return { label: `${path}${env ? ` [env ${env}]` : ""}`, raw: wrangler.vars.IDEM_CONFIG };
   }
@@ -145,7 +152,14 @@ function sampleFrom(explain: string, headerLines: string[], body: string | undef
   return { method: method.toUpperCase(), url, headers, body: new TextEncoder().encode(text) };
 }
 
-async function main(argv: string[]): Promise<number> {
+/** What one run printed, and its exit code: 0 valid, 1 invalid config, 2 usage error. */
+export interface CheckResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function check(argv: string[]): Promise<CheckResult> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -159,30 +173,26 @@ async function main(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (values.help) return { code: 0, stdout: USAGE, stderr: "" };
   if (values.explain === undefined && (values.header.length > 0 || values.body !== undefined)) {
     throw new UsageError("--header and --body describe the request of --explain");
   }
-  const source = readSource(values.config, values.env === "" ? undefined : values.env);
+  const source = await readSource(values.config, values.env === "" ? undefined : values.env);
   let config: IdemConfig;
   try {
     config = loadConfig(source.raw);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(`✗ ${source.label}: the Idem config is invalid`);
-    for (const problem of error.problems) console.error(`  - ${problem}`);
-    return 1;
+    const lines = [`✗ ${source.label}: the Idem config is invalid`, ...error.problems.map((problem) => `  - ${problem}`)];
+    return { code: 1, stdout: "", stderr: lines.join("\n") };
   }
   const size = new TextEncoder().encode(typeof source.raw === "string" ? source.raw : JSON.stringify(source.raw)).byteLength;
   const sample = values.explain === undefined ? undefined : sampleFrom(values.explain, values.header, values.body);
   const explanation = sample && (await explainRequest(config, new RouteTable(config.routes), sample));
 
   if (values.json) {
-    console.log(JSON.stringify({ valid: true, source: source.label, sizeBytes: size, config: describeConfig(config), explanation }, null, 2));
-    return 0;
+    const result = { valid: true, source: source.label, sizeBytes: size, config: describeConfig(config), explanation };
+    return { code: 0, stdout: JSON.stringify(result, null, 2), stderr: "" };
   }
   const lines = [`✓ ${source.label}: the Idem config is valid (${config.routes.length} route${config.routes.length === 1 ? "" : "s"})`];
   if (size > VARIABLE_LIMIT_BYTES) {
@@ -190,14 +200,30 @@ async function main(argv: string[]): Promise<number> {
   }
   lines.push(...routesText(config));
   if (sample && explanation) lines.push("", ...explanationText(`${sample.method} ${sample.url.pathname}${sample.url.search}`, explanation));
-  console.log(lines.join("\n"));
-  return 0;
+  return { code: 0, stdout: lines.join("\n"), stderr: "" };
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof UsageError) && !(error instanceof TypeError && "code" in error)) throw error;
-  console.error(`check-config: ${(error as Error).message}`);
-  process.exitCode = 2;
+/**
+ * Runs check-config on command-line arguments and returns what it would
+ * print; usage mistakes (unknown options, a missing file or environment) give
+ * exit code 2.
+ *
+ * @example
+ * const { code, stdout } = await checkConfig(["--config", "examples/stripe/wrangler.toml"]);
+ */
+export async function checkConfig(argv: string[]): Promise<CheckResult> {
+  try {
+    return await check(argv);
+  } catch (error) {
+    const parseArgsError = error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS");
+    if (!(error instanceof UsageError) && !parseArgsError) throw error;
+    return { code: 2, stdout: "", stderr: `check-config: ${(error as Error).message}\n\n${USAGE}` };
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await checkConfig(process.argv.slice(2));
+  if (result.stdout) console.log(result.stdout);
+  if (result.stderr) console.error(result.stderr);
+  process.exitCode = result.code;
 }
