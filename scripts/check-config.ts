@@ -39,6 +39,22 @@ class UsageError extends Error {}
 interface ConfigSource {
   label: string;
   raw: unknown;
+  /** Hostnames the Worker serves as custom domains (wrangler configs only). */
+  customDomains: string[];
+}
+
+/**
+ * A Worker on a custom domain *is* that hostname: its own fetch to it comes
+ * back to the Worker, so an origin on that hostname would loop.
+ */
+function originLoop(config: IdemConfig, customDomains: readonly string[]): string | undefined {
+  const host = new URL(config.origin).hostname.toLowerCase();
+  if (!customDomains.some((domain) => domain.toLowerCase() === host)) return undefined;
+  return `origin: ${config.origin} is a custom domain of this Worker, so requests to it would come back to Idem; point origin at the API's own hostname (README, "Deploy")`;
+}
+
+function isCustomDomain(route: unknown): route is { pattern: string; custom_domain: true } {
+  return typeof route === "object" && route !== null && "custom_domain" in route && route.custom_domain === true && "pattern" in route && typeof route.pattern === "string";
 }
 
 /** IDEM_CONFIG from a wrangler config (with its environment), or a whole JSON file that is the Idem config. */
@@ -57,7 +73,9 @@ async function readSource(path: string, env: string | undefined): Promise<Config
     if (env !== undefined && !wrangler.definedEnvironments?.includes(env)) {
       throw new UsageError(`${path} defines no [env.${env}]`);
     }
-    return { label: `${path}${env ? ` [env ${env}]` : ""}`, raw: wrangler.vars.IDEM_CONFIG };
+    const routes: unknown[] = [...(wrangler.routes ?? []), ...(wrangler.route ? [wrangler.route] : [])];
+    const customDomains = routes.flatMap((route) => (isCustomDomain(route) ? [route.pattern.replace(/\/.*$/, "")] : []));
+    return { label: `${path}${env ? ` [env ${env}]` : ""}`, raw: wrangler.vars.IDEM_CONFIG, customDomains };
   }
   if (env) throw new UsageError("--env applies to a wrangler config, not to a JSON Idem config");
   let text: string;
@@ -66,7 +84,7 @@ async function readSource(path: string, env: string | undefined): Promise<Config
   } catch (error) {
     throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
   }
-  return { label: path, raw: text };
+  return { label: path, raw: text, customDomains: [] };
 }
 
 function compact(value: Plain): string {
@@ -181,6 +199,8 @@ async function check(argv: string[]): Promise<CheckResult> {
   let config: IdemConfig;
   try {
     config = loadConfig(source.raw);
+    const loop = originLoop(config, source.customDomains);
+    if (loop) throw new ConfigError([loop]);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const lines = [`✗ ${source.label}: the Idem config is invalid`, ...error.problems.map((problem) => `  - ${problem}`)];

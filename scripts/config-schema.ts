@@ -10,6 +10,7 @@ import { writeFileSync } from "node:fs";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { configSchema } from "../src/config/schema.ts";
 
+/** The committed schema file, at the repository's root. */
 export const SCHEMA_FILE = new URL("../idem.config.schema.json", import.meta.url);
 
 /**

@@ -209,6 +209,7 @@ describe("lookup", () => {
       [{ route: "mailing", key: "not-a-list" }, 400, "admin-invalid-request"],
       [{ request: { method: "POST", path: "/orders", headers: {} } }, 422, "admin-no-record"],
       [{ something: "else" }, 400, "admin-invalid-request"],
+      [{ request: { path: "/orders", headers: { "bad header": "x" } } }, 400, "admin-invalid-request"],
     ];
     for (const [json, status, kind] of cases) {
       const response = await admin("/records/lookup", { method: "POST", json });

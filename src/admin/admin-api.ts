@@ -33,6 +33,7 @@ function flag(request: IRequest, name: string): boolean {
   return value === "true" || value === "1";
 }
 
+/** The admin API of one gateway. */
 export interface AdminApi {
   /** Whether a request's path is under the admin prefix (reserved even while the admin API is off). */
   owns(url: URL): boolean;

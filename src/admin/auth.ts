@@ -1,5 +1,5 @@
 /** Shorter admin tokens are refused: the admin API stays off rather than guessable. */
-export const MIN_ADMIN_TOKEN_LENGTH = 32;
+const MIN_ADMIN_TOKEN_LENGTH = 32;
 
 const encoder = new TextEncoder();
 

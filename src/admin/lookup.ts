@@ -28,6 +28,7 @@ const byRequest = v.strictObject({
 
 const lookupBody = v.union([byKey, byRequest]);
 
+/** The record a lookup names, or why it names none (an admin problem kind and its detail). */
 export type LookupTarget =
   | { ok: true; recordId: string }
   | { ok: false; kind: "admin-invalid-request" | "admin-no-record"; detail: string };
@@ -70,10 +71,16 @@ async function recordOfKey(config: IdemConfig, input: v.InferOutput<typeof byKey
 
 async function recordOfRequest(config: IdemConfig, table: RouteTable, input: v.InferOutput<typeof byRequest>, base: URL): Promise<LookupTarget> {
   const { request } = input;
+  let headers: Headers;
+  try {
+    headers = new Headers(request.headers);
+  } catch (error) {
+    return { ok: false, kind: "admin-invalid-request", detail: `request.headers: ${(error as Error).message}` };
+  }
   const explanation = await explainRequest(config, table, {
     method: request.method,
     url: new URL(request.path, base),
-    headers: new Headers(request.headers),
+    headers,
     body: new TextEncoder().encode(request.body),
   });
   const { outcome } = explanation;

@@ -1,5 +1,6 @@
 import type { IdemConfig } from "./resolve.ts";
 
+/** A JSON value. */
 export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
 
 /** Derived fields that only restate another field of the same object. */

@@ -94,6 +94,26 @@ describe("check-config validates", () => {
     expect(stderr).toContain("- routes[2].key.pattern: applies to a key the client sends, not to a key built from a list of fields");
   });
 
+  it("refuses an origin on the custom domain the Worker itself serves, which would loop", async () => {
+    const loopDir = mkdtempSync(join(dir, "loop-"));
+    const wranglerToml = join(loopDir, "wrangler.toml");
+    writeFileSync(
+      wranglerToml,
+      [
+        'name = "loop"',
+        'main = "index.ts"',
+        'compatibility_date = "2026-11-01"',
+        'routes = [{ pattern = "api.example.com", custom_domain = true }]',
+        "[vars.IDEM_CONFIG]",
+        'origin = "https://api.example.com"',
+        "routes = []",
+      ].join("\n"),
+    );
+    const { code, stderr } = await checkConfig("--config", wranglerToml);
+    expect(code).toBe(1);
+    expect(stderr).toContain("origin: https://api.example.com is a custom domain of this Worker");
+  });
+
   it("rejects text that is not JSON, a wrangler environment that does not exist, and unknown options", async () => {
     const notJson = await checkConfig("--config", jsonFile("broken.json", "{ origin: "));
     expect(notJson.code).toBe(1);
