@@ -182,9 +182,10 @@ describe("Analytics Engine", () => {
     expect(JSON.stringify(points)).not.toContain("SECRET");
   });
 
-  it("works with the binding wrangler.toml declares", async () => {
+  it("works with the binding wrangler.toml declares, for routed and unrouted requests", async () => {
     expect(env.ANALYTICS).toBeDefined();
-    const response = await gatewayFor({ routes: [{ name: "orders", path: "/orders" }] })(request("/orders", { tag: newTag(), key: true }));
-    expect(response.status).toBe(201);
+    const withDataset = gatewayFor({ routes: [{ name: "orders", path: "/orders" }] });
+    expect((await withDataset(request("/orders", { tag: newTag(), key: true }))).status).toBe(201);
+    expect((await withDataset(request("/elsewhere", { tag: newTag(), method: "GET", json: undefined }))).status).toBe(200);
   });
 });
