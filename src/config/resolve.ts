@@ -55,6 +55,8 @@ export interface DocumentGuard {
   group: string;
   isDelete: boolean;
   editTimeoutMs: number;
+  /** Whose document it is: the document's lock is shared by every caller with the same values. */
+  scope: FieldRef[];
 }
 
 export interface ErrorProfile {
@@ -90,6 +92,8 @@ export interface Route {
   /** Lower-case header names. */
   fingerprintHeaders: string[];
   neverStore: StatusRange[];
+  /** Responses never stored whatever their status; empty when the route sets none. */
+  neverStoreWhen: Condition[];
   maxStoredResponseBytes: number;
   clientField?: FieldRef;
   document?: DocumentGuard;
@@ -161,6 +165,7 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
   const keySource = keyRaw.source ?? DEFAULTS.keySource;
   const ttlSeconds = pick("ttlSeconds") ?? DEFAULTS.ttlSeconds;
   const clientField = pick("clientField");
+  const scope = (pick("scope") ?? DEFAULTS.scope).map(parseFieldRef);
   return {
     name: raw.name,
     path: raw.path,
@@ -174,13 +179,14 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
       maxLength: keyRaw.maxLength ?? DEFAULTS.keyMaxLength,
     },
     mode: pick("mode") ?? "replay",
-    scope: (pick("scope") ?? DEFAULTS.scope).map(parseFieldRef),
+    scope,
     ttlMs: ttlSeconds * 1000,
     concurrency: pick("concurrency") ?? "wait",
     waitTimeoutMs: pick("waitTimeoutMs") ?? DEFAULTS.waitTimeoutMs,
     lockTimeoutMs: pick("lockTimeoutMs") ?? originTimeoutMs + DEFAULTS.lockMarginMs,
     fingerprintHeaders: (pick("fingerprintHeaders") ?? []).map((h) => h.toLowerCase()),
     neverStore: statusRanges(pick("neverStoreStatuses") ?? DEFAULTS.neverStoreStatuses),
+    neverStoreWhen: conditionsFrom(pick("neverStoreWhen")),
     maxStoredResponseBytes: pick("maxStoredResponseBytes") ?? DEFAULTS.maxStoredResponseBytes,
     clientField: clientField === undefined ? undefined : parseFieldRef(clientField),
     document: raw.document && {
@@ -188,6 +194,7 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
       group: raw.document.group ?? raw.name,
       isDelete: raw.document.delete ?? false,
       editTimeoutMs: raw.document.editTimeoutMs ?? DEFAULTS.editTimeoutMs,
+      scope: raw.document.scope?.map(parseFieldRef) ?? scope,
     },
     dedup: (raw.dedup ?? []).map((rule) => resolveDedup(rule, ttlSeconds)),
     errors: resolveErrors(pick("errors")),

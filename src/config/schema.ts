@@ -41,6 +41,11 @@ const httpMethod = v.pipe(
 const conditionValue = v.union([v.string(), v.pipe(v.array(v.string()), v.minLength(1))]);
 /** Field ref → required value (or any of several values). */
 const conditions = v.record(fieldRef, conditionValue);
+/** Conditions on the origin's response: only its headers and body can be read. */
+const responseConditions = v.record(
+  v.pipe(fieldRef, v.regex(/^(header|body):/, 'must read the response\'s "header:Name" or "body:name" / "body:/json/pointer"')),
+  conditionValue,
+);
 
 const errorKindOverride = v.strictObject({
   status: v.optional(statusCode),
@@ -105,6 +110,8 @@ const documentGuard = v.strictObject({
   group: v.optional(v.pipe(v.string(), v.minLength(1))),
   /** This route deletes the document: a second delete while one is in flight is rejected at once. */
   delete: v.optional(v.boolean()),
+  /** Request parts that say whose document it is (e.g. the account). Default: the route's scope. */
+  scope: v.optional(v.array(fieldRef)),
   editTimeoutMs: v.optional(positiveMs(300_000)),
 });
 
@@ -159,6 +166,8 @@ const routePolicyFields = {
   fingerprintHeaders: v.optional(v.array(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name")))),
   /** Statuses that are never stored, so the key is released. Default 408, 409, 425, 429. */
   neverStoreStatuses: v.optional(v.array(statusSelector)),
+  /** Responses that are never stored whatever their status, e.g. Erply's `{"body:/status/responseStatus": "error"}` (HTTP 200). */
+  neverStoreWhen: v.optional(responseConditions),
   maxStoredResponseBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64 * 1024 * 1024))),
   /** Field carrying the API client's name, for dedup rules with `clients`. */
   clientField: v.optional(fieldRef),

@@ -13,7 +13,7 @@ import { TooDeepError } from "../request/canonical.ts";
 import { conditionsHold } from "../request/conditions.ts";
 import { FieldError, RequestFields } from "../request/request-fields.ts";
 import { requestFingerprint } from "./fingerprint.ts";
-import { documentObjectName, dedupRecordId, keyObjectName, keyRecordId, scopeOf } from "./identity.ts";
+import { documentObjectName, documentScopeOf, dedupRecordId, keyObjectName, keyRecordId, scopeOf } from "./identity.ts";
 import { parseKey } from "./key.ts";
 import { originRequest } from "./origin-request.ts";
 import { isAmbiguousPath } from "./path-guard.ts";
@@ -38,8 +38,8 @@ interface Decided {
   rule?: string;
 }
 
-function invalid(kind: ErrorKind, detail: string): ErrorResult {
-  return { type: "error", outcome: "invalid-request", kind, detail };
+function invalid(kind: ErrorKind, detail: string, field?: string): ErrorResult {
+  return { type: "error", outcome: "invalid-request", kind, detail, field };
 }
 
 /** Reads the body for a route, or explains why it cannot be used. */
@@ -124,10 +124,12 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
   let key: string | undefined;
   if (rawKey !== undefined) {
     const parsed = parseKey(rawKey, route.key);
-    if (!parsed.ok) return { route, result: invalid("invalid-key", `Invalid ${route.key.source.text}: ${parsed.detail}`) };
+    if (!parsed.ok) {
+      return { route, result: invalid("invalid-key", `Invalid ${route.key.source.text}: ${parsed.detail}`, route.key.source.name) };
+    }
     key = parsed.key;
   } else if (route.key.required) {
-    return { route, result: invalid("key-required", `this route requires ${route.key.source.text}`) };
+    return { route, result: invalid("key-required", `this route requires ${route.key.source.text}`, route.key.source.name) };
   }
 
   const scope = await scopeOf(route, fields);
@@ -135,7 +137,7 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
   let document: DocumentCall | undefined;
   if (route.document && documentId !== undefined && documentId !== "") {
     document = {
-      objectName: await documentObjectName(route.document.group, scope, documentId),
+      objectName: await documentObjectName(route.document.group, await documentScopeOf(route.document, fields), documentId),
       placement: ex.config.placement,
       isDelete: route.document.isDelete,
       editTimeoutMs: route.document.editTimeoutMs,
@@ -166,6 +168,7 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
       fingerprint,
       ttlMs: route.ttlMs,
       neverStore: route.neverStore,
+      neverStoreWhen: route.neverStoreWhen,
     });
     return { route, result, keyHash: id.slice(0, 16) };
   }
@@ -183,6 +186,7 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
       fingerprint: dedup.contentHash,
       ttlMs: dedup.rule.windowMs,
       neverStore: dedup.rule.neverStore,
+      neverStoreWhen: route.neverStoreWhen,
     });
     return { route, result, keyHash: id.slice(0, 16), rule: dedup.rule.name };
   }

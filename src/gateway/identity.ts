@@ -1,6 +1,11 @@
-import type { IdemConfig, Route } from "../config/resolve.ts";
+import type { DocumentGuard, IdemConfig, Route } from "../config/resolve.ts";
 import { hashParts } from "../crypto/digest.ts";
+import type { FieldRef } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";
+
+function hashScope(refs: readonly FieldRef[], fields: RequestFields): Promise<string> {
+  return hashParts(["scope", ...refs.map((ref) => fields.get(ref) ?? "")]);
+}
 
 /**
  * The caller's scope: a hash of the route's scope fields (by default the
@@ -12,7 +17,20 @@ import type { RequestFields } from "../request/request-fields.ts";
  * await scopeOf(route, fields) // "9f86d0…"
  */
 export function scopeOf(route: Route, fields: RequestFields): Promise<string> {
-  return hashParts(["scope", ...route.scope.map((ref) => fields.get(ref) ?? "")]);
+  return hashScope(route.scope, fields);
+}
+
+/**
+ * Whose document a request names: a hash of the guard's scope fields (the
+ * route's scope unless `document.scope` says otherwise). Erply's example
+ * scopes documents by account only, so two sessions editing one document
+ * still take turns.
+ *
+ * @example
+ * await documentScopeOf(route.document, fields) // "3c2a9e…"
+ */
+export function documentScopeOf(guard: DocumentGuard, fields: RequestFields): Promise<string> {
+  return hashScope(guard.scope, fields);
 }
 
 /** The record ID for an idempotency key: no raw key or credential is ever stored or used as a name. */

@@ -14,7 +14,7 @@ export function routeReadsBody(route: Route): boolean {
     route.when.some((c) => readsBody(c.field)) ||
     route.scope.some(readsBody) ||
     readsBody(route.key.source) ||
-    (route.document !== undefined && readsBody(route.document.id)) ||
+    (route.document !== undefined && (readsBody(route.document.id) || route.document.scope.some(readsBody))) ||
     (route.clientField !== undefined && readsBody(route.clientField))
   );
 }

@@ -1,4 +1,4 @@
-import type { StatusRange } from "../config/resolve.ts";
+import type { Condition, StatusRange } from "../config/resolve.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import type { HeaderList } from "../http/headers.ts";
 import type { OriginRequest, OriginResult } from "../origin/exchange.ts";
@@ -62,6 +62,8 @@ export interface KeyCall extends ExchangeCall {
   waitTimeoutMs: number;
   lockTimeoutMs: number;
   neverStore: StatusRange[];
+  /** Conditions on the response that make it never stored, whatever its status. */
+  neverStoreWhen: Condition[];
 }
 
 export interface ResponseResult {
@@ -83,6 +85,8 @@ export interface ErrorResult {
   detail: string;
   retryAfterSeconds?: number;
   members?: Record<string, unknown>;
+  /** The request field the error is about (Erply's `errorField`). */
+  field?: string;
   originMs?: number;
   expiresAt?: number;
 }
