@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ReceivedRequest } from "../../demo/received-request.ts";
+import type { ErplyCall } from "./received-call.ts";
+
+export type { ErplyCall };
 
 /**
  * An Erply-like API with no protection of its own, so that what Idem adds is
@@ -31,12 +33,6 @@ import type { ReceivedRequest } from "../../demo/received-request.ts";
  * with `startedAt` (arrival) and `endedAt` (answer sent): enough to check
  * the order and overlap of calls.
  */
-
-/** One call as the log reports it: the request, the call name and its merged parameters. */
-export interface ErplyCall extends ReceivedRequest {
-  call: string | null;
-  params: Record<string, string>;
-}
 
 export interface ErplyOrigin {
   url: string;
