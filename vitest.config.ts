@@ -13,6 +13,8 @@ export default defineConfig({
               bindings: {
                 ORIGIN_URL: inject("originUrl"),
                 DEAD_ORIGIN_URL: inject("deadOriginUrl"),
+                ERPLY_ORIGIN_URL: inject("erplyOriginUrl"),
+                ERPLY_IDEM_CONFIG: inject("erplyConfig"),
               },
             },
           })),

@@ -65,6 +65,8 @@ export async function startBundledWorker(options: BundledWorkerOptions): Promise
     convertV4MiniflareOptions({
       ...fromWrangler,
       name: "idem",
+      // Module names are taken relative to this: the bundle lives under the repository, not beside an example's wrangler file.
+      rootPath: root,
       modules: true,
       scriptPath: options.bundle,
       bindings: { ...(fromWrangler.bindings as Record<string, Json> | undefined), ...options.bindings, IDEM_CONFIG: options.config },

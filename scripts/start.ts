@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { startOrdersOrigin } from "../demo/orders-origin.ts";
+import { startErplyOrigin } from "../examples/erply/origin.ts";
 
 interface Setup {
   wranglerConfig: string;
@@ -19,6 +20,7 @@ const ORIGIN_PORT = 8788;
 
 const setups: Record<string, Setup> = {
   demo: { wranglerConfig: "wrangler.toml", startOrigin: () => startOrdersOrigin({ port: ORIGIN_PORT }) },
+  erply: { wranglerConfig: "examples/erply/wrangler.toml", startOrigin: () => startErplyOrigin({ port: ORIGIN_PORT }) },
 };
 
 const name = process.argv[2] ?? "demo";

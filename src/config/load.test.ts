@@ -76,3 +76,60 @@ describe("loadConfig", () => {
     expect(problemsOf("{oops")[0]).toContain("IDEM_CONFIG: is not valid JSON");
   });
 });
+
+describe("document guards", () => {
+  it("scopes a route's documents like its records unless document.scope says otherwise", () => {
+    const config = loadConfig({
+      origin,
+      defaults: { scope: ["param:clientCode", "param:sessionKey"] },
+      routes: [
+        { name: "save", path: "/api/", document: { id: "param:id" } },
+        { name: "edit", path: "/api/x", document: { id: "param:id", scope: ["param:clientCode"] } },
+      ],
+    });
+    expect(config.routes[0]?.document?.scope.map((r) => r.text)).toEqual(["param:clientCode", "param:sessionKey"]);
+    expect(config.routes[1]?.document?.scope.map((r) => r.text)).toEqual(["param:clientCode"]);
+  });
+
+  it("refuses routes of one group that scope documents differently, naming both", () => {
+    const problems = problemsOf({
+      origin,
+      routes: [
+        { name: "save", path: "/api/", document: { id: "param:id", group: "sales", scope: ["param:clientCode"] } },
+        { name: "delete", path: "/api/", document: { id: "param:documentID", group: "sales", delete: true } },
+      ],
+    });
+    expect(problems).toEqual([
+      'routes[1].document.scope: [header:Authorization] differs from [param:clientCode] of route "save" in document group "sales"; routes of one group must scope documents alike',
+    ]);
+  });
+
+  it("refuses a document scope naming a path parameter the route does not have", () => {
+    const problems = problemsOf({
+      origin,
+      routes: [{ name: "edit", path: "/docs/:id", document: { id: "path:id", scope: ["path:account"] } }],
+    });
+    expect(problems).toEqual(['routes[0].document.scope[0]: "path:account" names no parameter of path /docs/:id']);
+  });
+});
+
+describe("successWhen", () => {
+  it("reads the response's header and body, and dedup rules inherit it", () => {
+    const config = loadConfig({
+      origin,
+      defaults: { successWhen: { "body:/status/responseStatus": "ok", "header:X-Outcome": ["done", "accepted"] } },
+      routes: [{ name: "save", path: "/api/", dedup: [{ name: "sale", prerequisites: ["param:invoiceNo"], compare: ["param:invoiceNo"] }] }],
+    });
+    const expected = [
+      { field: { source: "body", name: "/status/responseStatus", pointer: ["status", "responseStatus"], text: "body:/status/responseStatus" }, values: ["ok"] },
+      { field: { source: "header", name: "x-outcome", text: "header:X-Outcome" }, values: ["done", "accepted"] },
+    ];
+    expect(config.routes[0]?.successWhen).toEqual(expected);
+    expect(config.routes[0]?.dedup[0]?.successWhen).toEqual(expected);
+  });
+
+  it("refuses a request-only source, naming the field", () => {
+    const problems = problemsOf({ origin, routes: [{ name: "save", path: "/api/", successWhen: { "query:status": "ok" } }] });
+    expect(problems.join("\n")).toContain("routes[0].successWhen.query:status: must look like");
+  });
+});

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { type IdemConfig, resolveConfig } from "./resolve.ts";
+import { DEFAULTS, type IdemConfig, resolveConfig } from "./resolve.ts";
 import { configSchema, type ParsedConfig, type ParsedDedupRule } from "./schema.ts";
 
 /**
@@ -94,7 +94,10 @@ function crossFieldProblems(config: ParsedConfig): string[] {
         }
       }
     }
-    if (route.document) refs.push([`${at}.document.id`, route.document.id]);
+    if (route.document) {
+      refs.push([`${at}.document.id`, route.document.id]);
+      route.document.scope?.forEach((r, j) => refs.push([`${at}.document.scope[${j}]`, r]));
+    }
     if (route.clientField) refs.push([`${at}.clientField`, route.clientField]);
     route.dedup?.forEach((rule, j) => refs.push(...dedupRefs(rule, `${at}.dedup[${j}]`)));
     for (const [field, ref] of refs) {
@@ -120,6 +123,25 @@ function crossFieldProblems(config: ParsedConfig): string[] {
     const errors = route.errors ?? config.defaults?.errors;
     if (errors?.format === "json" && errors.template === undefined) {
       problems.push(`${at}.errors.template: required when errors.format is "json"`);
+    }
+  });
+  return [...problems, ...documentGroupProblems(config)];
+}
+
+/** Routes that share a document group must name documents the same way, or their locks would silently never meet. */
+function documentGroupProblems(config: ParsedConfig): string[] {
+  const problems: string[] = [];
+  const firstOfGroup = new Map<string, { name: string; scope: string }>();
+  config.routes.forEach((route, i) => {
+    if (!route.document) return;
+    const group = route.document.group ?? route.name;
+    const scope = (route.document.scope ?? route.scope ?? config.defaults?.scope ?? DEFAULTS.scope).join(", ");
+    const first = firstOfGroup.get(group);
+    if (!first) firstOfGroup.set(group, { name: route.name, scope });
+    else if (first.scope !== scope) {
+      problems.push(
+        `routes[${i}].document.scope: [${scope}] differs from [${first.scope}] of route "${first.name}" in document group "${group}"; routes of one group must scope documents alike`,
+      );
     }
   });
   return problems;

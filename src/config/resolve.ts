@@ -67,6 +67,8 @@ export interface DocumentGuard {
   group: string;
   isDelete: boolean;
   editTimeoutMs: number;
+  /** Whose document it is: the document's lock is shared by every caller with the same values. */
+  scope: FieldRef[];
 }
 
 export interface ErrorProfile {
@@ -107,6 +109,8 @@ export interface Route {
   /** Lower-case header names. */
   fingerprintHeaders: string[];
   neverStore: StatusRange[];
+  /** Conditions the origin's answer must meet to be stored; empty: every answer not in `neverStore`. */
+  successWhen: Condition[];
   maxStoredResponseBytes: number;
   clientField?: FieldRef;
   document?: DocumentGuard;
@@ -154,7 +158,7 @@ function resolveErrors(profile: ParsedErrorProfile | undefined): ErrorProfile {
   };
 }
 
-function resolveDedup(rule: ParsedDedupRule): DedupRule {
+function resolveDedup(rule: ParsedDedupRule, routeSuccessWhen: ParsedDedupRule["successWhen"]): DedupRule {
   return {
     name: rule.name,
     when: conditionsFrom(rule.when),
@@ -169,7 +173,7 @@ function resolveDedup(rule: ParsedDedupRule): DedupRule {
     items: rule.items?.fields,
     windowMs: (rule.windowSeconds ?? DEFAULTS.dedupWindowSeconds) * 1000,
     neverStore: statusRanges(rule.neverStoreStatuses ?? DEFAULTS.dedupNeverStoreStatuses),
-    successWhen: conditionsFrom(rule.successWhen),
+    successWhen: conditionsFrom(rule.successWhen ?? routeSuccessWhen),
   };
 }
 
@@ -180,6 +184,7 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
   const keySources = (Array.isArray(keySource) ? keySource : [keySource]).map(parseFieldRef);
   const ttlSeconds = pick("ttlSeconds") ?? DEFAULTS.ttlSeconds;
   const clientField = pick("clientField");
+  const scope = (pick("scope") ?? DEFAULTS.scope).map(parseFieldRef);
   return {
     name: raw.name,
     path: raw.path,
@@ -195,13 +200,14 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
       maxLength: keyRaw.maxLength ?? DEFAULTS.keyMaxLength,
     },
     mode: pick("mode") ?? "replay",
-    scope: (pick("scope") ?? DEFAULTS.scope).map(parseFieldRef),
+    scope,
     ttlMs: ttlSeconds * 1000,
     concurrency: pick("concurrency") ?? "wait",
     waitTimeoutMs: pick("waitTimeoutMs") ?? DEFAULTS.waitTimeoutMs,
     lockTimeoutMs: pick("lockTimeoutMs") ?? originTimeoutMs + DEFAULTS.lockMarginMs,
     fingerprintHeaders: (pick("fingerprintHeaders") ?? []).map((h) => h.toLowerCase()),
     neverStore: statusRanges(pick("neverStoreStatuses") ?? DEFAULTS.neverStoreStatuses),
+    successWhen: conditionsFrom(pick("successWhen")),
     maxStoredResponseBytes: pick("maxStoredResponseBytes") ?? DEFAULTS.maxStoredResponseBytes,
     clientField: clientField === undefined ? undefined : parseFieldRef(clientField),
     document: raw.document && {
@@ -209,8 +215,9 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
       group: raw.document.group ?? raw.name,
       isDelete: raw.document.delete ?? false,
       editTimeoutMs: raw.document.editTimeoutMs ?? DEFAULTS.editTimeoutMs,
+      scope: raw.document.scope?.map(parseFieldRef) ?? scope,
     },
-    dedup: (raw.dedup ?? []).map(resolveDedup),
+    dedup: (raw.dedup ?? []).map((rule) => resolveDedup(rule, pick("successWhen"))),
     errors: resolveErrors(pick("errors")),
   };
 }

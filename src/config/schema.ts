@@ -109,6 +109,8 @@ const documentGuard = v.strictObject({
   group: v.optional(v.pipe(v.string(), v.minLength(1))),
   /** This route deletes the document: a second delete while one is in flight is rejected at once. */
   delete: v.optional(v.boolean()),
+  /** Request parts that say whose document it is (e.g. the account). Default: the route's scope. */
+  scope: v.optional(v.array(fieldRef)),
   editTimeoutMs: v.optional(positiveMs(300_000)),
 });
 
@@ -165,7 +167,7 @@ const dedupRule = v.strictObject({
   windowSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(30 * DAY_SECONDS))),
   /** Answers never stored as the original. Default `["400-599"]`. */
   neverStoreStatuses: v.optional(v.array(statusSelector)),
-  /** Conditions the origin's answer must meet to be stored as the original, e.g. Erply's `body:/status/responseStatus = "ok"`. */
+  /** Conditions the origin's answer must meet to be stored as the original. Default: the route's `successWhen`. */
   successWhen: v.optional(responseConditions),
 });
 
@@ -184,6 +186,12 @@ const routePolicyFields = {
   fingerprintHeaders: v.optional(v.array(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name")))),
   /** Statuses that are never stored, so the key is released. Default 408, 409, 425, 429. */
   neverStoreStatuses: v.optional(v.array(statusSelector)),
+  /**
+   * Conditions on the origin's answer (its headers or JSON body) for it to be stored and replayed, e.g. Erply's
+   * `{"body:/status/responseStatus": "ok"}`: Erply answers errors with HTTP 200. Default: every answer whose status
+   * is not in `neverStoreStatuses`.
+   */
+  successWhen: v.optional(responseConditions),
   maxStoredResponseBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64 * 1024 * 1024))),
   /** Field carrying the API client's name, for dedup rules with `clients`. */
   clientField: v.optional(fieldRef),

@@ -17,9 +17,10 @@ interface KindInfo {
  * problem title, and its Erply error code where Erply documents one.
  */
 export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
-  "invalid-key": { status: 400, title: "Invalid idempotency key" },
-  "key-required": { status: 400, title: "Idempotency key required" },
-  "invalid-body": { status: 400, title: "Request body cannot be read" },
+  // Erply: 1014 "incorrect data type or format", 1010 "required parameters are missing", 1015 "malformed request".
+  "invalid-key": { status: 400, title: "Invalid idempotency key", erplyCode: 1014 },
+  "key-required": { status: 400, title: "Idempotency key required", erplyCode: 1010 },
+  "invalid-body": { status: 400, title: "Request body cannot be read", erplyCode: 1015 },
   "body-too-large": { status: 413, title: "Request body too large" },
   "ambiguous-path": { status: 400, title: "Ambiguous request path" },
   "fingerprint-mismatch": { status: 422, title: "Idempotency key reused with a different request" },

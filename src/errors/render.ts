@@ -13,6 +13,8 @@ export interface ErrorContext {
   startedAt?: number;
   /** Extra problem members, e.g. `originalStatus`. */
   members?: Record<string, unknown>;
+  /** The request field the error is about; the `erply` envelope names it in `errorField`. */
+  field?: string;
 }
 
 const DEFAULT_PROFILE: ErrorProfile = {
@@ -38,7 +40,8 @@ function fillTemplate(node: unknown, values: Record<string, string | number>): u
  * Builds the error response a route's error profile asks for.
  *
  * - `problem` (default): RFC 9457 `application/problem+json` with the kind's HTTP status.
- * - `erply`: HTTP 200 (or `status`) with Erply's `{status:{…errorCode…},records:null}` envelope.
+ * - `erply`: HTTP 200 (or `status`) with Erply's `{status:{…errorCode…},records:null}` envelope
+ *   (`errorField` names the parameter when the error is about one, as Erply does).
  * - `json`: the route's own JSON `template`, with `{{kind}}`, `{{status}}`, `{{code}}`,
  *   `{{message}}`, `{{call}}` and `{{now}}` filled in.
  *
@@ -79,6 +82,7 @@ export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEF
         requestUnixTime: Math.floor(started / 1000),
         responseStatus: "error",
         errorCode: code,
+        ...(context.field === undefined ? {} : { errorField: context.field }),
         generationTime: (Date.now() - started) / 1000,
         recordsTotal: 0,
         recordsInResponse: 0,

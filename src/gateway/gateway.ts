@@ -39,8 +39,8 @@ interface Decided {
   rule?: string;
 }
 
-function invalid(kind: ErrorKind, detail: string): ErrorResult {
-  return { type: "error", outcome: "invalid-request", kind, detail };
+function invalid(kind: ErrorKind, detail: string, field?: string): ErrorResult {
+  return { type: "error", outcome: "invalid-request", kind, detail, field };
 }
 
 /** Reads the body for a route, or explains why it cannot be used. */
@@ -116,7 +116,7 @@ async function passThrough(ex: Exchange, body: Uint8Array | ReadableStream<Uint8
 /** The decision for a request that matched `route`: key, then dedup rule, then document queue, else plain forward. */
 async function decide(ex: Exchange, route: Route, fields: RequestFields): Promise<Decided> {
   const identity = await identifyRequest(route, fields);
-  if (identity.type === "invalid") return { route, result: invalid(identity.kind, identity.detail) };
+  if (identity.type === "invalid") return { route, result: invalid(identity.kind, identity.detail, identity.field) };
 
   const document: DocumentCall | undefined =
     route.document && identity.document
@@ -151,6 +151,7 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
       fingerprint,
       ttlMs: route.ttlMs,
       neverStore: route.neverStore,
+      successWhen: route.successWhen,
     });
     return { route, result, record: identity.recordId };
   }

@@ -1,5 +1,6 @@
-import type { IdemConfig, Route } from "../config/resolve.ts";
+import type { DocumentGuard, IdemConfig, Route } from "../config/resolve.ts";
 import { hashParts } from "../crypto/digest.ts";
+import type { FieldRef } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 
 /**
@@ -25,6 +26,19 @@ export function scopeOf(route: Route, fields: RequestFields): Promise<string> {
  */
 export function scopeHash(values: readonly (string | undefined)[]): Promise<string> {
   return hashParts(["scope", ...values.map((value) => value ?? "")]);
+}
+
+/**
+ * Whose document a request names: a hash of the guard's scope fields (the
+ * route's scope unless `document.scope` says otherwise). Erply's example
+ * scopes documents by account only, so two sessions editing one document
+ * still take turns.
+ *
+ * @example
+ * await documentScopeOf(route.document, fields) // "3c2a9e…"
+ */
+export function documentScopeOf(guard: DocumentGuard, fields: RequestFields): Promise<string> {
+  return scopeHash(guard.scope.map((ref) => fields.get(ref)));
 }
 
 /** The record ID for an idempotency key: no raw key or credential is ever stored or used as a name. */

@@ -1,7 +1,7 @@
 import type { DedupRule, Route } from "../config/resolve.ts";
 import { matchDedup } from "../dedup/match.ts";
 import type { RequestFields } from "../request/request-fields.ts";
-import { dedupRecordId, documentObjectName, keyRecordId, scopeOf } from "./identity.ts";
+import { dedupRecordId, documentObjectName, documentScopeOf, keyRecordId, scopeOf } from "./identity.ts";
 import { readKey } from "./key.ts";
 
 /** The document a request edits, and the object that queues its edits. */
@@ -19,7 +19,7 @@ export interface DocumentTarget {
  * - `unrecorded`: nothing to remember (it may still wait for its document's turn).
  */
 export type RequestIdentity =
-  | { type: "invalid"; kind: "invalid-key" | "key-required"; detail: string }
+  | { type: "invalid"; kind: "invalid-key" | "key-required"; detail: string; field?: string }
   | { type: "key"; key: string; scope: string; recordId: string; document?: DocumentTarget }
   | { type: "dedup"; rule: DedupRule; contentHash: string; scope: string; recordId: string; document?: DocumentTarget }
   | { type: "unrecorded"; scope: string; document?: DocumentTarget };
@@ -36,16 +36,18 @@ export type RequestIdentity =
  */
 export async function identifyRequest(route: Route, fields: RequestFields): Promise<RequestIdentity> {
   const key = readKey(route.key, fields);
-  if (key && !key.ok) return { type: "invalid", kind: "invalid-key", detail: `Invalid ${route.key.sourceText}: ${key.detail}` };
+  // The one field a client-sent key comes from, for error formats that name it (Erply's errorField).
+  const field = route.key.isComposite ? undefined : route.key.sources[0]?.name;
+  if (key && !key.ok) return { type: "invalid", kind: "invalid-key", detail: `Invalid ${route.key.sourceText}: ${key.detail}`, field };
   if (!key && route.key.required) {
-    return { type: "invalid", kind: "key-required", detail: `this route requires ${route.key.sourceText}` };
+    return { type: "invalid", kind: "key-required", detail: `this route requires ${route.key.sourceText}`, field };
   }
 
   const scope = await scopeOf(route, fields);
   const documentId = route.document ? fields.get(route.document.id) : undefined;
   const document =
     route.document && documentId !== undefined && documentId !== ""
-      ? { id: documentId, objectName: await documentObjectName(route.document.group, scope, documentId) }
+      ? { id: documentId, objectName: await documentObjectName(route.document.group, await documentScopeOf(route.document, fields), documentId) }
       : undefined;
 
   if (key) return { type: "key", key: key.key, scope, recordId: await keyRecordId(route, scope, key.key), document };

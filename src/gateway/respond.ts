@@ -74,6 +74,7 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
         detail: result.detail,
         retryAfterSeconds: result.retryAfterSeconds,
         members: result.members,
+        field: result.field,
         call: meta.call,
         startedAt: meta.startedAt,
       },

@@ -16,7 +16,7 @@ export function routeReadsBody(route: Route): boolean {
     route.when.some((c) => readsBody(c.field)) ||
     route.scope.some(readsBody) ||
     route.key.sources.some(readsBody) ||
-    (route.document !== undefined && readsBody(route.document.id)) ||
+    (route.document !== undefined && (readsBody(route.document.id) || route.document.scope.some(readsBody))) ||
     (route.clientField !== undefined && readsBody(route.clientField))
   );
 }

@@ -1,9 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { inRanges } from "../config/resolve.ts";
-import { meetsSuccessConditions } from "../dedup/success.ts";
 import type { Env } from "../env.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import { fullBody } from "../origin/exchange.ts";
+import { meetsSuccessConditions } from "../origin/response-conditions.ts";
 import type { ErrorResult, GatewayResult, KeyCall, Outcome, PurgeResult, RecordSnapshot, ResponseResult } from "./protocol.ts";
 import { type IdemRecord, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
@@ -34,10 +34,12 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
  *
  * - new key: store an in-flight record, then call the origin, then store the
  *   answer (or release the key when nothing should be remembered);
- * - same key, same fingerprint, completed: replay (or, in `reject` mode, refuse);
+ * - same key, same fingerprint, completed: replay;
  * - same key, different fingerprint: `fingerprint-mismatch`;
  * - same key while in flight: wait for the first (up to `waitTimeoutMs`) and
- *   replay, or answer `in-progress` at once in `conflict` or `reject` mode.
+ *   replay, or answer `in-progress` at once in `conflict` mode;
+ * - `reject` mode (single-use keys): `key-already-used` once completed,
+ *   `in-progress` while in flight, whatever the body.
  *
  * The origin exchange belongs to the object, not to the client's Worker
  * invocation, so a client that disconnects does not stop it.
@@ -69,24 +71,20 @@ export class KeyObject extends DurableObject<Env> {
       const now = Date.now();
       const record = this.#live(call.id, now);
       if (!record) return this.#execute(call, now);
+      const running = this.#running.get(call.id);
+      const retryAfterSeconds = running ? 1 : secondsUntil(record.lockExpiresAt ?? now, now);
+      if (call.mode === "reject") return this.#refuseReuse(record, call, retryAfterSeconds);
       if (record.fingerprint !== call.fingerprint) {
         return fail("mismatch", "fingerprint-mismatch", "this key was first used for a different request (method, path, query or body differ)", {
           expiresAt: record.expiresAt,
         });
       }
       if (record.state === "completed") {
-        if (call.mode === "reject") {
-          return fail("rejected", "key-already-used", "this key has already been used; send a new key for a new request", {
-            expiresAt: record.expiresAt,
-          });
-        }
         return this.#replay(record, call.kind === "dedup" ? "deduplicated" : waited ? "waited-then-replayed" : "replayed");
       }
-      const running = this.#running.get(call.id);
-      const retryAfterSeconds = running ? 1 : secondsUntil(record.lockExpiresAt ?? now, now);
       const inProgress = () =>
         fail("conflict", "in-progress", "the first request with this key is still in progress; retry later", { retryAfterSeconds });
-      if (call.mode === "reject" || call.concurrency === "conflict" || !running) return inProgress();
+      if (call.concurrency === "conflict" || !running) return inProgress();
       const remaining = deadline - now;
       if (remaining <= 0 || !(await settlesWithin(running, remaining))) return inProgress();
       waited = true;
@@ -138,6 +136,23 @@ export class KeyObject extends DurableObject<Env> {
     if (snapshot.running && !options.force) return { purged: false, reason: "running" };
     this.#store.delete(id);
     return { purged: true, state: snapshot.state };
+  }
+
+  /**
+   * `reject` mode: a key is single-use (Erply's temporaryUUID), so any later
+   * request with it is refused, whatever its body. Nothing stored is ever
+   * served, so the fingerprint only sharpens the message.
+   */
+  #refuseReuse(record: IdemRecord, call: KeyCall, retryAfterSeconds: number): ErrorResult {
+    const differs = record.fingerprint === call.fingerprint ? "" : " (and this request differs from the first)";
+    if (record.state !== "completed") {
+      return fail("conflict", "in-progress", `the first request with this key is still in progress${differs}; this one was not forwarded`, {
+        retryAfterSeconds,
+      });
+    }
+    return fail("rejected", "key-already-used", `this key has already been used${differs}; send a new key for a new request`, {
+      expiresAt: record.expiresAt,
+    });
   }
 
   /** The record, unless it has expired (deleted now) or its owner died and its lock ran out (taken over). */
@@ -227,11 +242,12 @@ export class KeyObject extends DurableObject<Env> {
       originStatus: result.status,
       originMs: result.originMs,
     };
-    if (inRanges(result.status, call.neverStore) || !meetsSuccessConditions(result, call.successWhen ?? [], call.origin.url)) {
+    if (inRanges(result.status, call.neverStore) || !meetsSuccessConditions(call.successWhen, result)) {
       this.#store.delete(call.id);
       return { ...base, body: fullBody(result) };
     }
-    const retained = result.rest ? null : result.body;
+    // A single-use key's answer is never served again, so its body is not kept.
+    const retained = call.mode === "reject" || result.rest ? null : result.body;
     this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
     return { ...base, body: fullBody(result), expiresAt };
   }

@@ -59,8 +59,8 @@ export interface KeyCall extends ExchangeCall {
   waitTimeoutMs: number;
   lockTimeoutMs: number;
   neverStore: StatusRange[];
-  /** Conditions on the origin's answer for it to be stored (a dedup rule's `successWhen`); none for keys. */
-  successWhen?: Condition[];
+  /** Conditions the origin's answer must meet to be stored (the route's, or the dedup rule's, `successWhen`). */
+  successWhen: Condition[];
 }
 
 export interface ResponseResult {
@@ -82,6 +82,8 @@ export interface ErrorResult {
   detail: string;
   retryAfterSeconds?: number;
   members?: Record<string, unknown>;
+  /** The request field the error is about (Erply's `errorField`). */
+  field?: string;
   originMs?: number;
   expiresAt?: number;
 }
