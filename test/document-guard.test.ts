@@ -39,6 +39,8 @@ describe("document guard with problem+json errors", () => {
     const second = await send(clientRequest("/echo/documents/delete", { tag, json: body }));
     expect(second.status).toBe(409);
     expect(await second.json()).toMatchObject({ type: "https://idem.dev/problems/delete-in-progress", status: 409 });
+    // Refused by the queue: the origin was never called, so no origin time is reported.
+    expect(second.headers.get("server-timing")).not.toContain("origin");
     // Another document is not affected.
     expect((await send(clientRequest("/echo/documents/delete", { tag, json: { document: { id: "d-2" } } }))).status).toBe(200);
     expect((await first).status).toBe(200);

@@ -9,7 +9,7 @@ interface Waiter {
 }
 
 function refusal(kind: DocumentRefusal["kind"], detail: string): DocumentRefusal {
-  return { ok: false, kind, detail, originMs: 0 };
+  return { ok: false, kind, detail };
 }
 
 /**

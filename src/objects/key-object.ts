@@ -248,8 +248,9 @@ export class KeyObject extends DurableObject<Env> {
     }
     // A single-use key's answer is never served again, so its body is not kept.
     const retained = call.mode === "reject" || result.rest ? null : result.body;
-    this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
-    return { ...base, body: fullBody(result), expiresAt };
+    const stored = this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
+    // A record purged while its request ran is gone: nothing remembers this answer, so no expiry is advertised.
+    return { ...base, body: fullBody(result), ...(stored ? { expiresAt } : {}) };
   }
 
   async #scheduleExpiry(at: number): Promise<void> {

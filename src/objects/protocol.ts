@@ -43,7 +43,8 @@ export interface ExchangeCall {
   document?: DocumentCall;
 }
 
-export type DocumentRefusal = { ok: false; kind: "edit-timeout" | "delete-in-progress"; detail: string; originMs: 0 };
+/** The document's queue refused the call: the origin was never called. */
+export type DocumentRefusal = { ok: false; kind: "edit-timeout" | "delete-in-progress"; detail: string; originMs?: undefined };
 
 export type GuardedResult = OriginResult | DocumentRefusal;
 
