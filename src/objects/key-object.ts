@@ -125,7 +125,9 @@ export class KeyObject extends DurableObject<Env> {
   }
 
   async #execute(call: KeyCall, now: number): Promise<GatewayResult> {
-    const expiresAt = now + call.ttlMs;
+    // Never expire before the lock does: a record that expired while its request was still at the
+    // origin would let a retry run the request a second time, alongside the first.
+    const expiresAt = now + Math.max(call.ttlMs, call.lockTimeoutMs);
     try {
       this.#store.insertInFlight({
         id: call.id,

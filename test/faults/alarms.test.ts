@@ -13,15 +13,21 @@ import { RecordStore } from "../../src/objects/record-store.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
 import { eventually, type KeyRecordLocation, locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
 
+const oneShard = { strategy: "sharded" as const, shards: 1 };
+// Records never expire before their lock (see KeyObject), so the lock is kept below the one-second TTL.
 const config = {
-  originTimeoutMs: 3_000,
-  keyspace: { strategy: "sharded" as const, shards: 1 },
+  originTimeoutMs: 500,
+  defaults: { lockTimeoutMs: 600 },
+  keyspace: oneShard,
   routes: [
     { name: "short", path: "/short/*", ttlSeconds: 1 },
     { name: "long", path: "/long/*", ttlSeconds: 3_600 },
   ],
 };
 const send = gatewayFor(config);
+// An origin call that outlasts the TTL: the lock (default: origin timeout + 5 s) must cover it.
+const slowConfig = { originTimeoutMs: 3_000, keyspace: oneShard, routes: [{ name: "slow-short", path: "/slow/*", ttlSeconds: 1 }] };
+const sendSlow = gatewayFor(slowConfig);
 
 function alarmOf({ stub }: KeyRecordLocation): Promise<number | null> {
   return runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
@@ -130,19 +136,22 @@ describe("the alarm fires late", () => {
 });
 
 describe("the alarm fires while the request is still at the origin", () => {
-  it("a record whose TTL is shorter than the origin call is not dropped while it runs: a retry waits, the origin executes once", async () => {
+  it("a TTL shorter than the origin call does not drop the record mid-call: a retry waits, the origin executes once", async () => {
     const tag = newTag();
     const key = `inflight-${tag}`;
-    const location = await locateKeyRecord(config, "short", key);
-    const first = send(clientRequest("/short/slow", { tag, key, json: {}, headers: { "demo-delay": "2000" } }));
+    const location = await locateKeyRecord(slowConfig, "slow-short", key);
+    const first = sendSlow(clientRequest("/slow/x", { tag, key, json: {}, headers: { "demo-delay": "2000" } }));
     const inFlight = await eventually(async () => {
       const record = await readKeyRecord(location);
       return record?.state === "in_flight" ? record : undefined;
     }, 10_000, 20);
-    await after(inFlight.expiresAt);
+    // Past the route's one-second TTL, with the origin still working, the alarm comes.
+    await after(inFlight.createdAt + 1_000);
+    await runInDurableObject(location.stub, (_instance, state) => state.storage.setAlarm(Date.now()));
     await runDurableObjectAlarm(location.stub);
+    expect(await readKeyRecord(location)).toMatchObject({ state: "in_flight" });
 
-    const retry = await send(clientRequest("/short/slow", { tag, key, json: {} }));
+    const retry = await sendSlow(clientRequest("/slow/x", { tag, key, json: {} }));
     const answered = await first;
     expect(answered.status).toBe(200);
     expect(retry.status).toBe(200);
