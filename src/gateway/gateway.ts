@@ -68,7 +68,8 @@ async function askKeyObject(ex: Exchange, call: KeyCall): Promise<GatewayResult>
       type: "error",
       outcome: "unavailable",
       kind: "coordinator-unavailable",
-      detail: `the idempotency record could not be reached (${(error as Error).message}); the request was not forwarded`,
+      // The object may have been lost mid-call, after it sent the request on: do not claim it was not forwarded.
+      detail: `the idempotency record could not be reached (${(error as Error).message}); the request may or may not have reached the origin, retry with the same key`,
       retryAfterSeconds: 1,
     };
   }

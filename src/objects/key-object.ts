@@ -128,6 +128,11 @@ export class KeyObject extends DurableObject<Env> {
     // Never expire before the lock does: a record that expired while its request was still at the
     // origin would let a retry run the request a second time, alongside the first.
     const expiresAt = now + Math.max(call.ttlMs, call.lockTimeoutMs);
+    const lockExpiresAt = now + call.lockTimeoutMs;
+    const notWritten = (error: unknown) =>
+      fail("unavailable", "coordinator-unavailable", `the record could not be written (${(error as Error).message}); the origin was not called`, {
+        retryAfterSeconds: 1,
+      });
     try {
       this.#store.insertInFlight({
         id: call.id,
@@ -136,29 +141,45 @@ export class KeyObject extends DurableObject<Env> {
         fingerprint: call.fingerprint,
         createdAt: now,
         expiresAt,
-        lockExpiresAt: now + call.lockTimeoutMs,
+        lockExpiresAt,
         owner: this.#instance,
       });
+    } catch (error) {
+      return notWritten(error);
+    }
+    try {
       await this.#scheduleExpiry(expiresAt);
     } catch (error) {
-      return fail("unavailable", "coordinator-unavailable", `the record could not be written (${(error as Error).message}); the origin was not called`, {
-        retryAfterSeconds: 1,
-      });
+      // A record without its expiry alarm would never be cleaned up; take it back.
+      this.#release(call.id);
+      return notWritten(error);
     }
     const finished = Promise.withResolvers<void>();
     this.#running.set(call.id, finished.promise);
     try {
-      return await this.#exchangeAndStore(call, expiresAt);
+      return await this.#exchangeAndStore(call, expiresAt, lockExpiresAt);
     } finally {
       this.#running.delete(call.id);
       finished.resolve();
     }
   }
 
-  async #exchangeAndStore(call: KeyCall, expiresAt: number): Promise<GatewayResult> {
+  /**
+   * Frees a key so a retry runs the request again. Best effort: if storage
+   * refuses even this, the in-flight record is taken over once its lock runs out.
+   */
+  #release(id: string): void {
+    try {
+      this.#store.delete(id);
+    } catch {
+      // Left to the lock timeout, as above.
+    }
+  }
+
+  async #exchangeAndStore(call: KeyCall, expiresAt: number, lockExpiresAt: number): Promise<GatewayResult> {
     const result = await runExchange(this.env, call);
     if (!result.ok) {
-      this.#store.delete(call.id);
+      this.#release(call.id);
       const outcome: Outcome = result.kind === "edit-timeout" || result.kind === "delete-in-progress" ? result.kind : "origin-error";
       return fail(outcome, result.kind, result.detail, { originMs: result.originMs });
     }
@@ -171,11 +192,23 @@ export class KeyObject extends DurableObject<Env> {
       originMs: result.originMs,
     };
     if (inRanges(result.status, call.neverStore)) {
-      this.#store.delete(call.id);
+      this.#release(call.id);
       return { ...base, body: fullBody(result) };
     }
     const retained = result.rest ? null : result.body;
-    this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
+    try {
+      this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
+    } catch (error) {
+      // The origin ran the request, but nothing of its answer is stored (the completion is one transaction).
+      // The in-flight record stays: retries are refused until its lock runs out, then run the request again.
+      await result.rest?.cancel();
+      return fail(
+        "unavailable",
+        "coordinator-unavailable",
+        `the origin answered ${result.status}, but the answer could not be stored (${(error as Error).message}); retries with this key are refused until the lock runs out, then run the request again`,
+        { members: { originalStatus: result.status }, retryAfterSeconds: secondsUntil(lockExpiresAt, Date.now()), originMs: result.originMs },
+      );
+    }
     return { ...base, body: fullBody(result), expiresAt };
   }
 

@@ -45,7 +45,11 @@ describe("the object is aborted mid-flight", () => {
     // Every caller gets an error; none is handed a response that does not exist.
     const failed = await first;
     expect(failed.status).toBe(503);
-    expect(await problemType(failed)).toBe("coordinator-unavailable");
+    const problem = await failed.json<{ type: string; detail: string }>();
+    expect(problem.type).toBe("https://idem.dev/problems/coordinator-unavailable");
+    // The origin did receive it: the answer must not claim otherwise.
+    expect(problem.detail).not.toContain("not forwarded");
+    expect(problem.detail).toContain("may or may not have reached the origin");
     const waited = await waiter;
     expect(waited.headers.get("idempotent-replayed")).toBeNull();
     expect([
