@@ -32,6 +32,8 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           globalSetup: ["./test/e2e/global-setup.ts"],
+          // The Worker logs one decision line per request; the storm alone sends 10,000.
+          silent: "passed-only",
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
