@@ -18,7 +18,7 @@ const standard: KeyPolicy = {
 
 const VISIBLE = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i));
 const visibleChar = fc.constantFrom(...VISIBLE);
-const bareChar = fc.constantFrom(...VISIBLE.filter((c) => c !== '"' && c !== "\\"));
+const bareChar = fc.constantFrom(...VISIBLE.filter((c) => c !== '"' && c !== "\\" && c !== ","));
 const forbiddenChar = fc.oneof(
   fc.integer({ min: 0x00, max: 0x20 }).map((c) => String.fromCharCode(c)),
   fc.constant("\x7f"),
@@ -28,7 +28,7 @@ const forbiddenChar = fc.oneof(
 const sfString = (key: string) => `"${key.replace(/[\\"]/g, "\\$&")}"`;
 
 describe("keys the spec allows", () => {
-  it("round-trip bare and as an sf-string: 1-255 visible ASCII characters without quotes or backslashes", () => {
+  it("round-trip bare and as an sf-string: 1-255 visible ASCII characters without quotes, backslashes or commas", () => {
     fc.assert(
       fc.property(fc.string({ unit: bareChar, minLength: 1, maxLength: 255 }), (key) => {
         expect(parseKey(key, standard)).toEqual({ ok: true, key });
@@ -73,11 +73,11 @@ describe("keys the spec refuses", () => {
     expect(parseKey('""', standard).ok).toBe(false);
   });
 
-  it("refuses a bare key with a quote or backslash, and a quoted key with a stray escape or text after it", () => {
+  it("refuses a bare key with a quote, backslash or comma, and a quoted key with a stray escape or text after it", () => {
     fc.assert(
       fc.property(
         fc.string({ unit: bareChar, minLength: 1, maxLength: 50 }),
-        fc.constantFrom('"', "\\"),
+        fc.constantFrom('"', "\\", ","),
         fc.string({ unit: bareChar, maxLength: 50 }),
         (before, special, after) => {
           expect(parseKey(`${before}${special}${after}`, standard).ok).toBe(false);
