@@ -24,8 +24,9 @@ function pathOf(issue: v.BaseIssue<unknown>): string {
 }
 
 function describe(issue: v.BaseIssue<unknown>): string {
-  // Unknown keys in a strict object: name the unexpected key itself.
+  // Key issues of a strict object name the key itself: an unexpected one (expected "never") or a missing one.
   if (issue.kind === "schema" && issue.type === "strict_object" && issue.path?.length) {
+    if (issue.expected !== "never") return `${pathOf(issue)}: is required`;
     return `${pathOf(issue)}: unknown field (check the spelling; see README's config reference)`;
   }
   // Unions report "Invalid type"; the first nested issue is the useful one.
