@@ -28,7 +28,11 @@ if (!setup) {
   process.exit(2);
 }
 
-const origin = await setup.startOrigin();
+const origin = await setup.startOrigin().catch((error: NodeJS.ErrnoException) => {
+  const hint = error.code === "EADDRINUSE" ? ` Port ${ORIGIN_PORT} is taken: stop what uses it (another npm start?) and try again.` : "";
+  console.error(`The demo origin could not start: ${error.message}.${hint}`);
+  process.exit(1);
+});
 console.log(`Demo origin: ${origin.url}  (its request log: ${origin.url}/__demo/requests)`);
 
 const wrangler = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");

@@ -82,6 +82,17 @@ describe("first request and replay", () => {
     expect(retry.headers.get("set-cookie")).toBeNull();
   });
 
+  it("replays a gzip-encoded answer as the same bytes the client first saw", async () => {
+    const tag = newTag();
+    const headers = { "demo-gzip": "1", "demo-bytes": "20000" };
+    const first = await send(clientRequest("/orders", { tag, key: "k-gzip", json: {}, headers }));
+    const firstBody = await first.text();
+    expect(firstBody).toBe("x".repeat(20000));
+    const retry = await send(clientRequest("/orders", { tag, key: "k-gzip", json: {} }));
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.text()).toBe(firstBody);
+  });
+
   it("forwards requests without a key on an optional route, each time", async () => {
     const tag = newTag();
     const a = await send(clientRequest("/orders", { tag, json: {} }));
@@ -132,6 +143,22 @@ describe("fingerprint mismatch", () => {
     expect(problem.type).toBe("https://idem.dev/problems/fingerprint-mismatch");
     expect(problem.status).toBe(422);
     expect(await originLog(tag)).toHaveLength(1);
+  });
+
+  it("tells apart JSON numbers that only differ past double precision", async () => {
+    const tag = newTag();
+    const first = new Request("https://idem.test/orders", {
+      method: "POST",
+      headers: { "idempotency-key": "k-big", "content-type": "application/json", "demo-tag": tag },
+      body: '{"customerId":12345678901234567890}',
+    });
+    await send(first);
+    const other = new Request(first.url, {
+      method: "POST",
+      headers: first.headers,
+      body: '{"customerId":12345678901234567891}',
+    });
+    expect((await send(other)).status).toBe(422);
   });
 
   it("counts the query and the path in the fingerprint", async () => {

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { type IdemConfig, resolveConfig } from "./resolve.ts";
-import { configSchema, type ParsedConfig } from "./schema.ts";
+import { configSchema, type ParsedConfig, type ParsedDedupRule } from "./schema.ts";
 
 /**
  * A config that cannot run. `problems` holds one line per mistake, each
@@ -24,20 +24,41 @@ function pathOf(issue: v.BaseIssue<unknown>): string {
 }
 
 function describe(issue: v.BaseIssue<unknown>): string {
-  // Key issues of a strict object name the key itself: an unexpected one (expected "never") or a missing one.
-  if (issue.kind === "schema" && issue.type === "strict_object" && issue.path?.length) {
-    if (issue.expected !== "never") return `${pathOf(issue)}: is required`;
-    return `${pathOf(issue)}: unknown field (check the spelling; see README's config reference)`;
+  if (issue.type === "strict_object" && issue.path?.length) {
+    // A strict object reports both a key it does not know and a required key that is missing.
+    return issue.expected === "never"
+      ? `${pathOf(issue)}: unknown field (check the spelling; see README's config reference)`
+      : `${pathOf(issue)}: is required`;
   }
-  // Unions report "Invalid type"; the first nested issue is the useful one.
-  const nested = issue.issues?.[0];
-  if (nested && issue.type === "union") return describe(nested);
+  // Unions report "Invalid type". The useful nested issue is the one from the branch the value got
+  // furthest into (it has a path of its own), else the first. Nested paths are relative to the union.
+  const nested = issue.issues?.find((n) => n.path?.length) ?? issue.issues?.[0];
+  if (nested && issue.type === "union") {
+    const path = [...(issue.path ?? []), ...(nested.path ?? [])];
+    return describe({ ...nested, path: path.length > 0 ? (path as [v.IssuePathItem, ...v.IssuePathItem[]]) : undefined });
+  }
   const message = issue.message.startsWith("Invalid ") ? `${issue.message.replace(/^Invalid /, "invalid ")}` : issue.message;
   return `${pathOf(issue)}: ${message}`;
 }
 
 function pathParams(pattern: string): Set<string> {
   return new Set([...pattern.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string));
+}
+
+/** Every request field a dedup rule reads, with where it is written in the config. */
+function dedupRefs(rule: ParsedDedupRule, at: string): [string, string][] {
+  const refs: [string, string][] = [];
+  for (const ref of Object.keys(rule.when ?? {})) refs.push([`${at}.when`, ref]);
+  rule.prerequisites.forEach((ref, k) => refs.push([`${at}.prerequisites[${k}]`, ref]));
+  rule.compare.forEach((compared, k) => {
+    if (typeof compared === "string") {
+      refs.push([`${at}.compare[${k}]`, compared]);
+    } else {
+      refs.push([`${at}.compare[${k}].field`, compared.field]);
+      for (const ref of Object.keys(compared.when ?? {})) refs.push([`${at}.compare[${k}].when`, ref]);
+    }
+  });
+  return refs;
 }
 
 /** Rules that span several fields, which the schema cannot express. */
@@ -60,6 +81,8 @@ function crossFieldProblems(config: ParsedConfig): string[] {
     ];
     if (route.key?.source) refs.push([`${at}.key.source`, route.key.source]);
     if (route.document) refs.push([`${at}.document.id`, route.document.id]);
+    if (route.clientField) refs.push([`${at}.clientField`, route.clientField]);
+    route.dedup?.forEach((rule, j) => refs.push(...dedupRefs(rule, `${at}.dedup[${j}]`)));
     for (const [field, ref] of refs) {
       if (ref.startsWith("path:") && !params.has(ref.slice(5))) {
         problems.push(`${field}: "${ref}" names no parameter of path ${route.path}`);
@@ -72,7 +95,10 @@ function crossFieldProblems(config: ParsedConfig): string[] {
       );
     }
     const clientField = route.clientField ?? config.defaults?.clientField;
+    const ruleNames = new Set<string>();
     route.dedup?.forEach((rule, j) => {
+      if (ruleNames.has(rule.name)) problems.push(`${at}.dedup[${j}].name: "${rule.name}" is used by another rule of this route`);
+      ruleNames.add(rule.name);
       if ((rule.clients || rule.exceptClients) && !clientField) {
         problems.push(`${at}.dedup[${j}].clients: needs the route's clientField to know which client sent a request`);
       }

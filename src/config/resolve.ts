@@ -14,6 +14,7 @@ export const DEFAULTS = {
   /** Added to the origin timeout to get the default lock timeout. */
   lockMarginMs: 5_000,
   neverStoreStatuses: [408, 409, 425, 429] as StatusSelector[],
+  dedupWindowSeconds: 86_400,
   dedupNeverStoreStatuses: ["400-599"] as StatusSelector[],
   maxStoredResponseBytes: 10 * 1024 * 1024,
   editTimeoutMs: 5_000,
@@ -44,10 +45,12 @@ export interface DedupRule {
   exceptClients?: string[];
   prerequisites: FieldRef[];
   compare: ComparedField[];
-  /** Numbered line-item field refs, as written: each holds `{n}` (from 1) or `{i}` (from 0). */
+  /** Line-item field refs, as written: each holds one `{n}` or `{i}` standing for the line number. */
   items?: string[];
   windowMs: number;
   neverStore: StatusRange[];
+  /** Conditions on the origin's answer (headers, JSON body) for it to be stored as the original. */
+  successWhen: Condition[];
 }
 
 export interface DocumentGuard {
@@ -137,7 +140,7 @@ function resolveErrors(profile: ParsedErrorProfile | undefined): ErrorProfile {
   };
 }
 
-function resolveDedup(rule: ParsedDedupRule, ttlSeconds: number): DedupRule {
+function resolveDedup(rule: ParsedDedupRule): DedupRule {
   return {
     name: rule.name,
     when: conditionsFrom(rule.when),
@@ -150,8 +153,9 @@ function resolveDedup(rule: ParsedDedupRule, ttlSeconds: number): DedupRule {
         : { field: parseFieldRef(c.field), ifPresent: c.ifPresent ?? false, when: conditionsFrom(c.when) },
     ),
     items: rule.items?.fields,
-    windowMs: (rule.windowSeconds ?? ttlSeconds) * 1000,
+    windowMs: (rule.windowSeconds ?? DEFAULTS.dedupWindowSeconds) * 1000,
     neverStore: statusRanges(rule.neverStoreStatuses ?? DEFAULTS.dedupNeverStoreStatuses),
+    successWhen: conditionsFrom(rule.successWhen),
   };
 }
 
@@ -189,7 +193,7 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
       isDelete: raw.document.delete ?? false,
       editTimeoutMs: raw.document.editTimeoutMs ?? DEFAULTS.editTimeoutMs,
     },
-    dedup: (raw.dedup ?? []).map((rule) => resolveDedup(rule, ttlSeconds)),
+    dedup: (raw.dedup ?? []).map(resolveDedup),
     errors: resolveErrors(pick("errors")),
   };
 }

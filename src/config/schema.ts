@@ -110,11 +110,17 @@ const documentGuard = v.strictObject({
 
 const lineItems = v.strictObject({
   /**
-   * Numbered fields: `{n}` counts 1, 2, 3… (Erply's `productID{n}`), `{i}` counts 0, 1, 2… (JSON arrays,
-   * `body:/rows/{i}/productID`). Lines are compared as a multiset: order does not matter, quantities do.
+   * One field per part of a line, each with one `{n}` (or `{i}`) standing for the line number:
+   * `param:productID{n}` for Erply's `productID1, productID2…`, `body:/rows/{i}/productID` for a JSON array.
+   * Every line number present counts. Lines are compared as a multiset: order does not matter, quantities do.
    */
   fields: v.pipe(
-    v.array(v.pipe(fieldRef, v.regex(/\{[ni]\}/, "must contain {n} (counting from 1) or {i} (counting from 0)"))),
+    v.array(
+      v.pipe(
+        fieldRef,
+        v.check((ref) => (ref.match(/\{[ni]\}/g) ?? []).length === 1, "must contain exactly one {n} or {i} standing for the line number"),
+      ),
+    ),
     v.minLength(1),
   ),
 });
@@ -130,18 +136,33 @@ const comparedField = v.union([
   }),
 ]);
 
+/** Conditions on the origin's answer: its headers or its JSON body. */
+const responseConditions = v.record(
+  v.pipe(
+    v.string(),
+    v.regex(/^(header|body):\S.*$/, 'must look like "header:Name", "body:name" or "body:/json/pointer" (a part of the response)'),
+  ),
+  conditionValue,
+);
+
 const dedupRule = v.strictObject({
   name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'")),
+  /** Conditions on the request for the rule to apply. */
   when: v.optional(conditions),
   /** The API clients this rule covers; needs `clientField` on the route. */
   clients: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
   /** The API clients this rule never covers (so a client-specific variant can take them). */
   exceptClients: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
+  /** Fields that must all be present and not blank, or there is no duplicate check at all. */
   prerequisites: v.pipe(v.array(fieldRef), v.minLength(1)),
   compare: v.pipe(v.array(comparedField), v.minLength(1)),
   items: v.optional(lineItems),
+  /** How long a first document counts. Default 24 h. */
   windowSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(30 * DAY_SECONDS))),
+  /** Answers never stored as the original. Default `["400-599"]`. */
   neverStoreStatuses: v.optional(v.array(statusSelector)),
+  /** Conditions the origin's answer must meet to be stored as the original, e.g. Erply's `body:/status/responseStatus = "ok"`. */
+  successWhen: v.optional(responseConditions),
 });
 
 const routePolicyFields = {

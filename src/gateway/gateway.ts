@@ -184,6 +184,7 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
       fingerprint: dedup.contentHash,
       ttlMs: dedup.rule.windowMs,
       neverStore: dedup.rule.neverStore,
+      successWhen: dedup.rule.successWhen,
     });
     return { route, result, keyHash: id.slice(0, 16), rule: dedup.rule.name };
   }

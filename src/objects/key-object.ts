@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { inRanges } from "../config/resolve.ts";
+import { meetsSuccessConditions } from "../dedup/success.ts";
 import type { Env } from "../env.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import { fullBody } from "../origin/exchange.ts";
@@ -129,7 +130,7 @@ export class KeyObject extends DurableObject<Env> {
     // origin would let a retry run the request a second time, alongside the first.
     const expiresAt = now + Math.max(call.ttlMs, call.lockTimeoutMs);
     const lockExpiresAt = now + call.lockTimeoutMs;
-    const notWritten = (error: unknown) =>
+    const unwritten = (error: unknown) =>
       fail("unavailable", "coordinator-unavailable", `the record could not be written (${(error as Error).message}); the origin was not called`, {
         retryAfterSeconds: 1,
       });
@@ -145,18 +146,20 @@ export class KeyObject extends DurableObject<Env> {
         owner: this.#instance,
       });
     } catch (error) {
-      return notWritten(error);
+      return unwritten(error);
     }
-    try {
-      await this.#scheduleExpiry(expiresAt);
-    } catch (error) {
-      // A record without its expiry alarm would never be cleaned up; take it back.
-      this.#release(call.id);
-      return notWritten(error);
-    }
+    // Registered in the same turn as the in-flight row: a caller that finds the row while this one awaits
+    // (e.g. other waiters woken by a failed first attempt) must find it running too, and wait for it.
     const finished = Promise.withResolvers<void>();
     this.#running.set(call.id, finished.promise);
     try {
+      try {
+        await this.#scheduleExpiry(expiresAt);
+      } catch (error) {
+        // A record without its expiry alarm would never be cleaned up; take it back.
+        this.#release(call.id);
+        return unwritten(error);
+      }
       return await this.#exchangeAndStore(call, expiresAt, lockExpiresAt);
     } finally {
       this.#running.delete(call.id);
@@ -191,7 +194,7 @@ export class KeyObject extends DurableObject<Env> {
       originStatus: result.status,
       originMs: result.originMs,
     };
-    if (inRanges(result.status, call.neverStore)) {
+    if (inRanges(result.status, call.neverStore) || !meetsSuccessConditions(result, call.successWhen ?? [], call.origin.url)) {
       this.#release(call.id);
       return { ...base, body: fullBody(result) };
     }

@@ -1,4 +1,4 @@
-import type { StatusRange } from "../config/resolve.ts";
+import type { Condition, StatusRange } from "../config/resolve.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import type { HeaderList } from "../http/headers.ts";
 import type { OriginRequest, OriginResult } from "../origin/exchange.ts";
@@ -62,6 +62,8 @@ export interface KeyCall extends ExchangeCall {
   waitTimeoutMs: number;
   lockTimeoutMs: number;
   neverStore: StatusRange[];
+  /** Conditions on the origin's answer for it to be stored (a dedup rule's `successWhen`); none for keys. */
+  successWhen?: Condition[];
 }
 
 export interface ResponseResult {

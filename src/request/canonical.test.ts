@@ -1,20 +1,32 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, parseJsonExact, TooDeepError } from "./canonical.ts";
+import { canonicalJson, canonicalPairs, MAX_JSON_DEPTH, parseExactJson, TooDeepError } from "./canonical.ts";
 
-const exact = (text: string) => canonicalJson(parseJsonExact(text));
+const exact = (text: string) => canonicalJson(parseExactJson(text));
 
-describe("canonicalJson of exactly parsed JSON", () => {
-  it("writes numbers a double holds exactly as JSON does", () => {
-    expect(exact('{"b":[1.0,1e2,0.1,-0],"a":1e21}')).toBe('{"a":1e+21,"b":[1,100,0.1,0]}');
+describe("canonicalJson", () => {
+  it("keeps every number's digits, where JSON.parse would round them", () => {
+    expect(JSON.parse("12345678901234567890")).toBe(JSON.parse("12345678901234567891"));
+    expect(exact("12345678901234567890")).toBe("12345678901234567890");
+    expect(exact("12345678901234567891")).toBe("12345678901234567891");
+    expect(exact("0.10000000000000000001")).not.toBe(exact("0.1"));
   });
 
-  it("keeps every digit of a number a double cannot hold", () => {
-    expect(exact('{"id":12345678901234567891}')).toBe('{"id":12345678901234567891e0}');
-    expect(exact("[0.10000000000000001, 1e400, -2.50e-400]")).toBe("[10000000000000001e-17,1e400,-25e-401]");
+  it("writes numbers as sent, strings quoted, so 1, 1.0 and \"1\" stay apart", () => {
+    expect([exact("1"), exact("1.0"), exact('"1"'), exact("1e0")]).toEqual(["1", "1.0", '"1"', "1e0"]);
   });
 
-  it("turns nesting that exhausts the stack into TooDeepError", () => {
-    const depth = 1_000_000;
-    expect(() => parseJsonExact(`${"[".repeat(depth)}${"]".repeat(depth)}`)).toThrow(TooDeepError);
+  it("sorts object keys at every level and keeps array order", () => {
+    expect(exact('{"b":[2,{"d":1.50,"c":null}],"a":true}')).toBe('{"a":true,"b":[2,{"c":null,"d":1.50}]}');
+  });
+
+  it(`refuses JSON nested deeper than ${MAX_JSON_DEPTH} levels`, () => {
+    const deep = `${"[".repeat(MAX_JSON_DEPTH + 2)}${"]".repeat(MAX_JSON_DEPTH + 2)}`;
+    expect(() => exact(deep)).toThrow(TooDeepError);
+  });
+});
+
+describe("canonicalPairs", () => {
+  it("sorts names but keeps the order of a repeated name's values", () => {
+    expect(canonicalPairs(new URLSearchParams("b=2&a=1&b=1"))).toBe("a=1&b=2&b=1");
   });
 });

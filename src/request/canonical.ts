@@ -7,69 +7,45 @@ export class TooDeepError extends Error {
   }
 }
 
-/** A JSON number as written, so that no digit is lost to a double. */
-class JsonNumber {
-  constructor(readonly literal: string) {}
-}
-
 /**
- * Parses JSON text like `JSON.parse`, but keeps every number as written, so
- * that `canonicalJson` can tell `12345678901234567890` from `…891` (one
- * double holds both) and `1e400` from `null`.
+ * A JSON number exactly as the client wrote it. `JSON.parse` rounds numbers
+ * to doubles, so 12345678901234567890 and 12345678901234567891 become the
+ * same value; comparing requests on rounded numbers could take two
+ * different requests (or two different document IDs) for one.
  *
- * @throws SyntaxError for text that is not JSON; TooDeepError for nesting
- *   deep enough to exhaust the stack.
  * @example
- * canonicalJson(parseJsonExact('{"id":12345678901234567891}')) // '{"id":12345678901234567891e0}'
+ * new JsonNumberText("12345678901234567890").text // "12345678901234567890"
  */
-export function parseJsonExact(text: string): unknown {
-  try {
-    return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
-      typeof value === "number" && context?.source !== undefined ? new JsonNumber(context.source) : value,
-    );
-  } catch (error) {
-    // The reviver walks the document recursively; only absurd nesting exhausts the stack.
-    if (error instanceof RangeError) throw new TooDeepError();
-    throw error;
-  }
-}
-
-/** The exact decimal value of a number literal, in one form: significant digits and a power of ten. */
-function exactDecimal(literal: string): string {
-  const match = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(literal);
-  if (!match) return literal;
-  const [, sign = "", whole = "", fraction = "", exponent = "0"] = match;
-  const digits = `${whole}${fraction}`.replace(/^0+/, "");
-  if (digits === "") return "0";
-  const significant = digits.replace(/0+$/, "");
-  const power = BigInt(exponent) - BigInt(fraction.length) + BigInt(digits.length - significant.length);
-  return `${sign}${significant}e${power}`;
+export class JsonNumberText {
+  constructor(readonly text: string) {}
 }
 
 /**
- * A number's canonical text: JSON's usual text when a double holds the
- * literal's exact value (`1.0`, `1e2`, `0.1`), otherwise the exact decimal.
- * The two forms never meet: an exact decimal differs from every double's text.
+ * Parses JSON keeping every number's source text (as a JsonNumberText).
+ *
+ * @throws SyntaxError for invalid JSON.
+ * @example
+ * parseExactJson('{"n":1.0}') // { n: JsonNumberText { text: "1.0" } }
  */
-function numberText(literal: string): string {
-  const value = Number(literal);
-  if (Number.isFinite(value) && exactDecimal(String(value)) === exactDecimal(literal)) return JSON.stringify(value);
-  return exactDecimal(literal);
+export function parseExactJson(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
+    typeof value === "number" ? new JsonNumberText(context?.source ?? String(value)) : value,
+  );
 }
 
 /**
- * Serialises a parsed JSON value with object keys sorted at every level, so
- * that `{"a":1,"b":2}` and `{"b":2,"a":1}` give the same text. Array order is
- * kept: it is part of the meaning. Numbers from `parseJsonExact` keep every
- * digit; numbers from `JSON.parse` are as exact as a double.
+ * Serialises a JSON value with object keys sorted at every level, so that
+ * `{"a":1,"b":2}` and `{"b":2,"a":1}` give the same text. Array order is kept:
+ * it is part of the meaning. Numbers from `parseExactJson` are written as sent,
+ * so `1`, `1.0` and `"1"` stay distinct.
  *
  * @throws TooDeepError past MAX_JSON_DEPTH levels.
  * @example
- * canonicalJson({ b: [2, { d: 1, c: 0 }], a: "x" }) // '{"a":"x","b":[2,{"c":0,"d":1}]}'
+ * canonicalJson(parseExactJson('{"b":[2,{"d":1.50,"c":0}],"a":"x"}')) // '{"a":"x","b":[2,{"c":0,"d":1.50}]}'
  */
 export function canonicalJson(value: unknown, depth = 0): string {
   if (depth > MAX_JSON_DEPTH) throw new TooDeepError();
-  if (value instanceof JsonNumber) return numberText(value.literal);
+  if (value instanceof JsonNumberText) return value.text;
   if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item, depth + 1)).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.keys(value)
