@@ -103,6 +103,14 @@ async function forwardUnrecorded(ex: Exchange, call: ExchangeCall): Promise<Gate
   };
 }
 
+/**
+ * The body to forward for a request Idem does not record: the bytes it read,
+ * or, when no route needed to read it, the client's body as it streams in.
+ */
+function bodyToForward(ex: Exchange, fields: RequestFields): Uint8Array | ReadableStream<Uint8Array> | null {
+  return ex.request.bodyUsed ? fields.bodyBytes : ex.request.body;
+}
+
 async function passThrough(ex: Exchange, body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<GatewayResult> {
   const origin = originRequest(ex.config, ex.request, ex.url, null);
   const result = await streamThrough({ ...origin, body }, ex.config.originTimeoutMs);
@@ -190,7 +198,7 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
   }
 
   if (document) return { route, result: await forwardUnrecorded(ex, exchange) };
-  return { route, result: await passThrough(ex, fields.bodyBytes) };
+  return { route, result: await passThrough(ex, bodyToForward(ex, fields)) };
 }
 
 function callName(route: Route, fields: RequestFields): string | undefined {
@@ -221,7 +229,7 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
         break;
       }
     }
-    if (!matchedRoute) return { result: await passThrough(ex, buffered.bodyBytes) };
+    if (!matchedRoute) return { result: await passThrough(ex, bodyToForward(ex, buffered)) };
     const decided = await decide(ex, matchedRoute, fields);
     return { ...decided, call: callName(matchedRoute, fields) };
   } catch (error) {
