@@ -274,6 +274,22 @@ describe.each([
   });
 });
 
+describe("JSON nested deep enough to exhaust the parser's stack", () => {
+  // 400,000 levels fit in the default 1 MiB body limit.
+  const sendWithDefaultLimit = gatewayFor({ routes: [{ name: "orders", path: "/orders" }, { name: "json-key", path: "/json-key", key: { source: "body:/k" } }] });
+
+  it.each([
+    ["keyed by header: the fingerprint cannot be taken", "/orders", true],
+    ["keyed by a body field: the field cannot be read", "/json-key", false],
+  ])("%s: 400 invalid-body, never forwarded", async (_name, path, headerKey) => {
+    const tag = newTag();
+    const pairs: [string, string][] = headerKey ? [["idempotency-key", `deep-${tag}`]] : [];
+    const response = await sendWithDefaultLimit(withHeaders(path, tag, pairs, nested(400_000)));
+    await expectRefused(response, invalidBody);
+    expect(await originLog(tag)).toHaveLength(0);
+  });
+});
+
 describe("the deployed Worker entry point never throws on bad input", () => {
   // wrangler.toml's own config (routes /orders and /orders/:id), through exports.default.fetch.
   const cases = [...KEYS.filter((c) => "type" in c.expected && c.expected.type === "invalid-key"), ...PATHS];
