@@ -16,6 +16,9 @@ export interface KeyRecordLocation {
 /**
  * Finds the KeyObject and record ID the gateway uses for `key` on `routeName`,
  * computed the way the gateway computes them (hashed scope, hashed key).
+ *
+ * @example
+ * const location = await locateKeyRecord(config, "orders", "k-1", "Bearer alice");
  */
 export async function locateKeyRecord(
   config: Omit<ConfigInput, "origin">,
@@ -33,12 +36,22 @@ export async function locateKeyRecord(
   return { stub, id };
 }
 
-/** The stored record (undefined when there is none), read from the object's own SQLite storage. */
+/**
+ * The stored record (undefined when there is none), read from the object's own SQLite storage.
+ *
+ * @example
+ * expect(await readKeyRecord(location)).toMatchObject({ state: "completed", status: 201 });
+ */
 export function readKeyRecord({ stub, id }: KeyRecordLocation): Promise<IdemRecord | undefined> {
   return runInDurableObject(stub, (_instance, state) => new RecordStore(state.storage).get(id));
 }
 
-/** The stored body of a completed record, as text. */
+/**
+ * The stored body of a completed record, as text.
+ *
+ * @example
+ * expect(await readStoredBody(location)).toBe(firstBody);
+ */
 export function readStoredBody({ stub, id }: KeyRecordLocation): Promise<string> {
   return runInDurableObject(stub, (_instance, state) => new TextDecoder().decode(new RecordStore(state.storage).body(id)));
 }
@@ -48,6 +61,12 @@ export function readStoredBody({ stub, id }: KeyRecordLocation): Promise<string>
  * `intervalMs` between calls, and fails after `limitMs`. For waiting on an
  * outcome (a lock running out, an origin finishing), never for asserting how
  * long it took.
+ *
+ * @example
+ * const retry = await eventually(async () => {
+ *   const response = await send(request());
+ *   return response.status === 409 ? undefined : response;
+ * });
  */
 export async function eventually<T>(attempt: () => Promise<T | undefined>, limitMs = 15_000, intervalMs = 100): Promise<T> {
   const giveUpAt = Date.now() + limitMs;
