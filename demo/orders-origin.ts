@@ -22,6 +22,7 @@ export type { ReceivedRequest };
  * | `Demo-Bytes: 5000`  | answer with a body of this many bytes                        |
  * | `Demo-Cookie: a=b`  | add `Set-Cookie: a=b`                                        |
  * | `Demo-Gzip: 1`      | send the body gzip-compressed (`Content-Encoding: gzip`)     |
+ * | `Demo-Server-Timing: db;dur=7` | add this `Server-Timing` (the origin's own timings) |
  * | `Demo-Tag: t1`      | label the request in the log (tests use one tag each)        |
  *
  * `GET /__demo/requests?tag=t1` lists the requests received (with their start
@@ -97,6 +98,8 @@ function sendControlled(req: IncomingMessage, res: ServerResponse, status: numbe
   const cookie = header(req, "demo-cookie");
   const headers: Record<string, string> = { "content-type": bytes !== undefined ? "text/plain" : "application/json" };
   if (cookie) headers["set-cookie"] = cookie;
+  const timing = header(req, "demo-server-timing");
+  if (timing) headers["server-timing"] = timing;
   if (header(req, "demo-break")) {
     // Promise a full body, deliver half, then cut the connection.
     res.writeHead(status, { ...headers, "content-length": String(text.length + 100) });

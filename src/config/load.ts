@@ -8,9 +8,13 @@ import { configSchema, type ParsedConfig, type ParsedDedupRule } from "./schema.
  * valid regular expression`.
  */
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+
+  // A plain field, not a parameter property: `check-config` runs this file on Node, which only strips types.
+  constructor(problems: string[]) {
     super(`Invalid Idem config:\n  - ${problems.join("\n  - ")}`);
     this.name = "ConfigError";
+    this.problems = problems;
   }
 }
 
@@ -79,7 +83,17 @@ function crossFieldProblems(config: ParsedConfig): string[] {
       ...Object.keys(route.when ?? {}).map((r): [string, string] => [`${at}.when`, r]),
       ...(route.scope ?? []).map((r, j): [string, string] => [`${at}.scope[${j}]`, r]),
     ];
-    if (route.key?.source) refs.push([`${at}.key.source`, route.key.source]);
+    const keySource = route.key?.source;
+    if (typeof keySource === "string") refs.push([`${at}.key.source`, keySource]);
+    else keySource?.forEach((ref, j) => refs.push([`${at}.key.source[${j}]`, ref]));
+    const key = { ...config.defaults?.key, ...route.key };
+    if (Array.isArray(key.source)) {
+      for (const knob of ["pattern", "maxLength"] as const) {
+        if (key[knob] !== undefined) {
+          problems.push(`${at}.key.${knob}: applies to a key the client sends, not to a key built from a list of fields`);
+        }
+      }
+    }
     if (route.document) refs.push([`${at}.document.id`, route.document.id]);
     if (route.clientField) refs.push([`${at}.clientField`, route.clientField]);
     route.dedup?.forEach((rule, j) => refs.push(...dedupRefs(rule, `${at}.dedup[${j}]`)));

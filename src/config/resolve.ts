@@ -1,5 +1,14 @@
 import { type FieldRef, parseFieldRef } from "../request/field-ref.ts";
-import type { ErrorKind, ParsedConfig, ParsedDedupRule, ParsedErrorProfile, ParsedRoute, StatusSelector } from "./schema.ts";
+import type {
+  ErrorKind,
+  Jurisdiction,
+  LocationHint,
+  ParsedConfig,
+  ParsedDedupRule,
+  ParsedErrorProfile,
+  ParsedRoute,
+  StatusSelector,
+} from "./schema.ts";
 
 /** Defaults for every optional knob. README's config reference lists the same values. */
 export const DEFAULTS = {
@@ -69,7 +78,12 @@ export interface ErrorProfile {
 }
 
 export interface KeyPolicy {
-  source: FieldRef;
+  /** The field that carries the key, or the fields whose values together make it. */
+  sources: FieldRef[];
+  /** Written as a list: the key is built from field values, not sent by the client as a token. */
+  isComposite: boolean;
+  /** The source as written, for messages: `header:Idempotency-Key` or `body:zip + body:houseNumber`. */
+  sourceText: string;
   /** The standard header: parsed as an sf-string or a bare token. */
   isStandardHeader: boolean;
   required: boolean;
@@ -105,7 +119,7 @@ export interface IdemConfig {
   originTimeoutMs: number;
   maxRequestBodyBytes: number;
   keyspace: { strategy: "per-key" | "sharded"; shards: number };
-  placement: { locationHint?: DurableObjectLocationHint; jurisdiction?: DurableObjectJurisdiction };
+  placement: { locationHint?: LocationHint; jurisdiction?: Jurisdiction };
   admin: { pathPrefix: string };
   routes: Route[];
 }
@@ -163,6 +177,7 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
   const pick = <K extends keyof NonNullable<ParsedConfig["defaults"]>>(k: K) => raw[k] ?? defaults?.[k];
   const keyRaw = { ...defaults?.key, ...raw.key };
   const keySource = keyRaw.source ?? DEFAULTS.keySource;
+  const keySources = (Array.isArray(keySource) ? keySource : [keySource]).map(parseFieldRef);
   const ttlSeconds = pick("ttlSeconds") ?? DEFAULTS.ttlSeconds;
   const clientField = pick("clientField");
   return {
@@ -171,8 +186,10 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
     methods: pick("methods") ?? [...DEFAULTS.methods],
     when: conditionsFrom(raw.when),
     key: {
-      source: parseFieldRef(keySource),
-      isStandardHeader: keySource.toLowerCase() === DEFAULTS.keySource.toLowerCase(),
+      sources: keySources,
+      isComposite: Array.isArray(keySource),
+      sourceText: keySources.map((ref) => ref.text).join(" + "),
+      isStandardHeader: typeof keySource === "string" && keySource.toLowerCase() === DEFAULTS.keySource.toLowerCase(),
       required: keyRaw.required ?? false,
       pattern: keyRaw.pattern === undefined ? undefined : new RegExp(keyRaw.pattern),
       maxLength: keyRaw.maxLength ?? DEFAULTS.keyMaxLength,

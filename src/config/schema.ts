@@ -78,8 +78,12 @@ const errorProfile = v.strictObject({
 });
 
 const keyPolicy = v.strictObject({
-  /** Where the key comes from. Default `header:Idempotency-Key` (parsed as an sf-string or bare token). */
-  source: v.optional(fieldRef),
+  /**
+   * Where the key comes from. Default `header:Idempotency-Key` (parsed as an sf-string or bare token).
+   * A list builds the key from several request fields (e.g. zip code and house number): the request has a
+   * key only when every one of them is present and non-empty.
+   */
+  source: v.optional(v.union([fieldRef, v.pipe(v.array(fieldRef), v.minLength(1), v.maxLength(8))])),
   required: v.optional(v.boolean()),
   /** Extra syntax the key must match, e.g. Erply's `^[A-Za-z0-9.-]{1,128}$`. */
   pattern: v.optional(
@@ -196,7 +200,12 @@ const route = v.strictObject({
   ...routePolicyFields,
 });
 
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+export const JURISDICTIONS = ["eu", "fedramp"] as const;
+
 export const configSchema = v.strictObject({
+  /** The JSON Schema an editor validates a JSON config file against; Idem ignores it. */
+  $schema: v.optional(v.string()),
   /** Base URL of the API Idem fronts. Requests keep their path and query. */
   origin: v.pipe(
     v.string(),
@@ -214,12 +223,15 @@ export const configSchema = v.strictObject({
   ),
   placement: v.optional(
     v.strictObject({
-      locationHint: v.optional(v.picklist(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"])),
-      jurisdiction: v.optional(v.picklist(["eu", "fedramp"])),
+      /** Where new objects are created (`wnam`, `weur`, …): near the origin, or near most clients. */
+      locationHint: v.optional(v.picklist(LOCATION_HINTS)),
+      /** Keep every record inside a jurisdiction: `eu` for data that must stay in the EU. */
+      jurisdiction: v.optional(v.picklist(JURISDICTIONS)),
     }),
   ),
   admin: v.optional(
     v.strictObject({
+      /** Where the admin API answers (default `/__idem`). Requests under it never reach the origin. */
       pathPrefix: v.pipe(v.string(), v.regex(/^\/[A-Za-z0-9_.~-]+(\/[A-Za-z0-9_.~-]+)*$/, 'must be a path like "/__idem"')),
     }),
   ),
@@ -233,4 +245,6 @@ export type ParsedRoute = v.InferOutput<typeof route>;
 export type ParsedDedupRule = v.InferOutput<typeof dedupRule>;
 export type ParsedErrorProfile = v.InferOutput<typeof errorProfile>;
 export type StatusSelector = v.InferOutput<typeof statusSelector>;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
+export type Jurisdiction = (typeof JURISDICTIONS)[number];
 export type ErrorKind = (typeof ERROR_KINDS)[number];

@@ -33,3 +33,17 @@ export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
   "origin-broken-response": { status: 502, title: "Origin response broke off" },
   "coordinator-unavailable": { status: 503, title: "Idempotency store unavailable" },
 };
+
+/** Problems of the admin API. They are Idem's own, so no route's error profile reshapes them. */
+export const ADMIN_ERROR_CATALOG = {
+  "admin-disabled": { status: 404, title: "Admin API disabled" },
+  "admin-unauthorized": { status: 401, title: "Admin token missing or wrong" },
+  "admin-not-found": { status: 404, title: "No such admin endpoint" },
+  "admin-invalid-request": { status: 400, title: "Invalid admin request" },
+  "admin-record-not-found": { status: 404, title: "No such record" },
+  "admin-record-running": { status: 409, title: "Record still running at the origin" },
+  "admin-no-record": { status: 422, title: "This request has no record" },
+  "admin-unavailable": { status: 503, title: "Record store unavailable" },
+} as const satisfies Record<string, KindInfo>;
+
+export type AdminErrorKind = keyof typeof ADMIN_ERROR_CATALOG;

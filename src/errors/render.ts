@@ -1,5 +1,5 @@
 import type { ErrorProfile } from "../config/resolve.ts";
-import { ERROR_CATALOG, type ErrorKind, PROBLEM_TYPE_BASE } from "./catalog.ts";
+import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG, type ErrorKind, PROBLEM_TYPE_BASE } from "./catalog.ts";
 
 /** What a gateway decision knows about an error when it answers with it. */
 export interface ErrorContext {
@@ -89,4 +89,20 @@ export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEF
   }
   const values = { kind: context.kind, status: httpStatus, code, message, call: context.call ?? "", now: nowSeconds };
   return new Response(JSON.stringify(fillTemplate(profile.template, values)), { status, headers });
+}
+
+/**
+ * An RFC 9457 problem for the admin API.
+ *
+ * @example
+ * adminProblem("admin-record-not-found", "no record 5c0e… in this keyspace")
+ * // 404 {"type":"https://idem.dev/problems/admin-record-not-found","title":"No such record","status":404,"detail":"…"}
+ */
+export function adminProblem(kind: AdminErrorKind, detail: string, members: Record<string, unknown> = {}, headers: HeadersInit = {}): Response {
+  const { status, title } = ADMIN_ERROR_CATALOG[kind];
+  const body = { type: `${PROBLEM_TYPE_BASE}${kind}`, title, status, detail, ...members };
+  const responseHeaders = new Headers(headers);
+  responseHeaders.set("content-type", "application/problem+json");
+  responseHeaders.set("cache-control", "no-store");
+  return new Response(JSON.stringify(body), { status, headers: responseHeaders });
 }

@@ -1,24 +1,24 @@
+import { createAdminApi } from "../admin/admin-api.ts";
 import type { IdemConfig, Route } from "../config/resolve.ts";
-import { matchDedup } from "../dedup/match.ts";
 import type { Env } from "../env.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import type { DocumentCall, ErrorResult, ExchangeCall, GatewayResult, KeyCall, Outcome } from "../objects/protocol.ts";
 import { runExchange } from "../objects/run-exchange.ts";
 import { stubFor } from "../objects/stubs.ts";
-import { logDecision } from "../observability/decision-log.ts";
+import { type DecisionLog, logDecision } from "../observability/decision-log.ts";
+import { writeDecisionMetrics } from "../observability/metrics.ts";
 import { fullBody } from "../origin/exchange.ts";
 import { streamThrough } from "../origin/pass-through.ts";
 import { BodyTooLargeError, readBodyWithin } from "../request/body.ts";
 import { TooDeepError } from "../request/canonical.ts";
-import { conditionsHold } from "../request/conditions.ts";
 import { FieldError, RequestFields } from "../request/request-fields.ts";
 import { requestFingerprint } from "./fingerprint.ts";
-import { documentObjectName, dedupRecordId, keyObjectName, keyRecordId, scopeOf } from "./identity.ts";
-import { parseKey } from "./key.ts";
+import { keyObjectName } from "./identity.ts";
 import { originRequest } from "./origin-request.ts";
 import { isAmbiguousPath } from "./path-guard.ts";
-import { toResponse } from "./respond.ts";
-import { type RouteCandidate, RouteTable, routeReadsBody } from "./route-table.ts";
+import { identifyRequest } from "./request-identity.ts";
+import { timingOf, toResponse } from "./respond.ts";
+import { candidatesReadBody, type RouteCandidate, RouteTable, selectRoute } from "./route-table.ts";
 
 /** Everything known about one request while the gateway decides on it. */
 interface Exchange {
@@ -34,7 +34,8 @@ interface Decided {
   result: GatewayResult;
   route?: Route;
   call?: string;
-  keyHash?: string;
+  /** The record ID (a hash; never the raw key). */
+  record?: string;
   rule?: string;
 }
 
@@ -44,13 +45,7 @@ function invalid(kind: ErrorKind, detail: string): ErrorResult {
 
 /** Reads the body for a route, or explains why it cannot be used. */
 async function bufferedFields(ex: Exchange, candidates: RouteCandidate[]): Promise<RequestFields | ErrorResult> {
-  const needsBody = candidates.some(
-    ({ route }) =>
-      routeReadsBody(route) ||
-      route.document !== undefined ||
-      (route.key.source.source === "header" && ex.request.headers.has(route.key.source.name)),
-  );
-  if (!needsBody) return new RequestFields(ex.url, ex.request.headers, new Uint8Array(0));
+  if (!candidatesReadBody(candidates, ex.request.headers)) return new RequestFields(ex.url, ex.request.headers, new Uint8Array(0));
   try {
     return new RequestFields(ex.url, ex.request.headers, await readBodyWithin(ex.request, ex.config.maxRequestBodyBytes));
   } catch (error) {
@@ -129,27 +124,18 @@ async function passThrough(ex: Exchange, body: Uint8Array | ReadableStream<Uint8
 
 /** The decision for a request that matched `route`: key, then dedup rule, then document queue, else plain forward. */
 async function decide(ex: Exchange, route: Route, fields: RequestFields): Promise<Decided> {
-  const rawKey = fields.get(route.key.source);
-  let key: string | undefined;
-  if (rawKey !== undefined) {
-    const parsed = parseKey(rawKey, route.key);
-    if (!parsed.ok) return { route, result: invalid("invalid-key", `Invalid ${route.key.source.text}: ${parsed.detail}`) };
-    key = parsed.key;
-  } else if (route.key.required) {
-    return { route, result: invalid("key-required", `this route requires ${route.key.source.text}`) };
-  }
+  const identity = await identifyRequest(route, fields);
+  if (identity.type === "invalid") return { route, result: invalid(identity.kind, identity.detail) };
 
-  const scope = await scopeOf(route, fields);
-  const documentId = route.document ? fields.get(route.document.id) : undefined;
-  let document: DocumentCall | undefined;
-  if (route.document && documentId !== undefined && documentId !== "") {
-    document = {
-      objectName: await documentObjectName(route.document.group, scope, documentId),
-      placement: ex.config.placement,
-      isDelete: route.document.isDelete,
-      editTimeoutMs: route.document.editTimeoutMs,
-    };
-  }
+  const document: DocumentCall | undefined =
+    route.document && identity.document
+      ? {
+          objectName: identity.document.objectName,
+          placement: ex.config.placement,
+          isDelete: route.document.isDelete,
+          editTimeoutMs: route.document.editTimeoutMs,
+        }
+      : undefined;
   const exchange: ExchangeCall = {
     origin: originRequest(ex.config, ex.request, ex.url, fields.bodyBytes),
     originTimeoutMs: ex.config.originTimeoutMs,
@@ -163,38 +149,35 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
     lockTimeoutMs: route.lockTimeoutMs,
   };
 
-  if (key !== undefined) {
-    const id = await keyRecordId(route, scope, key);
+  if (identity.type === "key") {
     const fingerprint = await requestFingerprint(ex.request.method, fields, route.fingerprintHeaders);
     const result = await askKeyObject(ex, {
       ...exchange,
       ...recordPolicy,
-      id,
+      id: identity.recordId,
       kind: "key",
       mode: route.mode,
       fingerprint,
       ttlMs: route.ttlMs,
       neverStore: route.neverStore,
     });
-    return { route, result, keyHash: id.slice(0, 16) };
+    return { route, result, record: identity.recordId };
   }
 
-  const dedup = await matchDedup(route, fields);
-  if (dedup) {
-    const id = await dedupRecordId(route, dedup.rule.name, scope, dedup.contentHash);
+  if (identity.type === "dedup") {
     const result = await askKeyObject(ex, {
       ...exchange,
       ...recordPolicy,
       concurrency: "wait",
-      id,
+      id: identity.recordId,
       kind: "dedup",
       mode: "replay",
-      fingerprint: dedup.contentHash,
-      ttlMs: dedup.rule.windowMs,
-      neverStore: dedup.rule.neverStore,
-      successWhen: dedup.rule.successWhen,
+      fingerprint: identity.contentHash,
+      ttlMs: identity.rule.windowMs,
+      neverStore: identity.rule.neverStore,
+      successWhen: identity.rule.successWhen,
     });
-    return { route, result, keyHash: id.slice(0, 16), rule: dedup.rule.name };
+    return { route, result, record: identity.recordId, rule: identity.rule.name };
   }
 
   if (document) return { route, result: await forwardUnrecorded(ex, exchange) };
@@ -221,15 +204,10 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
   let matchedRoute: Route | undefined;
   let fields = buffered;
   try {
-    for (const candidate of candidates) {
-      const candidateFields = buffered.withPathParams(candidate.params);
-      if (conditionsHold(candidate.route.when, candidateFields)) {
-        matchedRoute = candidate.route;
-        fields = candidateFields;
-        break;
-      }
-    }
-    if (!matchedRoute) return { result: await passThrough(ex, bodyToForward(ex, buffered)) };
+    const selected = selectRoute(candidates, buffered);
+    if (!selected) return { result: await passThrough(ex, bodyToForward(ex, buffered)) };
+    matchedRoute = selected.route;
+    fields = selected.fields;
     const decided = await decide(ex, matchedRoute, fields);
     return { ...decided, call: callName(matchedRoute, fields) };
   } catch (error) {
@@ -246,8 +224,9 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
 }
 
 /**
- * The gateway for one config: routes each request, decides on it, answers,
- * and logs the decision.
+ * The gateway for one config: requests under the admin prefix go to the
+ * admin API; every other request is routed, decided on, answered, and logged
+ * (one `idem.decision` line, and a data point when Analytics Engine is bound).
  *
  * @example
  * const gateway = createGateway(loadConfig(env.IDEM_CONFIG));
@@ -255,29 +234,34 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
  */
 export function createGateway(config: IdemConfig): { fetch(request: Request, env: Env): Promise<Response> } {
   const table = new RouteTable(config.routes);
+  const admin = createAdminApi(config, table);
   return {
     async fetch(request, env) {
       const ex: Exchange = { config, env, request, url: new URL(request.url), startedAt: Date.now() };
+      if (admin.owns(ex.url)) return admin.fetch(request, env);
       const decided = await route(ex, table);
-      const response = toResponse(decided.result, {
+      const result = decided.result;
+      const timing = timingOf(ex.startedAt, result.originMs);
+      const response = toResponse(result, {
         route: decided.route,
         method: request.method,
         startedAt: ex.startedAt,
+        timing,
         call: decided.call,
       });
-      const result = decided.result;
-      logDecision({
+      const entry: DecisionLog = {
         route: decided.route?.name ?? null,
         outcome: result.outcome,
         method: request.method,
         status: response.status,
         originStatus: result.type === "response" ? result.originStatus : undefined,
-        keyHash: decided.keyHash,
+        record: decided.record,
         rule: decided.rule,
         error: result.type === "error" ? result.kind : undefined,
-        totalMs: Date.now() - ex.startedAt,
-        originMs: result.originMs,
-      });
+        ...timing,
+      };
+      logDecision(entry);
+      writeDecisionMetrics(env.ANALYTICS, entry);
       return response;
     },
   };

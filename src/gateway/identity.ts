@@ -12,7 +12,19 @@ import type { RequestFields } from "../request/request-fields.ts";
  * await scopeOf(route, fields) // "9f86d0…"
  */
 export function scopeOf(route: Route, fields: RequestFields): Promise<string> {
-  return hashParts(["scope", ...route.scope.map((ref) => fields.get(ref) ?? "")]);
+  return scopeHash(route.scope.map((ref) => fields.get(ref)));
+}
+
+/**
+ * The scope hash of a route's scope field values, in the route's order (a
+ * missing value counts as empty). The admin API uses it when an operator
+ * names the caller by those values.
+ *
+ * @example
+ * await scopeHash(["Bearer sk_test_123"]) // the scope of that API key on a route scoped by header:Authorization
+ */
+export function scopeHash(values: readonly (string | undefined)[]): Promise<string> {
+  return hashParts(["scope", ...values.map((value) => value ?? "")]);
 }
 
 /** The record ID for an idempotency key: no raw key or credential is ever stored or used as a name. */

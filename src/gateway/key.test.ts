@@ -4,7 +4,9 @@ import { parseFieldRef } from "../request/field-ref.ts";
 import { parseKey } from "./key.ts";
 
 const header: KeyPolicy = {
-  source: parseFieldRef("header:Idempotency-Key"),
+  sources: [parseFieldRef("header:Idempotency-Key")],
+  isComposite: false,
+  sourceText: "header:Idempotency-Key",
   isStandardHeader: true,
   required: false,
   maxLength: 255,

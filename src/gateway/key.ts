@@ -1,4 +1,5 @@
 import type { KeyPolicy } from "../config/resolve.ts";
+import type { RequestFields } from "../request/request-fields.ts";
 
 export type KeyParse = { ok: true; key: string } | { ok: false; detail: string };
 
@@ -73,4 +74,25 @@ export function parseKey(raw: string, policy: KeyPolicy): KeyParse {
     return { ok: false, detail: `the key does not match the pattern ${policy.pattern.source}` };
   }
   return parsed;
+}
+
+/**
+ * The request's key under a route's key policy, or undefined when the request
+ * carries none. A single source is parsed with `parseKey`. A key built from a
+ * list of fields exists only when every field is present and non-empty; its
+ * values, as a JSON array, are the key (hashed into the record ID like any key).
+ *
+ * @throws FieldError when a field cannot be read unambiguously.
+ * @example
+ * readKey(policy, fields) // { ok: true, key: '["1012AB","12"]' } for source ["body:zip", "body:houseNumber"]
+ */
+export function readKey(policy: KeyPolicy, fields: RequestFields): KeyParse | undefined {
+  const [single] = policy.sources;
+  if (!policy.isComposite && single) {
+    const raw = fields.get(single);
+    return raw === undefined ? undefined : parseKey(raw, policy);
+  }
+  const values = policy.sources.map((ref) => fields.get(ref));
+  if (values.some((value) => value === undefined || value === "")) return undefined;
+  return { ok: true, key: JSON.stringify(values) };
 }

@@ -4,7 +4,7 @@ import { meetsSuccessConditions } from "../dedup/success.ts";
 import type { Env } from "../env.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import { fullBody } from "../origin/exchange.ts";
-import type { ErrorResult, GatewayResult, KeyCall, Outcome, ResponseResult } from "./protocol.ts";
+import type { ErrorResult, GatewayResult, KeyCall, Outcome, PurgeResult, RecordSnapshot, ResponseResult } from "./protocol.ts";
 import { type IdemRecord, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
 
@@ -70,7 +70,9 @@ export class KeyObject extends DurableObject<Env> {
       const record = this.#live(call.id, now);
       if (!record) return this.#execute(call, now);
       if (record.fingerprint !== call.fingerprint) {
-        return fail("mismatch", "fingerprint-mismatch", "this key was first used for a different request (method, path, query or body differ)");
+        return fail("mismatch", "fingerprint-mismatch", "this key was first used for a different request (method, path, query or body differ)", {
+          expiresAt: record.expiresAt,
+        });
       }
       if (record.state === "completed") {
         if (call.mode === "reject") {
@@ -89,6 +91,53 @@ export class KeyObject extends DurableObject<Env> {
       if (remaining <= 0 || !(await settlesWithin(running, remaining))) return inProgress();
       waited = true;
     }
+  }
+
+  /**
+   * The record with this ID, as the admin API shows it; null when this object
+   * holds none. The body comes along only when asked for.
+   *
+   * @example
+   * const snapshot = await stubFor(env.KEYS, objectName, placement).inspect(recordId, { body: false });
+   */
+  inspect(id: string, options: { body: boolean }): RecordSnapshot | null {
+    const record = this.#store.find(id);
+    if (!record) return null;
+    const now = Date.now();
+    return {
+      id: record.id,
+      kind: record.kind,
+      route: record.route,
+      state: record.expiresAt <= now ? "expired" : record.state === "in_flight" ? "in-flight" : "completed",
+      running: this.#running.has(id),
+      createdAt: record.createdAt,
+      expiresAt: record.expiresAt,
+      lockExpiresAt: record.lockExpiresAt,
+      fingerprint: record.fingerprint,
+      status: record.status,
+      headerNames: record.headers.map(([name]) => name),
+      bodyBytes: record.bodySize,
+      headerBytes: JSON.stringify(record.headers).length,
+      bodyRetained: record.bodyRetained,
+      ...(options.body && record.bodyRetained ? { body: this.#store.body(id) } : {}),
+    };
+  }
+
+  /**
+   * Deletes the record so that the next request with its key runs at the
+   * origin again. A record whose request this object is still running is kept
+   * unless `force` is set: purging it would let a retry run while the first
+   * attempt is still at the origin.
+   *
+   * @example
+   * await stubFor(env.KEYS, objectName, placement).purge(recordId, { force: false }) // { purged: true, state: "completed" }
+   */
+  purge(id: string, options: { force: boolean }): PurgeResult {
+    const snapshot = this.inspect(id, { body: false });
+    if (!snapshot) return { purged: false, reason: "not-found" };
+    if (snapshot.running && !options.force) return { purged: false, reason: "running" };
+    this.#store.delete(id);
+    return { purged: true, state: snapshot.state };
   }
 
   /** The record, unless it has expired (deleted now) or its owner died and its lock ran out (taken over). */

@@ -17,7 +17,11 @@ export class TooDeepError extends Error {
  * new JsonNumberText("12345678901234567890").text // "12345678901234567890"
  */
 export class JsonNumberText {
-  constructor(readonly text: string) {}
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
 }
 
 /**

@@ -81,14 +81,19 @@ function keysOf(node: unknown): string[] {
  * fields.get(parseFieldRef("param:request")) // "saveSalesDocument"
  */
 export class RequestFields {
+  readonly url: URL;
+  readonly headers: Headers;
+  readonly bodyBytes: Uint8Array;
+  readonly pathParams: Readonly<Record<string, string>>;
   #body: ParsedBody | undefined;
 
-  constructor(
-    readonly url: URL,
-    readonly headers: Headers,
-    readonly bodyBytes: Uint8Array,
-    readonly pathParams: Readonly<Record<string, string>> = {},
-  ) {}
+  // Plain fields, not parameter properties: `check-config` runs this file on Node, which only strips types.
+  constructor(url: URL, headers: Headers, bodyBytes: Uint8Array, pathParams: Readonly<Record<string, string>> = {}) {
+    this.url = url;
+    this.headers = headers;
+    this.bodyBytes = bodyBytes;
+    this.pathParams = pathParams;
+  }
 
   /** The same request seen through another route's path parameters; the parsed body is shared. */
   withPathParams(pathParams: Readonly<Record<string, string>>): RequestFields {

@@ -5,16 +5,11 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { KeyPolicy } from "../../src/config/resolve.ts";
+import { loadConfig } from "../../src/config/load.ts";
 import { parseKey } from "../../src/gateway/key.ts";
-import { parseFieldRef } from "../../src/request/field-ref.ts";
 
-const standard: KeyPolicy = {
-  source: parseFieldRef("header:Idempotency-Key"),
-  isStandardHeader: true,
-  required: false,
-  maxLength: 255,
-};
+/** The default policy: the standard Idempotency-Key header, 255 characters at most. */
+const standard = loadConfig({ origin: "https://api.example.com", routes: [{ name: "r", path: "/r" }] }).routes[0]!.key;
 
 const VISIBLE = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i));
 const visibleChar = fc.constantFrom(...VISIBLE);

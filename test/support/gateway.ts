@@ -2,15 +2,19 @@ import { env } from "cloudflare:workers";
 import type { ReceivedRequest } from "../../demo/received-request.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
+import type { Env } from "../../src/env.ts";
 import { createGateway } from "../../src/gateway/gateway.ts";
 import { keyObjectName, keyRecordId, scopeOf } from "../../src/gateway/identity.ts";
 import type { KeyObject } from "../../src/objects/key-object.ts";
 import { RequestFields } from "../../src/request/request-fields.ts";
 
-/** A gateway inside workerd, on the real KEYS/DOCUMENTS namespaces, in front of the real demo origin. */
-export function gatewayFor(config: Omit<ConfigInput, "origin"> & { origin?: string }) {
+/**
+ * A gateway inside workerd, on the real KEYS/DOCUMENTS namespaces, in front of the real demo origin.
+ * `bindings` replaces some of the Worker's bindings, e.g. `{ ADMIN_TOKEN: "…" }`.
+ */
+export function gatewayFor(config: Omit<ConfigInput, "origin"> & { origin?: string }, bindings: Partial<Env> = {}) {
   const gateway = createGateway(loadConfig({ origin: env.ORIGIN_URL, ...config }));
-  return (request: Request) => gateway.fetch(request, env);
+  return (request: Request) => gateway.fetch(request, { ...env, ...bindings });
 }
 
 /** A label unique to one test, sent as Demo-Tag so the origin's log can be filtered by it. */
