@@ -63,7 +63,8 @@ async function askKeyObject(ex: Exchange, call: KeyCall): Promise<GatewayResult>
       type: "error",
       outcome: "unavailable",
       kind: "coordinator-unavailable",
-      detail: `the idempotency record could not be reached (${(error as Error).message}); the request was not forwarded`,
+      // The object may have been lost mid-call, after it sent the request on: do not claim it was not forwarded.
+      detail: `the idempotency record could not be reached (${(error as Error).message}); the request may or may not have reached the origin, retry with the same key`,
       retryAfterSeconds: 1,
     };
   }
@@ -95,6 +96,14 @@ async function forwardUnrecorded(ex: Exchange, call: ExchangeCall): Promise<Gate
     originStatus: result.status,
     originMs: result.originMs,
   };
+}
+
+/**
+ * The body to forward for a request Idem does not record: the bytes it read,
+ * or, when no route needed to read it, the client's body as it streams in.
+ */
+function bodyToForward(ex: Exchange, fields: RequestFields): Uint8Array | ReadableStream<Uint8Array> | null {
+  return ex.request.bodyUsed ? fields.bodyBytes : ex.request.body;
 }
 
 async function passThrough(ex: Exchange, body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<GatewayResult> {
@@ -173,7 +182,7 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
   }
 
   if (document) return { route, result: await forwardUnrecorded(ex, exchange) };
-  return { route, result: await passThrough(ex, fields.bodyBytes) };
+  return { route, result: await passThrough(ex, bodyToForward(ex, fields)) };
 }
 
 function callName(route: Route, fields: RequestFields): string | undefined {
@@ -197,7 +206,7 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
   let fields = buffered;
   try {
     const selected = selectRoute(candidates, buffered);
-    if (!selected) return { result: await passThrough(ex, buffered.bodyBytes) };
+    if (!selected) return { result: await passThrough(ex, bodyToForward(ex, buffered)) };
     matchedRoute = selected.route;
     fields = selected.fields;
     const decided = await decide(ex, matchedRoute, fields);

@@ -36,8 +36,9 @@ function parseSfString(raw: string): KeyParse {
  * (`abc`). Either way the key itself must be 1–255 (or the route's
  * `maxLength`) characters of visible ASCII, matching the route's `pattern`.
  *
- * Headers sent twice reach the Worker joined by ", "; a space is never
- * valid in a key, so a repeated header always fails here.
+ * Headers sent twice reach the Worker joined by ", " (or by "," from some
+ * proxies); neither a space nor a bare comma is valid in a bare key, so a
+ * repeated header always fails here. A key with a comma is sent quoted.
  *
  * @example
  * parseKey('"a\\"b"', policy) // { ok: true, key: 'a"b' }
@@ -51,8 +52,12 @@ export function parseKey(raw: string, policy: KeyPolicy): KeyParse {
     parsed = parseSfString(raw);
   } else if (raw.includes('"') || raw.includes("\\")) {
     parsed = { ok: false, detail: "a bare key must not contain quotes or backslashes; quote the whole key as an sf-string" };
-  } else if (raw.includes(", ")) {
-    parsed = { ok: false, detail: "the Idempotency-Key header was sent more than once" };
+  } else if (raw.includes(",")) {
+    // Repeated headers arrive joined by ", " from the runtime, or by a bare "," from some proxies.
+    parsed = {
+      ok: false,
+      detail: "the Idempotency-Key header was sent more than once (a key with a comma must be quoted as an sf-string)",
+    };
   } else {
     parsed = { ok: true, key: raw };
   }

@@ -190,7 +190,10 @@ export class KeyObject extends DurableObject<Env> {
   }
 
   async #execute(call: KeyCall, now: number): Promise<GatewayResult> {
-    const expiresAt = now + call.ttlMs;
+    // Never expire before the lock does: a record that expired while its request was still at the
+    // origin would let a retry run the request a second time, alongside the first.
+    const expiresAt = now + Math.max(call.ttlMs, call.lockTimeoutMs);
+    const lockExpiresAt = now + call.lockTimeoutMs;
     const unwritten = (error: unknown) =>
       fail("unavailable", "coordinator-unavailable", `the record could not be written (${(error as Error).message}); the origin was not called`, {
         retryAfterSeconds: 1,
@@ -203,7 +206,7 @@ export class KeyObject extends DurableObject<Env> {
         fingerprint: call.fingerprint,
         createdAt: now,
         expiresAt,
-        lockExpiresAt: now + call.lockTimeoutMs,
+        lockExpiresAt,
         owner: this.#instance,
       });
     } catch (error) {
@@ -217,20 +220,33 @@ export class KeyObject extends DurableObject<Env> {
       try {
         await this.#scheduleExpiry(expiresAt);
       } catch (error) {
-        this.#store.delete(call.id);
+        // A record without its expiry alarm would never be cleaned up; take it back.
+        this.#release(call.id);
         return unwritten(error);
       }
-      return await this.#exchangeAndStore(call, expiresAt);
+      return await this.#exchangeAndStore(call, expiresAt, lockExpiresAt);
     } finally {
       this.#running.delete(call.id);
       finished.resolve();
     }
   }
 
-  async #exchangeAndStore(call: KeyCall, expiresAt: number): Promise<GatewayResult> {
+  /**
+   * Frees a key so a retry runs the request again. Best effort: if storage
+   * refuses even this, the in-flight record is taken over once its lock runs out.
+   */
+  #release(id: string): void {
+    try {
+      this.#store.delete(id);
+    } catch {
+      // Left to the lock timeout, as above.
+    }
+  }
+
+  async #exchangeAndStore(call: KeyCall, expiresAt: number, lockExpiresAt: number): Promise<GatewayResult> {
     const result = await runExchange(this.env, call);
     if (!result.ok) {
-      this.#store.delete(call.id);
+      this.#release(call.id);
       const outcome: Outcome = result.kind === "edit-timeout" || result.kind === "delete-in-progress" ? result.kind : "origin-error";
       return fail(outcome, result.kind, result.detail, { originMs: result.originMs });
     }
@@ -243,12 +259,25 @@ export class KeyObject extends DurableObject<Env> {
       originMs: result.originMs,
     };
     if (inRanges(result.status, call.neverStore) || !meetsSuccessConditions(call.successWhen, result)) {
-      this.#store.delete(call.id);
+      this.#release(call.id);
       return { ...base, body: fullBody(result) };
     }
     // A single-use key's answer is never served again, so its body is not kept.
     const retained = call.mode === "reject" || result.rest ? null : result.body;
-    const stored = this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
+    let stored: boolean;
+    try {
+      stored = this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
+    } catch (error) {
+      // The origin ran the request, but nothing of its answer is stored (the completion is one transaction).
+      // The in-flight record stays: retries are refused until its lock runs out, then run the request again.
+      await result.rest?.cancel();
+      return fail(
+        "unavailable",
+        "coordinator-unavailable",
+        `the origin answered ${result.status}, but the answer could not be stored (${(error as Error).message}); retries with this key are refused until the lock runs out, then run the request again`,
+        { members: { originalStatus: result.status }, retryAfterSeconds: secondsUntil(lockExpiresAt, Date.now()), originMs: result.originMs },
+      );
+    }
     // A record purged while its request ran is gone: nothing remembers this answer, so no expiry is advertised.
     return { ...base, body: fullBody(result), ...(stored ? { expiresAt } : {}) };
   }

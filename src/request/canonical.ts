@@ -27,14 +27,20 @@ export class JsonNumberText {
 /**
  * Parses JSON keeping every number's source text (as a JsonNumberText).
  *
- * @throws SyntaxError for invalid JSON.
+ * @throws SyntaxError for invalid JSON; TooDeepError for nesting deep enough
+ *   to exhaust the stack (the reviver walks the document recursively).
  * @example
  * parseExactJson('{"n":1.0}') // { n: JsonNumberText { text: "1.0" } }
  */
 export function parseExactJson(text: string): unknown {
-  return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
-    typeof value === "number" ? new JsonNumberText(context?.source ?? String(value)) : value,
-  );
+  try {
+    return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
+      typeof value === "number" ? new JsonNumberText(context?.source ?? String(value)) : value,
+    );
+  } catch (error) {
+    if (error instanceof RangeError) throw new TooDeepError();
+    throw error;
+  }
 }
 
 /**

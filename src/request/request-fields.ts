@@ -1,4 +1,4 @@
-import { canonicalJson, JsonNumberText, parseExactJson } from "./canonical.ts";
+import { canonicalJson, JsonNumberText, parseExactJson, TooDeepError } from "./canonical.ts";
 import type { FieldRef, FieldSource } from "./field-ref.ts";
 
 /** A field that cannot be read unambiguously; the gateway answers 400 `invalid-body`. */
@@ -106,7 +106,11 @@ export class RequestFields {
     return bodyKindOf(this.headers.get("content-type"), this.bodyBytes);
   }
 
-  /** The parsed body; invalid JSON is remembered, and only reported when a field is read from it. */
+  /**
+   * The parsed body; invalid JSON is remembered, and only reported when a field is read from it.
+   *
+   * @throws TooDeepError for JSON nested deep enough to exhaust the parser.
+   */
   parsedBody(): ParsedBody {
     this.#body ??= this.#parse();
     return this.#body;
@@ -119,6 +123,8 @@ export class RequestFields {
     try {
       return { kind: "json", value: parseExactJson(decoder.decode(this.bodyBytes)) };
     } catch (error) {
+      // Too deep is not "invalid, hash the bytes": no route may take it, so it is refused (400) up front.
+      if (error instanceof TooDeepError) throw error;
       return { kind: "invalid-json", reason: (error as Error).message };
     }
   }
