@@ -3,6 +3,9 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // Console output of failing tests only. Set here: vitest ignores it in a project's own config, and the
+    // Worker logs one decision line per request (the storm alone sends 10,000).
+    silent: "passed-only",
     projects: [
       {
         // Inside workerd, with real Durable Object storage and alarms.
@@ -13,6 +16,8 @@ export default defineConfig({
               bindings: {
                 ORIGIN_URL: inject("originUrl"),
                 DEAD_ORIGIN_URL: inject("deadOriginUrl"),
+                ERPLY_ORIGIN_URL: inject("erplyOriginUrl"),
+                ERPLY_IDEM_CONFIG: inject("erplyConfig"),
               },
             },
           })),
@@ -22,7 +27,6 @@ export default defineConfig({
           include: ["src/**/*.test.ts", "test/**/*.test.ts"],
           exclude: ["test/e2e/**"],
           globalSetup: ["./test/support/global-setup.ts"],
-          silent: "passed-only",
         },
       },
       {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import type { ReceivedRequest } from "./received-request.ts";
 
 export type { ReceivedRequest };
@@ -20,6 +21,8 @@ export type { ReceivedRequest };
  * | `Demo-Break: 1`     | send the headers and half the body, then cut the connection |
  * | `Demo-Bytes: 5000`  | answer with a body of this many bytes                        |
  * | `Demo-Cookie: a=b`  | add `Set-Cookie: a=b`                                        |
+ * | `Demo-Gzip: 1`      | send the body gzip-compressed (`Content-Encoding: gzip`)     |
+ * | `Demo-Server-Timing: db;dur=7` | add this `Server-Timing` (the origin's own timings) |
  * | `Demo-Tag: t1`      | label the request in the log (tests use one tag each)        |
  *
  * `GET /__demo/requests?tag=t1` lists the requests received (with their start
@@ -95,6 +98,8 @@ function sendControlled(req: IncomingMessage, res: ServerResponse, status: numbe
   const cookie = header(req, "demo-cookie");
   const headers: Record<string, string> = { "content-type": bytes !== undefined ? "text/plain" : "application/json" };
   if (cookie) headers["set-cookie"] = cookie;
+  const timing = header(req, "demo-server-timing");
+  if (timing) headers["server-timing"] = timing;
   if (header(req, "demo-break")) {
     // Promise a full body, deliver half, then cut the connection.
     res.writeHead(status, { ...headers, "content-length": String(text.length + 100) });
@@ -102,8 +107,16 @@ function sendControlled(req: IncomingMessage, res: ServerResponse, status: numbe
     setTimeout(() => res.destroy(), 20);
     return;
   }
-  res.writeHead(status, headers);
-  res.end(status === 204 || status === 304 ? undefined : text);
+  if (status === 204 || status === 304) {
+    res.writeHead(status, headers);
+    res.end();
+  } else if (header(req, "demo-gzip")) {
+    res.writeHead(status, { ...headers, "content-encoding": "gzip" });
+    res.end(gzipSync(text));
+  } else {
+    res.writeHead(status, headers);
+    res.end(text);
+  }
 }
 
 /**
@@ -145,7 +158,10 @@ export async function startOrdersOrigin(options: { port?: number; host?: string 
     const forced = header(req, "demo-status");
     sendControlled(req, res, forced ? Number(forced) : result.status, result.body);
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

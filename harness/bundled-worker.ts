@@ -23,7 +23,8 @@ export function buildBundle(wranglerConfig = "wrangler.toml", outdir = ".wrangle
   const out = resolve(root, outdir);
   const result = spawnSync(
     process.execPath,
-    [wranglerBin, "deploy", "--dry-run", "--config", resolve(root, wranglerConfig), "--outdir", out],
+    // `--env=` picks the top level explicitly (wrangler warns otherwise when a config defines environments).
+    [wranglerBin, "deploy", "--dry-run", "--env=", "--config", resolve(root, wranglerConfig), "--outdir", out],
     { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, encoding: "utf8" },
   );
   if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.stdout}\n${result.stderr}`);
@@ -57,13 +58,17 @@ export interface BundledWorkerOptions {
  */
 export async function startBundledWorker(options: BundledWorkerOptions): Promise<BundledWorker> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(root, options.wranglerConfig ?? "wrangler.toml"));
-  // The bundle is one ES module, so wrangler's rules for locating other modules do not apply.
-  const { modulesRules: _unused, ...fromWrangler } = workerOptions;
+  // The bundle is one ES module, so wrangler's rules for locating other modules do not apply; and
+  // its absolute path must not be resolved against the config's folder (workerd refuses a path
+  // that climbs out of rootPath, as examples/*/wrangler.toml would need).
+  const { modulesRules: _rules, rootPath: _root, ...fromWrangler } = workerOptions;
   // wrangler speaks Miniflare 4's option shape; Miniflare 5 converts it.
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
       ...fromWrangler,
       name: "idem",
+      // Module names are taken relative to this: the bundle lives under the repository, not beside an example's wrangler file.
+      rootPath: root,
       modules: true,
       scriptPath: options.bundle,
       bindings: { ...(fromWrangler.bindings as Record<string, Json> | undefined), ...options.bindings, IDEM_CONFIG: options.config },

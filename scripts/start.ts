@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { startOrdersOrigin } from "../demo/orders-origin.ts";
+import { startErplyOrigin } from "../examples/erply/origin.ts";
 
 interface Setup {
   wranglerConfig: string;
@@ -19,6 +20,7 @@ const ORIGIN_PORT = 8788;
 
 const setups: Record<string, Setup> = {
   demo: { wranglerConfig: "wrangler.toml", startOrigin: () => startOrdersOrigin({ port: ORIGIN_PORT }) },
+  erply: { wranglerConfig: "examples/erply/wrangler.toml", startOrigin: () => startErplyOrigin({ port: ORIGIN_PORT }) },
 };
 
 const name = process.argv[2] ?? "demo";
@@ -28,7 +30,11 @@ if (!setup) {
   process.exit(2);
 }
 
-const origin = await setup.startOrigin();
+const origin = await setup.startOrigin().catch((error: NodeJS.ErrnoException) => {
+  const hint = error.code === "EADDRINUSE" ? ` Port ${ORIGIN_PORT} is taken: stop what uses it (another npm start?) and try again.` : "";
+  console.error(`The demo origin could not start: ${error.message}.${hint}`);
+  process.exit(1);
+});
 console.log(`Demo origin: ${origin.url}  (its request log: ${origin.url}/__demo/requests)`);
 
 const wrangler = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");

@@ -11,6 +11,8 @@ export interface Env {
   IDEM_CONFIG: unknown;
   /** Bearer secret of the admin API (`wrangler secret put ADMIN_TOKEN`); admin is off without it. */
   ADMIN_TOKEN?: string;
+  /** Optional Workers Analytics Engine dataset: one data point per decision (docs/observability.md). */
+  ANALYTICS?: AnalyticsEngineDataset;
 }
 
 declare global {

@@ -82,6 +82,17 @@ describe("first request and replay", () => {
     expect(retry.headers.get("set-cookie")).toBeNull();
   });
 
+  it("replays a gzip-encoded answer as the same bytes the client first saw", async () => {
+    const tag = newTag();
+    const headers = { "demo-gzip": "1", "demo-bytes": "20000" };
+    const first = await send(clientRequest("/orders", { tag, key: "k-gzip", json: {}, headers }));
+    const firstBody = await first.text();
+    expect(firstBody).toBe("x".repeat(20000));
+    const retry = await send(clientRequest("/orders", { tag, key: "k-gzip", json: {} }));
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.text()).toBe(firstBody);
+  });
+
   it("forwards requests without a key on an optional route, each time", async () => {
     const tag = newTag();
     const a = await send(clientRequest("/orders", { tag, json: {} }));
@@ -90,21 +101,6 @@ describe("first request and replay", () => {
     expect(b.status).toBe(201);
     expect(await a.json()).not.toEqual(await b.json());
     expect(await originLog(tag)).toHaveLength(2);
-  });
-
-  it("forwards the body of a request without a key", async () => {
-    const tag = newTag();
-    await send(clientRequest("/orders", { tag, json: { item: "lamp", quantity: 2 } }));
-    const [seen] = await originLog(tag);
-    expect(JSON.parse(seen?.body ?? "")).toEqual({ item: "lamp", quantity: 2 });
-  });
-
-  it("forwards the body of a request whose route conditions do not hold", async () => {
-    const tag = newTag();
-    const sendConditional = gatewayFor({ routes: [{ name: "safe-only", path: "/orders", when: { "header:X-Mode": "safe" } }] });
-    await sendConditional(clientRequest("/orders", { tag, key: "k-unmatched", json: { item: "desk" } }));
-    const [seen] = await originLog(tag);
-    expect(JSON.parse(seen?.body ?? "")).toEqual({ item: "desk" });
   });
 });
 
@@ -147,6 +143,22 @@ describe("fingerprint mismatch", () => {
     expect(problem.type).toBe("https://idem.dev/problems/fingerprint-mismatch");
     expect(problem.status).toBe(422);
     expect(await originLog(tag)).toHaveLength(1);
+  });
+
+  it("tells apart JSON numbers that only differ past double precision", async () => {
+    const tag = newTag();
+    const first = new Request("https://idem.test/orders", {
+      method: "POST",
+      headers: { "idempotency-key": "k-big", "content-type": "application/json", "demo-tag": tag },
+      body: '{"customerId":12345678901234567890}',
+    });
+    await send(first);
+    const other = new Request(first.url, {
+      method: "POST",
+      headers: first.headers,
+      body: '{"customerId":12345678901234567891}',
+    });
+    expect((await send(other)).status).toBe(422);
   });
 
   it("counts the query and the path in the fingerprint", async () => {

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { type IdemConfig, resolveConfig } from "./resolve.ts";
-import { configSchema, type ParsedConfig } from "./schema.ts";
+import { DEFAULTS, type IdemConfig, resolveConfig } from "./resolve.ts";
+import { configSchema, type ParsedConfig, type ParsedDedupRule } from "./schema.ts";
 
 /**
  * A config that cannot run. `problems` holds one line per mistake, each
@@ -8,9 +8,13 @@ import { configSchema, type ParsedConfig } from "./schema.ts";
  * valid regular expression`.
  */
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+
+  // A plain field, not a parameter property: `check-config` runs this file on Node, which only strips types.
+  constructor(problems: string[]) {
     super(`Invalid Idem config:\n  - ${problems.join("\n  - ")}`);
     this.name = "ConfigError";
+    this.problems = problems;
   }
 }
 
@@ -24,19 +28,41 @@ function pathOf(issue: v.BaseIssue<unknown>): string {
 }
 
 function describe(issue: v.BaseIssue<unknown>): string {
-  // Unknown keys in a strict object: name the unexpected key itself.
-  if (issue.kind === "schema" && issue.type === "strict_object" && issue.path?.length) {
-    return `${pathOf(issue)}: unknown field (check the spelling; see README's config reference)`;
+  if (issue.type === "strict_object" && issue.path?.length) {
+    // A strict object reports both a key it does not know and a required key that is missing.
+    return issue.expected === "never"
+      ? `${pathOf(issue)}: unknown field (check the spelling; see README's config reference)`
+      : `${pathOf(issue)}: is required`;
   }
-  // Unions report "Invalid type"; the first nested issue is the useful one.
-  const nested = issue.issues?.[0];
-  if (nested && issue.type === "union") return describe(nested);
+  // Unions report "Invalid type". The useful nested issue is the one from the branch the value got
+  // furthest into (it has a path of its own), else the first. Nested paths are relative to the union.
+  const nested = issue.issues?.find((n) => n.path?.length) ?? issue.issues?.[0];
+  if (nested && issue.type === "union") {
+    const path = [...(issue.path ?? []), ...(nested.path ?? [])];
+    return describe({ ...nested, path: path.length > 0 ? (path as [v.IssuePathItem, ...v.IssuePathItem[]]) : undefined });
+  }
   const message = issue.message.startsWith("Invalid ") ? `${issue.message.replace(/^Invalid /, "invalid ")}` : issue.message;
   return `${pathOf(issue)}: ${message}`;
 }
 
 function pathParams(pattern: string): Set<string> {
   return new Set([...pattern.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string));
+}
+
+/** Every request field a dedup rule reads, with where it is written in the config. */
+function dedupRefs(rule: ParsedDedupRule, at: string): [string, string][] {
+  const refs: [string, string][] = [];
+  for (const ref of Object.keys(rule.when ?? {})) refs.push([`${at}.when`, ref]);
+  rule.prerequisites.forEach((ref, k) => refs.push([`${at}.prerequisites[${k}]`, ref]));
+  rule.compare.forEach((compared, k) => {
+    if (typeof compared === "string") {
+      refs.push([`${at}.compare[${k}]`, compared]);
+    } else {
+      refs.push([`${at}.compare[${k}].field`, compared.field]);
+      for (const ref of Object.keys(compared.when ?? {})) refs.push([`${at}.compare[${k}].when`, ref]);
+    }
+  });
+  return refs;
 }
 
 /** Rules that span several fields, which the schema cannot express. */
@@ -57,8 +83,23 @@ function crossFieldProblems(config: ParsedConfig): string[] {
       ...Object.keys(route.when ?? {}).map((r): [string, string] => [`${at}.when`, r]),
       ...(route.scope ?? []).map((r, j): [string, string] => [`${at}.scope[${j}]`, r]),
     ];
-    if (route.key?.source) refs.push([`${at}.key.source`, route.key.source]);
-    if (route.document) refs.push([`${at}.document.id`, route.document.id]);
+    const keySource = route.key?.source;
+    if (typeof keySource === "string") refs.push([`${at}.key.source`, keySource]);
+    else keySource?.forEach((ref, j) => refs.push([`${at}.key.source[${j}]`, ref]));
+    const key = { ...config.defaults?.key, ...route.key };
+    if (Array.isArray(key.source)) {
+      for (const knob of ["pattern", "maxLength"] as const) {
+        if (key[knob] !== undefined) {
+          problems.push(`${at}.key.${knob}: applies to a key the client sends, not to a key built from a list of fields`);
+        }
+      }
+    }
+    if (route.document) {
+      refs.push([`${at}.document.id`, route.document.id]);
+      route.document.scope?.forEach((r, j) => refs.push([`${at}.document.scope[${j}]`, r]));
+    }
+    if (route.clientField) refs.push([`${at}.clientField`, route.clientField]);
+    route.dedup?.forEach((rule, j) => refs.push(...dedupRefs(rule, `${at}.dedup[${j}]`)));
     for (const [field, ref] of refs) {
       if (ref.startsWith("path:") && !params.has(ref.slice(5))) {
         problems.push(`${field}: "${ref}" names no parameter of path ${route.path}`);
@@ -71,7 +112,10 @@ function crossFieldProblems(config: ParsedConfig): string[] {
       );
     }
     const clientField = route.clientField ?? config.defaults?.clientField;
+    const ruleNames = new Set<string>();
     route.dedup?.forEach((rule, j) => {
+      if (ruleNames.has(rule.name)) problems.push(`${at}.dedup[${j}].name: "${rule.name}" is used by another rule of this route`);
+      ruleNames.add(rule.name);
       if ((rule.clients || rule.exceptClients) && !clientField) {
         problems.push(`${at}.dedup[${j}].clients: needs the route's clientField to know which client sent a request`);
       }
@@ -79,6 +123,25 @@ function crossFieldProblems(config: ParsedConfig): string[] {
     const errors = route.errors ?? config.defaults?.errors;
     if (errors?.format === "json" && errors.template === undefined) {
       problems.push(`${at}.errors.template: required when errors.format is "json"`);
+    }
+  });
+  return [...problems, ...documentGroupProblems(config)];
+}
+
+/** Routes that share a document group must name documents the same way, or their locks would silently never meet. */
+function documentGroupProblems(config: ParsedConfig): string[] {
+  const problems: string[] = [];
+  const firstOfGroup = new Map<string, { name: string; scope: string }>();
+  config.routes.forEach((route, i) => {
+    if (!route.document) return;
+    const group = route.document.group ?? route.name;
+    const scope = (route.document.scope ?? route.scope ?? config.defaults?.scope ?? DEFAULTS.scope).join(", ");
+    const first = firstOfGroup.get(group);
+    if (!first) firstOfGroup.set(group, { name: route.name, scope });
+    else if (first.scope !== scope) {
+      problems.push(
+        `routes[${i}].document.scope: [${scope}] differs from [${first.scope}] of route "${first.name}" in document group "${group}"; routes of one group must scope documents alike`,
+      );
     }
   });
   return problems;

@@ -1,5 +1,14 @@
 import { type FieldRef, parseFieldRef } from "../request/field-ref.ts";
-import type { ErrorKind, ParsedConfig, ParsedDedupRule, ParsedErrorProfile, ParsedRoute, StatusSelector } from "./schema.ts";
+import type {
+  ErrorKind,
+  Jurisdiction,
+  LocationHint,
+  ParsedConfig,
+  ParsedDedupRule,
+  ParsedErrorProfile,
+  ParsedRoute,
+  StatusSelector,
+} from "./schema.ts";
 
 /** Defaults for every optional knob. README's config reference lists the same values. */
 export const DEFAULTS = {
@@ -14,6 +23,7 @@ export const DEFAULTS = {
   /** Added to the origin timeout to get the default lock timeout. */
   lockMarginMs: 5_000,
   neverStoreStatuses: [408, 409, 425, 429] as StatusSelector[],
+  dedupWindowSeconds: 86_400,
   dedupNeverStoreStatuses: ["400-599"] as StatusSelector[],
   maxStoredResponseBytes: 10 * 1024 * 1024,
   editTimeoutMs: 5_000,
@@ -44,10 +54,12 @@ export interface DedupRule {
   exceptClients?: string[];
   prerequisites: FieldRef[];
   compare: ComparedField[];
-  /** Numbered line-item field refs, as written: each holds `{n}` (from 1) or `{i}` (from 0). */
+  /** Line-item field refs, as written: each holds one `{n}` or `{i}` standing for the line number. */
   items?: string[];
   windowMs: number;
   neverStore: StatusRange[];
+  /** Conditions on the origin's answer (headers, JSON body) for it to be stored as the original. */
+  successWhen: Condition[];
 }
 
 export interface DocumentGuard {
@@ -55,6 +67,8 @@ export interface DocumentGuard {
   group: string;
   isDelete: boolean;
   editTimeoutMs: number;
+  /** Whose document it is: the document's lock is shared by every caller with the same values. */
+  scope: FieldRef[];
 }
 
 export interface ErrorProfile {
@@ -66,7 +80,12 @@ export interface ErrorProfile {
 }
 
 export interface KeyPolicy {
-  source: FieldRef;
+  /** The field that carries the key, or the fields whose values together make it. */
+  sources: FieldRef[];
+  /** Written as a list: the key is built from field values, not sent by the client as a token. */
+  isComposite: boolean;
+  /** The source as written, for messages: `header:Idempotency-Key` or `body:zip + body:houseNumber`. */
+  sourceText: string;
   /** The standard header: parsed as an sf-string or a bare token. */
   isStandardHeader: boolean;
   required: boolean;
@@ -90,6 +109,8 @@ export interface Route {
   /** Lower-case header names. */
   fingerprintHeaders: string[];
   neverStore: StatusRange[];
+  /** Conditions the origin's answer must meet to be stored; empty: every answer not in `neverStore`. */
+  successWhen: Condition[];
   maxStoredResponseBytes: number;
   clientField?: FieldRef;
   document?: DocumentGuard;
@@ -102,7 +123,7 @@ export interface IdemConfig {
   originTimeoutMs: number;
   maxRequestBodyBytes: number;
   keyspace: { strategy: "per-key" | "sharded"; shards: number };
-  placement: { locationHint?: DurableObjectLocationHint; jurisdiction?: DurableObjectJurisdiction };
+  placement: { locationHint?: LocationHint; jurisdiction?: Jurisdiction };
   admin: { pathPrefix: string };
   routes: Route[];
 }
@@ -137,7 +158,7 @@ function resolveErrors(profile: ParsedErrorProfile | undefined): ErrorProfile {
   };
 }
 
-function resolveDedup(rule: ParsedDedupRule, ttlSeconds: number): DedupRule {
+function resolveDedup(rule: ParsedDedupRule, routeSuccessWhen: ParsedDedupRule["successWhen"]): DedupRule {
   return {
     name: rule.name,
     when: conditionsFrom(rule.when),
@@ -150,8 +171,9 @@ function resolveDedup(rule: ParsedDedupRule, ttlSeconds: number): DedupRule {
         : { field: parseFieldRef(c.field), ifPresent: c.ifPresent ?? false, when: conditionsFrom(c.when) },
     ),
     items: rule.items?.fields,
-    windowMs: (rule.windowSeconds ?? ttlSeconds) * 1000,
+    windowMs: (rule.windowSeconds ?? DEFAULTS.dedupWindowSeconds) * 1000,
     neverStore: statusRanges(rule.neverStoreStatuses ?? DEFAULTS.dedupNeverStoreStatuses),
+    successWhen: conditionsFrom(rule.successWhen ?? routeSuccessWhen),
   };
 }
 
@@ -159,28 +181,33 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
   const pick = <K extends keyof NonNullable<ParsedConfig["defaults"]>>(k: K) => raw[k] ?? defaults?.[k];
   const keyRaw = { ...defaults?.key, ...raw.key };
   const keySource = keyRaw.source ?? DEFAULTS.keySource;
+  const keySources = (Array.isArray(keySource) ? keySource : [keySource]).map(parseFieldRef);
   const ttlSeconds = pick("ttlSeconds") ?? DEFAULTS.ttlSeconds;
   const clientField = pick("clientField");
+  const scope = (pick("scope") ?? DEFAULTS.scope).map(parseFieldRef);
   return {
     name: raw.name,
     path: raw.path,
     methods: pick("methods") ?? [...DEFAULTS.methods],
     when: conditionsFrom(raw.when),
     key: {
-      source: parseFieldRef(keySource),
-      isStandardHeader: keySource.toLowerCase() === DEFAULTS.keySource.toLowerCase(),
+      sources: keySources,
+      isComposite: Array.isArray(keySource),
+      sourceText: keySources.map((ref) => ref.text).join(" + "),
+      isStandardHeader: typeof keySource === "string" && keySource.toLowerCase() === DEFAULTS.keySource.toLowerCase(),
       required: keyRaw.required ?? false,
       pattern: keyRaw.pattern === undefined ? undefined : new RegExp(keyRaw.pattern),
       maxLength: keyRaw.maxLength ?? DEFAULTS.keyMaxLength,
     },
     mode: pick("mode") ?? "replay",
-    scope: (pick("scope") ?? DEFAULTS.scope).map(parseFieldRef),
+    scope,
     ttlMs: ttlSeconds * 1000,
     concurrency: pick("concurrency") ?? "wait",
     waitTimeoutMs: pick("waitTimeoutMs") ?? DEFAULTS.waitTimeoutMs,
     lockTimeoutMs: pick("lockTimeoutMs") ?? originTimeoutMs + DEFAULTS.lockMarginMs,
     fingerprintHeaders: (pick("fingerprintHeaders") ?? []).map((h) => h.toLowerCase()),
     neverStore: statusRanges(pick("neverStoreStatuses") ?? DEFAULTS.neverStoreStatuses),
+    successWhen: conditionsFrom(pick("successWhen")),
     maxStoredResponseBytes: pick("maxStoredResponseBytes") ?? DEFAULTS.maxStoredResponseBytes,
     clientField: clientField === undefined ? undefined : parseFieldRef(clientField),
     document: raw.document && {
@@ -188,8 +215,9 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
       group: raw.document.group ?? raw.name,
       isDelete: raw.document.delete ?? false,
       editTimeoutMs: raw.document.editTimeoutMs ?? DEFAULTS.editTimeoutMs,
+      scope: raw.document.scope?.map(parseFieldRef) ?? scope,
     },
-    dedup: (raw.dedup ?? []).map((rule) => resolveDedup(rule, ttlSeconds)),
+    dedup: (raw.dedup ?? []).map((rule) => resolveDedup(rule, pick("successWhen"))),
     errors: resolveErrors(pick("errors")),
   };
 }

@@ -78,8 +78,12 @@ const errorProfile = v.strictObject({
 });
 
 const keyPolicy = v.strictObject({
-  /** Where the key comes from. Default `header:Idempotency-Key` (parsed as an sf-string or bare token). */
-  source: v.optional(fieldRef),
+  /**
+   * Where the key comes from. Default `header:Idempotency-Key` (parsed as an sf-string or bare token).
+   * A list builds the key from several request fields (e.g. zip code and house number): the request has a
+   * key only when every one of them is present and non-empty.
+   */
+  source: v.optional(v.union([fieldRef, v.pipe(v.array(fieldRef), v.minLength(1), v.maxLength(8))])),
   required: v.optional(v.boolean()),
   /** Extra syntax the key must match, e.g. Erply's `^[A-Za-z0-9.-]{1,128}$`. */
   pattern: v.optional(
@@ -105,16 +109,24 @@ const documentGuard = v.strictObject({
   group: v.optional(v.pipe(v.string(), v.minLength(1))),
   /** This route deletes the document: a second delete while one is in flight is rejected at once. */
   delete: v.optional(v.boolean()),
+  /** Request parts that say whose document it is (e.g. the account). Default: the route's scope. */
+  scope: v.optional(v.array(fieldRef)),
   editTimeoutMs: v.optional(positiveMs(300_000)),
 });
 
 const lineItems = v.strictObject({
   /**
-   * Numbered fields: `{n}` counts 1, 2, 3… (Erply's `productID{n}`), `{i}` counts 0, 1, 2… (JSON arrays,
-   * `body:/rows/{i}/productID`). Lines are compared as a multiset: order does not matter, quantities do.
+   * One field per part of a line, each with one `{n}` (or `{i}`) standing for the line number:
+   * `param:productID{n}` for Erply's `productID1, productID2…`, `body:/rows/{i}/productID` for a JSON array.
+   * Every line number present counts. Lines are compared as a multiset: order does not matter, quantities do.
    */
   fields: v.pipe(
-    v.array(v.pipe(fieldRef, v.regex(/\{[ni]\}/, "must contain {n} (counting from 1) or {i} (counting from 0)"))),
+    v.array(
+      v.pipe(
+        fieldRef,
+        v.check((ref) => (ref.match(/\{[ni]\}/g) ?? []).length === 1, "must contain exactly one {n} or {i} standing for the line number"),
+      ),
+    ),
     v.minLength(1),
   ),
 });
@@ -130,18 +142,33 @@ const comparedField = v.union([
   }),
 ]);
 
+/** Conditions on the origin's answer: its headers or its JSON body. */
+const responseConditions = v.record(
+  v.pipe(
+    v.string(),
+    v.regex(/^(header|body):\S.*$/, 'must look like "header:Name", "body:name" or "body:/json/pointer" (a part of the response)'),
+  ),
+  conditionValue,
+);
+
 const dedupRule = v.strictObject({
   name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'")),
+  /** Conditions on the request for the rule to apply. */
   when: v.optional(conditions),
   /** The API clients this rule covers; needs `clientField` on the route. */
   clients: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
   /** The API clients this rule never covers (so a client-specific variant can take them). */
   exceptClients: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
+  /** Fields that must all be present and not blank, or there is no duplicate check at all. */
   prerequisites: v.pipe(v.array(fieldRef), v.minLength(1)),
   compare: v.pipe(v.array(comparedField), v.minLength(1)),
   items: v.optional(lineItems),
+  /** How long a first document counts. Default 24 h. */
   windowSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(30 * DAY_SECONDS))),
+  /** Answers never stored as the original. Default `["400-599"]`. */
   neverStoreStatuses: v.optional(v.array(statusSelector)),
+  /** Conditions the origin's answer must meet to be stored as the original. Default: the route's `successWhen`. */
+  successWhen: v.optional(responseConditions),
 });
 
 const routePolicyFields = {
@@ -159,6 +186,12 @@ const routePolicyFields = {
   fingerprintHeaders: v.optional(v.array(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name")))),
   /** Statuses that are never stored, so the key is released. Default 408, 409, 425, 429. */
   neverStoreStatuses: v.optional(v.array(statusSelector)),
+  /**
+   * Conditions on the origin's answer (its headers or JSON body) for it to be stored and replayed, e.g. Erply's
+   * `{"body:/status/responseStatus": "ok"}`: Erply answers errors with HTTP 200. Default: every answer whose status
+   * is not in `neverStoreStatuses`.
+   */
+  successWhen: v.optional(responseConditions),
   maxStoredResponseBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64 * 1024 * 1024))),
   /** Field carrying the API client's name, for dedup rules with `clients`. */
   clientField: v.optional(fieldRef),
@@ -175,7 +208,12 @@ const route = v.strictObject({
   ...routePolicyFields,
 });
 
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+export const JURISDICTIONS = ["eu", "fedramp"] as const;
+
 export const configSchema = v.strictObject({
+  /** The JSON Schema an editor validates a JSON config file against; Idem ignores it. */
+  $schema: v.optional(v.string()),
   /** Base URL of the API Idem fronts. Requests keep their path and query. */
   origin: v.pipe(
     v.string(),
@@ -193,12 +231,15 @@ export const configSchema = v.strictObject({
   ),
   placement: v.optional(
     v.strictObject({
-      locationHint: v.optional(v.picklist(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"])),
-      jurisdiction: v.optional(v.picklist(["eu", "fedramp"])),
+      /** Where new objects are created (`wnam`, `weur`, …): near the origin, or near most clients. */
+      locationHint: v.optional(v.picklist(LOCATION_HINTS)),
+      /** Keep every record inside a jurisdiction: `eu` for data that must stay in the EU. */
+      jurisdiction: v.optional(v.picklist(JURISDICTIONS)),
     }),
   ),
   admin: v.optional(
     v.strictObject({
+      /** Where the admin API answers (default `/__idem`). Requests under it never reach the origin. */
       pathPrefix: v.pipe(v.string(), v.regex(/^\/[A-Za-z0-9_.~-]+(\/[A-Za-z0-9_.~-]+)*$/, 'must be a path like "/__idem"')),
     }),
   ),
@@ -212,4 +253,6 @@ export type ParsedRoute = v.InferOutput<typeof route>;
 export type ParsedDedupRule = v.InferOutput<typeof dedupRule>;
 export type ParsedErrorProfile = v.InferOutput<typeof errorProfile>;
 export type StatusSelector = v.InferOutput<typeof statusSelector>;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
+export type Jurisdiction = (typeof JURISDICTIONS)[number];
 export type ErrorKind = (typeof ERROR_KINDS)[number];

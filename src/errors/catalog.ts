@@ -17,9 +17,10 @@ interface KindInfo {
  * problem title, and its Erply error code where Erply documents one.
  */
 export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
-  "invalid-key": { status: 400, title: "Invalid idempotency key" },
-  "key-required": { status: 400, title: "Idempotency key required" },
-  "invalid-body": { status: 400, title: "Request body cannot be read" },
+  // Erply: 1014 "incorrect data type or format", 1010 "required parameters are missing", 1015 "malformed request".
+  "invalid-key": { status: 400, title: "Invalid idempotency key", erplyCode: 1014 },
+  "key-required": { status: 400, title: "Idempotency key required", erplyCode: 1010 },
+  "invalid-body": { status: 400, title: "Request body cannot be read", erplyCode: 1015 },
   "body-too-large": { status: 413, title: "Request body too large" },
   "ambiguous-path": { status: 400, title: "Ambiguous request path" },
   "fingerprint-mismatch": { status: 422, title: "Idempotency key reused with a different request" },
@@ -33,3 +34,17 @@ export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
   "origin-broken-response": { status: 502, title: "Origin response broke off" },
   "coordinator-unavailable": { status: 503, title: "Idempotency store unavailable" },
 };
+
+/** Problems of the admin API. They are Idem's own, so no route's error profile reshapes them. */
+export const ADMIN_ERROR_CATALOG = {
+  "admin-disabled": { status: 404, title: "Admin API disabled" },
+  "admin-unauthorized": { status: 401, title: "Admin token missing or wrong" },
+  "admin-not-found": { status: 404, title: "No such admin endpoint" },
+  "admin-invalid-request": { status: 400, title: "Invalid admin request" },
+  "admin-record-not-found": { status: 404, title: "No such record" },
+  "admin-record-running": { status: 409, title: "Record still running at the origin" },
+  "admin-no-record": { status: 422, title: "This request has no record" },
+  "admin-unavailable": { status: 503, title: "Record store unavailable" },
+} as const satisfies Record<string, KindInfo>;
+
+export type AdminErrorKind = keyof typeof ADMIN_ERROR_CATALOG;

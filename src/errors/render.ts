@@ -1,5 +1,5 @@
 import type { ErrorProfile } from "../config/resolve.ts";
-import { ERROR_CATALOG, type ErrorKind, PROBLEM_TYPE_BASE } from "./catalog.ts";
+import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG, type ErrorKind, PROBLEM_TYPE_BASE } from "./catalog.ts";
 
 /** What a gateway decision knows about an error when it answers with it. */
 export interface ErrorContext {
@@ -13,6 +13,8 @@ export interface ErrorContext {
   startedAt?: number;
   /** Extra problem members, e.g. `originalStatus`. */
   members?: Record<string, unknown>;
+  /** The request field the error is about; the `erply` envelope names it in `errorField`. */
+  field?: string;
 }
 
 const DEFAULT_PROFILE: ErrorProfile = {
@@ -38,7 +40,8 @@ function fillTemplate(node: unknown, values: Record<string, string | number>): u
  * Builds the error response a route's error profile asks for.
  *
  * - `problem` (default): RFC 9457 `application/problem+json` with the kind's HTTP status.
- * - `erply`: HTTP 200 (or `status`) with Erply's `{status:{…errorCode…},records:null}` envelope.
+ * - `erply`: HTTP 200 (or `status`) with Erply's `{status:{…errorCode…},records:null}` envelope
+ *   (`errorField` names the parameter when the error is about one, as Erply does).
  * - `json`: the route's own JSON `template`, with `{{kind}}`, `{{status}}`, `{{code}}`,
  *   `{{message}}`, `{{call}}` and `{{now}}` filled in.
  *
@@ -79,6 +82,7 @@ export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEF
         requestUnixTime: Math.floor(started / 1000),
         responseStatus: "error",
         errorCode: code,
+        ...(context.field === undefined ? {} : { errorField: context.field }),
         generationTime: (Date.now() - started) / 1000,
         recordsTotal: 0,
         recordsInResponse: 0,
@@ -89,4 +93,20 @@ export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEF
   }
   const values = { kind: context.kind, status: httpStatus, code, message, call: context.call ?? "", now: nowSeconds };
   return new Response(JSON.stringify(fillTemplate(profile.template, values)), { status, headers });
+}
+
+/**
+ * An RFC 9457 problem for the admin API.
+ *
+ * @example
+ * adminProblem("admin-record-not-found", "no record 5c0e… in this keyspace")
+ * // 404 {"type":"https://idem.dev/problems/admin-record-not-found","title":"No such record","status":404,"detail":"…"}
+ */
+export function adminProblem(kind: AdminErrorKind, detail: string, members: Record<string, unknown> = {}, headers: HeadersInit = {}): Response {
+  const { status, title } = ADMIN_ERROR_CATALOG[kind];
+  const body = { type: `${PROBLEM_TYPE_BASE}${kind}`, title, status, detail, ...members };
+  const responseHeaders = new Headers(headers);
+  responseHeaders.set("content-type", "application/problem+json");
+  responseHeaders.set("cache-control", "no-store");
+  return new Response(JSON.stringify(body), { status, headers: responseHeaders });
 }

@@ -1,24 +1,24 @@
+import { createAdminApi } from "../admin/admin-api.ts";
 import type { IdemConfig, Route } from "../config/resolve.ts";
-import { matchDedup } from "../dedup/match.ts";
 import type { Env } from "../env.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import type { DocumentCall, ErrorResult, ExchangeCall, GatewayResult, KeyCall, Outcome } from "../objects/protocol.ts";
 import { runExchange } from "../objects/run-exchange.ts";
 import { stubFor } from "../objects/stubs.ts";
-import { logDecision } from "../observability/decision-log.ts";
+import { type DecisionLog, logDecision } from "../observability/decision-log.ts";
+import { writeDecisionMetrics } from "../observability/metrics.ts";
 import { fullBody } from "../origin/exchange.ts";
 import { streamThrough } from "../origin/pass-through.ts";
 import { BodyTooLargeError, readBodyWithin } from "../request/body.ts";
 import { TooDeepError } from "../request/canonical.ts";
-import { conditionsHold } from "../request/conditions.ts";
 import { FieldError, RequestFields } from "../request/request-fields.ts";
 import { requestFingerprint } from "./fingerprint.ts";
-import { documentObjectName, dedupRecordId, keyObjectName, keyRecordId, scopeOf } from "./identity.ts";
-import { parseKey } from "./key.ts";
+import { keyObjectName } from "./identity.ts";
 import { originRequest } from "./origin-request.ts";
 import { isAmbiguousPath } from "./path-guard.ts";
-import { toResponse } from "./respond.ts";
-import { type RouteCandidate, RouteTable, routeReadsBody } from "./route-table.ts";
+import { identifyRequest } from "./request-identity.ts";
+import { timingOf, toResponse } from "./respond.ts";
+import { candidatesReadBody, type RouteCandidate, RouteTable, selectRoute } from "./route-table.ts";
 
 /** Everything known about one request while the gateway decides on it. */
 interface Exchange {
@@ -34,23 +34,18 @@ interface Decided {
   result: GatewayResult;
   route?: Route;
   call?: string;
-  keyHash?: string;
+  /** The record ID (a hash; never the raw key). */
+  record?: string;
   rule?: string;
 }
 
-function invalid(kind: ErrorKind, detail: string): ErrorResult {
-  return { type: "error", outcome: "invalid-request", kind, detail };
+function invalid(kind: ErrorKind, detail: string, field?: string): ErrorResult {
+  return { type: "error", outcome: "invalid-request", kind, detail, field };
 }
 
 /** Reads the body for a route, or explains why it cannot be used. */
 async function bufferedFields(ex: Exchange, candidates: RouteCandidate[]): Promise<RequestFields | ErrorResult> {
-  const needsBody = candidates.some(
-    ({ route }) =>
-      routeReadsBody(route) ||
-      route.document !== undefined ||
-      (route.key.source.source === "header" && ex.request.headers.has(route.key.source.name)),
-  );
-  if (!needsBody) return new RequestFields(ex.url, ex.request.headers, new Uint8Array(0));
+  if (!candidatesReadBody(candidates, ex.request.headers)) return new RequestFields(ex.url, ex.request.headers, new Uint8Array(0));
   try {
     return new RequestFields(ex.url, ex.request.headers, await readBodyWithin(ex.request, ex.config.maxRequestBodyBytes));
   } catch (error) {
@@ -68,7 +63,8 @@ async function askKeyObject(ex: Exchange, call: KeyCall): Promise<GatewayResult>
       type: "error",
       outcome: "unavailable",
       kind: "coordinator-unavailable",
-      detail: `the idempotency record could not be reached (${(error as Error).message}); the request was not forwarded`,
+      // The object may have been lost mid-call, after it sent the request on: do not claim it was not forwarded.
+      detail: `the idempotency record could not be reached (${(error as Error).message}); the request may or may not have reached the origin, retry with the same key`,
       retryAfterSeconds: 1,
     };
   }
@@ -103,12 +99,15 @@ async function forwardUnrecorded(ex: Exchange, call: ExchangeCall): Promise<Gate
 }
 
 /**
- * Forwards without a record. The body goes on as read for the decision, or
- * as the client's untouched stream when the decision did not need it.
+ * The body to forward for a request Idem does not record: the bytes it read,
+ * or, when no route needed to read it, the client's body as it streams in.
  */
-async function passThrough(ex: Exchange, readBody: Uint8Array): Promise<GatewayResult> {
+function bodyToForward(ex: Exchange, fields: RequestFields): Uint8Array | ReadableStream<Uint8Array> | null {
+  return ex.request.bodyUsed ? fields.bodyBytes : ex.request.body;
+}
+
+async function passThrough(ex: Exchange, body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<GatewayResult> {
   const origin = originRequest(ex.config, ex.request, ex.url, null);
-  const body = ex.request.bodyUsed ? readBody : ex.request.body;
   const result = await streamThrough({ ...origin, body }, ex.config.originTimeoutMs);
   if (!result.ok) return { type: "error", outcome: "origin-error", kind: result.kind, detail: result.detail, originMs: result.originMs };
   return {
@@ -124,27 +123,18 @@ async function passThrough(ex: Exchange, readBody: Uint8Array): Promise<GatewayR
 
 /** The decision for a request that matched `route`: key, then dedup rule, then document queue, else plain forward. */
 async function decide(ex: Exchange, route: Route, fields: RequestFields): Promise<Decided> {
-  const rawKey = fields.get(route.key.source);
-  let key: string | undefined;
-  if (rawKey !== undefined) {
-    const parsed = parseKey(rawKey, route.key);
-    if (!parsed.ok) return { route, result: invalid("invalid-key", `Invalid ${route.key.source.text}: ${parsed.detail}`) };
-    key = parsed.key;
-  } else if (route.key.required) {
-    return { route, result: invalid("key-required", `this route requires ${route.key.source.text}`) };
-  }
+  const identity = await identifyRequest(route, fields);
+  if (identity.type === "invalid") return { route, result: invalid(identity.kind, identity.detail, identity.field) };
 
-  const scope = await scopeOf(route, fields);
-  const documentId = route.document ? fields.get(route.document.id) : undefined;
-  let document: DocumentCall | undefined;
-  if (route.document && documentId !== undefined && documentId !== "") {
-    document = {
-      objectName: await documentObjectName(route.document.group, scope, documentId),
-      placement: ex.config.placement,
-      isDelete: route.document.isDelete,
-      editTimeoutMs: route.document.editTimeoutMs,
-    };
-  }
+  const document: DocumentCall | undefined =
+    route.document && identity.document
+      ? {
+          objectName: identity.document.objectName,
+          placement: ex.config.placement,
+          isDelete: route.document.isDelete,
+          editTimeoutMs: route.document.editTimeoutMs,
+        }
+      : undefined;
   const exchange: ExchangeCall = {
     origin: originRequest(ex.config, ex.request, ex.url, fields.bodyBytes),
     originTimeoutMs: ex.config.originTimeoutMs,
@@ -158,41 +148,40 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
     lockTimeoutMs: route.lockTimeoutMs,
   };
 
-  if (key !== undefined) {
-    const id = await keyRecordId(route, scope, key);
+  if (identity.type === "key") {
     const fingerprint = await requestFingerprint(ex.request.method, fields, route.fingerprintHeaders);
     const result = await askKeyObject(ex, {
       ...exchange,
       ...recordPolicy,
-      id,
+      id: identity.recordId,
       kind: "key",
       mode: route.mode,
       fingerprint,
       ttlMs: route.ttlMs,
       neverStore: route.neverStore,
+      successWhen: route.successWhen,
     });
-    return { route, result, keyHash: id.slice(0, 16) };
+    return { route, result, record: identity.recordId };
   }
 
-  const dedup = await matchDedup(route, fields);
-  if (dedup) {
-    const id = await dedupRecordId(route, dedup.rule.name, scope, dedup.contentHash);
+  if (identity.type === "dedup") {
     const result = await askKeyObject(ex, {
       ...exchange,
       ...recordPolicy,
       concurrency: "wait",
-      id,
+      id: identity.recordId,
       kind: "dedup",
       mode: "replay",
-      fingerprint: dedup.contentHash,
-      ttlMs: dedup.rule.windowMs,
-      neverStore: dedup.rule.neverStore,
+      fingerprint: identity.contentHash,
+      ttlMs: identity.rule.windowMs,
+      neverStore: identity.rule.neverStore,
+      successWhen: identity.rule.successWhen,
     });
-    return { route, result, keyHash: id.slice(0, 16), rule: dedup.rule.name };
+    return { route, result, record: identity.recordId, rule: identity.rule.name };
   }
 
   if (document) return { route, result: await forwardUnrecorded(ex, exchange) };
-  return { route, result: await passThrough(ex, fields.bodyBytes) };
+  return { route, result: await passThrough(ex, bodyToForward(ex, fields)) };
 }
 
 function callName(route: Route, fields: RequestFields): string | undefined {
@@ -208,22 +197,17 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
     return { result: invalid("ambiguous-path", "the path holds an encoded dot-segment, a backslash or a broken escape") };
   }
   const candidates = await table.candidates(ex.request.method, ex.url);
-  if (candidates.length === 0) return { result: await passThrough(ex, new Uint8Array(0)) };
+  if (candidates.length === 0) return { result: await passThrough(ex, ex.request.body) };
 
   const buffered = await bufferedFields(ex, candidates);
   if (!(buffered instanceof RequestFields)) return { route: candidates[0]?.route, result: buffered };
   let matchedRoute: Route | undefined;
   let fields = buffered;
   try {
-    for (const candidate of candidates) {
-      const candidateFields = buffered.withPathParams(candidate.params);
-      if (conditionsHold(candidate.route.when, candidateFields)) {
-        matchedRoute = candidate.route;
-        fields = candidateFields;
-        break;
-      }
-    }
-    if (!matchedRoute) return { result: await passThrough(ex, buffered.bodyBytes) };
+    const selected = selectRoute(candidates, buffered);
+    if (!selected) return { result: await passThrough(ex, bodyToForward(ex, buffered)) };
+    matchedRoute = selected.route;
+    fields = selected.fields;
     const decided = await decide(ex, matchedRoute, fields);
     return { ...decided, call: callName(matchedRoute, fields) };
   } catch (error) {
@@ -240,8 +224,9 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
 }
 
 /**
- * The gateway for one config: routes each request, decides on it, answers,
- * and logs the decision.
+ * The gateway for one config: requests under the admin prefix go to the
+ * admin API; every other request is routed, decided on, answered, and logged
+ * (one `idem.decision` line, and a data point when Analytics Engine is bound).
  *
  * @example
  * const gateway = createGateway(loadConfig(env.IDEM_CONFIG));
@@ -249,29 +234,34 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
  */
 export function createGateway(config: IdemConfig): { fetch(request: Request, env: Env): Promise<Response> } {
   const table = new RouteTable(config.routes);
+  const admin = createAdminApi(config, table);
   return {
     async fetch(request, env) {
       const ex: Exchange = { config, env, request, url: new URL(request.url), startedAt: Date.now() };
+      if (admin.owns(ex.url)) return admin.fetch(request, env);
       const decided = await route(ex, table);
-      const response = toResponse(decided.result, {
+      const result = decided.result;
+      const timing = timingOf(ex.startedAt, result.originMs);
+      const response = toResponse(result, {
         route: decided.route,
         method: request.method,
         startedAt: ex.startedAt,
+        timing,
         call: decided.call,
       });
-      const result = decided.result;
-      logDecision({
+      const entry: DecisionLog = {
         route: decided.route?.name ?? null,
         outcome: result.outcome,
         method: request.method,
         status: response.status,
         originStatus: result.type === "response" ? result.originStatus : undefined,
-        keyHash: decided.keyHash,
+        record: decided.record,
         rule: decided.rule,
         error: result.type === "error" ? result.kind : undefined,
-        totalMs: Date.now() - ex.startedAt,
-        originMs: result.originMs,
-      });
+        ...timing,
+      };
+      logDecision(entry);
+      writeDecisionMetrics(env.ANALYTICS, entry);
       return response;
     },
   };

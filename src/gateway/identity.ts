@@ -1,5 +1,6 @@
-import type { IdemConfig, Route } from "../config/resolve.ts";
+import type { DocumentGuard, IdemConfig, Route } from "../config/resolve.ts";
 import { hashParts } from "../crypto/digest.ts";
+import type { FieldRef } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 
 /**
@@ -12,7 +13,32 @@ import type { RequestFields } from "../request/request-fields.ts";
  * await scopeOf(route, fields) // "9f86d0…"
  */
 export function scopeOf(route: Route, fields: RequestFields): Promise<string> {
-  return hashParts(["scope", ...route.scope.map((ref) => fields.get(ref) ?? "")]);
+  return scopeHash(route.scope.map((ref) => fields.get(ref)));
+}
+
+/**
+ * The scope hash of a route's scope field values, in the route's order (a
+ * missing value counts as empty). The admin API uses it when an operator
+ * names the caller by those values.
+ *
+ * @example
+ * await scopeHash(["Bearer sk_test_123"]) // the scope of that API key on a route scoped by header:Authorization
+ */
+export function scopeHash(values: readonly (string | undefined)[]): Promise<string> {
+  return hashParts(["scope", ...values.map((value) => value ?? "")]);
+}
+
+/**
+ * Whose document a request names: a hash of the guard's scope fields (the
+ * route's scope unless `document.scope` says otherwise). Erply's example
+ * scopes documents by account only, so two sessions editing one document
+ * still take turns.
+ *
+ * @example
+ * await documentScopeOf(route.document, fields) // "3c2a9e…"
+ */
+export function documentScopeOf(guard: DocumentGuard, fields: RequestFields): Promise<string> {
+  return scopeHash(guard.scope.map((ref) => fields.get(ref)));
 }
 
 /** The record ID for an idempotency key: no raw key or credential is ever stored or used as a name. */

@@ -1,4 +1,5 @@
 import type { KeyPolicy } from "../config/resolve.ts";
+import type { RequestFields } from "../request/request-fields.ts";
 
 export type KeyParse = { ok: true; key: string } | { ok: false; detail: string };
 
@@ -35,8 +36,9 @@ function parseSfString(raw: string): KeyParse {
  * (`abc`). Either way the key itself must be 1–255 (or the route's
  * `maxLength`) characters of visible ASCII, matching the route's `pattern`.
  *
- * Headers sent twice reach the Worker joined by ", "; a space is never
- * valid in a key, so a repeated header always fails here.
+ * Headers sent twice reach the Worker joined by ", " (or by "," from some
+ * proxies); neither a space nor a bare comma is valid in a bare key, so a
+ * repeated header always fails here. A key with a comma is sent quoted.
  *
  * @example
  * parseKey('"a\\"b"', policy) // { ok: true, key: 'a"b' }
@@ -50,8 +52,12 @@ export function parseKey(raw: string, policy: KeyPolicy): KeyParse {
     parsed = parseSfString(raw);
   } else if (raw.includes('"') || raw.includes("\\")) {
     parsed = { ok: false, detail: "a bare key must not contain quotes or backslashes; quote the whole key as an sf-string" };
-  } else if (raw.includes(", ")) {
-    parsed = { ok: false, detail: "the Idempotency-Key header was sent more than once" };
+  } else if (raw.includes(",")) {
+    // Repeated headers arrive joined by ", " from the runtime, or by a bare "," from some proxies.
+    parsed = {
+      ok: false,
+      detail: "the Idempotency-Key header was sent more than once (a key with a comma must be quoted as an sf-string)",
+    };
   } else {
     parsed = { ok: true, key: raw };
   }
@@ -68,4 +74,25 @@ export function parseKey(raw: string, policy: KeyPolicy): KeyParse {
     return { ok: false, detail: `the key does not match the pattern ${policy.pattern.source}` };
   }
   return parsed;
+}
+
+/**
+ * The request's key under a route's key policy, or undefined when the request
+ * carries none. A single source is parsed with `parseKey`. A key built from a
+ * list of fields exists only when every field is present and non-empty; its
+ * values, as a JSON array, are the key (hashed into the record ID like any key).
+ *
+ * @throws FieldError when a field cannot be read unambiguously.
+ * @example
+ * readKey(policy, fields) // { ok: true, key: '["1012AB","12"]' } for source ["body:zip", "body:houseNumber"]
+ */
+export function readKey(policy: KeyPolicy, fields: RequestFields): KeyParse | undefined {
+  const [single] = policy.sources;
+  if (!policy.isComposite && single) {
+    const raw = fields.get(single);
+    return raw === undefined ? undefined : parseKey(raw, policy);
+  }
+  const values = policy.sources.map((ref) => fields.get(ref));
+  if (values.some((value) => value === undefined || value === "")) return undefined;
+  return { ok: true, key: JSON.stringify(values) };
 }

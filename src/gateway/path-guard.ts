@@ -1,12 +1,16 @@
 /**
  * Whether a request path would mean something else once an origin decodes it:
- * an encoded dot-segment (`%2e%2e`, `..%2f`), a backslash, or a broken
- * percent-escape. Routes are matched on the path as sent, so such a path could
- * slip past a route's policy; Idem refuses it (400 `ambiguous-path`).
+ * an encoded dot-segment (`..%2f`), a dot-segment with a path parameter
+ * (`..;`, which servlet containers read as `..`), a backslash, a control
+ * character, or a broken percent-escape. Routes are matched on the path as
+ * sent, so such a path could slip past a route's policy; Idem refuses it (400
+ * `ambiguous-path`). Plain `%2e%2e` segments never get here: the URL parser
+ * has already resolved them, for Idem and the origin alike.
  *
  * @example
- * isAmbiguousPath("/orders/%2e%2e/admin") // true
- * isAmbiguousPath("/orders/a%2Fb")        // false: an encoded slash inside one segment is kept
+ * isAmbiguousPath("/orders/..%2fadmin")  // true
+ * isAmbiguousPath("/orders/..;/admin")   // true
+ * isAmbiguousPath("/orders/a%2Fb")       // false: an encoded slash inside one segment is kept
  */
 export function isAmbiguousPath(pathname: string): boolean {
   let decoded: string;
@@ -16,5 +20,8 @@ export function isAmbiguousPath(pathname: string): boolean {
     return true;
   }
   if (decoded.includes("\\") || /[\x00-\x1f\x7f]/.test(decoded)) return true;
-  return decoded.split("/").some((segment) => segment === "." || segment === "..");
+  return decoded.split("/").some((segment) => {
+    const name = segment.split(";")[0];
+    return name === "." || name === "..";
+  });
 }

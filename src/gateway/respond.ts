@@ -8,13 +8,52 @@ const REPLAYED: ReadonlySet<Outcome> = new Set(["replayed", "waited-then-replaye
 
 /** Marks an answer that came from storage rather than from the origin (Stripe's header). */
 export const REPLAYED_HEADER = "Idempotent-Replayed";
-/** Until when the key (or document) is remembered, as an HTTP date. */
+/**
+ * Until when the key (or dedup window) is remembered, as an HTTP date like
+ * `Expires`. The IETF draft leaves advertising this open (its issue #35 asks
+ * for it); Idem sets it whenever a stored record stands behind the answer.
+ */
 export const EXPIRES_HEADER = "Idempotency-Expires";
+
+/** Where one request's time went. */
+export interface DecisionTiming {
+  /** From arrival to the response's headers. */
+  totalMs: number;
+  /** `totalMs` minus the wait for the origin: the time Idem adds. */
+  gatewayMs: number;
+  /** The wait for the origin's response headers; undefined when the origin was not called. */
+  originMs?: number;
+}
+
+/**
+ * Splits a request's time between Idem and the origin.
+ *
+ * @example
+ * timingOf(startedAt, 25) // { totalMs: 31, gatewayMs: 6, originMs: 25 }
+ */
+export function timingOf(startedAt: number, originMs: number | undefined, now = Date.now()): DecisionTiming {
+  const totalMs = Math.max(0, now - startedAt);
+  return { totalMs, gatewayMs: Math.max(0, totalMs - (originMs ?? 0)), originMs };
+}
+
+/**
+ * The `Server-Timing` value: `idem` is the time spent in the gateway, `origin`
+ * the wait for the origin (left out when the origin was not called, as on a
+ * replay).
+ *
+ * @example
+ * serverTiming({ totalMs: 31, gatewayMs: 6, originMs: 25 }) // "idem;dur=6, origin;dur=25"
+ */
+export function serverTiming(timing: DecisionTiming): string {
+  const idem = `idem;dur=${timing.gatewayMs}`;
+  return timing.originMs === undefined ? idem : `${idem}, origin;dur=${timing.originMs}`;
+}
 
 export interface ResponseMeta {
   route?: Route;
   method: string;
   startedAt: number;
+  timing: DecisionTiming;
   /** The API call name, for error envelopes that echo it. */
   call?: string;
 }
@@ -36,6 +75,7 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
         detail: result.detail,
         retryAfterSeconds: result.retryAfterSeconds,
         members: result.members,
+        field: result.field,
         call: meta.call,
         startedAt: meta.startedAt,
       },
@@ -47,8 +87,7 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
     if (REPLAYED.has(result.outcome)) response.headers.set(REPLAYED_HEADER, "true");
   }
   if (result.expiresAt !== undefined) response.headers.set(EXPIRES_HEADER, new Date(result.expiresAt).toUTCString());
-  const totalMs = Date.now() - meta.startedAt;
-  const originMs = result.originMs ?? 0;
-  response.headers.append("Server-Timing", `idem;dur=${Math.max(0, totalMs - originMs)}, origin;dur=${originMs}`);
+  // Appended, so an origin's own Server-Timing metrics reach the client too.
+  response.headers.append("Server-Timing", serverTiming(meta.timing));
   return response;
 }

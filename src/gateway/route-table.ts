@@ -1,6 +1,8 @@
 import { type IRequest, Router } from "itty-router";
 import type { Route } from "../config/resolve.ts";
+import { conditionsHold } from "../request/conditions.ts";
 import { readsBody } from "../request/field-ref.ts";
+import type { RequestFields } from "../request/request-fields.ts";
 
 export interface RouteCandidate {
   route: Route;
@@ -13,9 +15,26 @@ export function routeReadsBody(route: Route): boolean {
     route.dedup.length > 0 ||
     route.when.some((c) => readsBody(c.field)) ||
     route.scope.some(readsBody) ||
-    readsBody(route.key.source) ||
-    (route.document !== undefined && readsBody(route.document.id)) ||
+    route.key.sources.some(readsBody) ||
+    (route.document !== undefined && (readsBody(route.document.id) || route.document.scope.some(readsBody))) ||
     (route.clientField !== undefined && readsBody(route.clientField))
+  );
+}
+
+/**
+ * Whether the gateway must read the body before choosing among these
+ * candidates: a route reads a field from it, queues by document, or the
+ * request carries its key in a header (the fingerprint then covers the body).
+ *
+ * @example
+ * candidatesReadBody(await table.candidates("POST", url), request.headers) // true
+ */
+export function candidatesReadBody(candidates: readonly RouteCandidate[], headers: Headers): boolean {
+  return candidates.some(
+    ({ route }) =>
+      routeReadsBody(route) ||
+      route.document !== undefined ||
+      route.key.sources.some((ref) => ref.source === "header" && headers.has(ref.name)),
   );
 }
 
@@ -44,4 +63,22 @@ export class RouteTable {
     await this.#router.fetch({ method, url: url.href }, found);
     return found;
   }
+}
+
+/**
+ * The route a request takes: the first candidate (in config order) whose
+ * `when` conditions hold, with the request seen through that route's path
+ * parameters. Undefined when none holds: the request passes through.
+ *
+ * @throws FieldError when a condition's field cannot be read unambiguously.
+ * @example
+ * const selected = selectRoute(await table.candidates("POST", url), fields);
+ * selected?.route.name // "save-sales-document"
+ */
+export function selectRoute(candidates: readonly RouteCandidate[], fields: RequestFields): { route: Route; fields: RequestFields } | undefined {
+  for (const candidate of candidates) {
+    const candidateFields = fields.withPathParams(candidate.params);
+    if (conditionsHold(candidate.route.when, candidateFields)) return { route: candidate.route, fields: candidateFields };
+  }
+  return undefined;
 }

@@ -57,13 +57,20 @@ export function forwardableRequestHeaders(headers: Headers): HeaderList {
   return endToEnd(headers, () => false);
 }
 
+/** Response headers that belong to one attempt: never stored, so never replayed. */
+const PER_ATTEMPT = new Set([
+  // A replayed cookie would hand out a session the origin created for another attempt.
+  "set-cookie",
+  // The first attempt's timings would pass for the replay's; Idem adds the replay's own.
+  "server-timing",
+]);
+
 /**
- * The headers of an origin response that Idem stores for replay. Set-Cookie is
- * left out: a replayed cookie would hand out a session the origin created for
- * another attempt (see README, "What is stored").
+ * The headers of an origin response that Idem stores for replay: end-to-end
+ * headers without Set-Cookie and Server-Timing (see README, "What is stored").
  */
 export function storableResponseHeaders(headers: Headers): HeaderList {
-  return endToEnd(headers, (name) => name === "set-cookie");
+  return endToEnd(headers, (name) => PER_ATTEMPT.has(name));
 }
 
 /** The headers of an origin response passed to the client that caused it (Set-Cookie included). */

@@ -9,7 +9,7 @@ interface Waiter {
 }
 
 function refusal(kind: DocumentRefusal["kind"], detail: string): DocumentRefusal {
-  return { ok: false, kind, detail, originMs: 0 };
+  return { ok: false, kind, detail };
 }
 
 /**
@@ -45,7 +45,7 @@ export class DocumentObject extends DurableObject<Env> {
       return refusal("delete-in-progress", "another delete of this document is still in progress");
     }
     if (this.#overdue) {
-      return refusal("edit-timeout", `the call editing this document has run longer than ${editTimeoutMs} ms`);
+      return refusal("edit-timeout", "the call editing this document has run past its edit timeout; retry once it has finished");
     }
     if (isDelete) this.#deletes++;
     try {

@@ -3,7 +3,8 @@ import { inRanges } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import { fullBody } from "../origin/exchange.ts";
-import type { ErrorResult, GatewayResult, KeyCall, Outcome, ResponseResult } from "./protocol.ts";
+import { meetsSuccessConditions } from "../origin/response-conditions.ts";
+import type { ErrorResult, GatewayResult, KeyCall, Outcome, PurgeResult, RecordSnapshot, ResponseResult } from "./protocol.ts";
 import { type IdemRecord, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
 
@@ -33,10 +34,12 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
  *
  * - new key: store an in-flight record, then call the origin, then store the
  *   answer (or release the key when nothing should be remembered);
- * - same key, same fingerprint, completed: replay (or, in `reject` mode, refuse);
+ * - same key, same fingerprint, completed: replay;
  * - same key, different fingerprint: `fingerprint-mismatch`;
  * - same key while in flight: wait for the first (up to `waitTimeoutMs`) and
- *   replay, or answer `in-progress` at once in `conflict` or `reject` mode.
+ *   replay, or answer `in-progress` at once in `conflict` mode;
+ * - `reject` mode (single-use keys): `key-already-used` once completed,
+ *   `in-progress` while in flight, whatever the body.
  *
  * The origin exchange belongs to the object, not to the client's Worker
  * invocation, so a client that disconnects does not stop it.
@@ -68,26 +71,88 @@ export class KeyObject extends DurableObject<Env> {
       const now = Date.now();
       const record = this.#live(call.id, now);
       if (!record) return this.#execute(call, now);
-      if (record.fingerprint !== call.fingerprint) {
-        return fail("mismatch", "fingerprint-mismatch", "this key was first used for a different request (method, path, query or body differ)");
-      }
-      if (record.state === "completed") {
-        if (call.mode === "reject") {
-          return fail("rejected", "key-already-used", "this key has already been used; send a new key for a new request", {
-            expiresAt: record.expiresAt,
-          });
-        }
-        return this.#replay(record, call.kind === "dedup" ? "deduplicated" : waited ? "waited-then-replayed" : "replayed");
-      }
       const running = this.#running.get(call.id);
       const retryAfterSeconds = running ? 1 : secondsUntil(record.lockExpiresAt ?? now, now);
+      if (call.mode === "reject") return this.#refuseReuse(record, call, retryAfterSeconds);
+      if (record.fingerprint !== call.fingerprint) {
+        return fail("mismatch", "fingerprint-mismatch", "this key was first used for a different request (method, path, query or body differ)", {
+          expiresAt: record.expiresAt,
+        });
+      }
+      if (record.state === "completed") {
+        return this.#replay(record, call.kind === "dedup" ? "deduplicated" : waited ? "waited-then-replayed" : "replayed");
+      }
       const inProgress = () =>
         fail("conflict", "in-progress", "the first request with this key is still in progress; retry later", { retryAfterSeconds });
-      if (call.mode === "reject" || call.concurrency === "conflict" || !running) return inProgress();
+      if (call.concurrency === "conflict" || !running) return inProgress();
       const remaining = deadline - now;
       if (remaining <= 0 || !(await settlesWithin(running, remaining))) return inProgress();
       waited = true;
     }
+  }
+
+  /**
+   * The record with this ID, as the admin API shows it; null when this object
+   * holds none. The body comes along only when asked for.
+   *
+   * @example
+   * const snapshot = await stubFor(env.KEYS, objectName, placement).inspect(recordId, { body: false });
+   */
+  inspect(id: string, options: { body: boolean }): RecordSnapshot | null {
+    const record = this.#store.find(id);
+    if (!record) return null;
+    const now = Date.now();
+    return {
+      id: record.id,
+      kind: record.kind,
+      route: record.route,
+      state: record.expiresAt <= now ? "expired" : record.state === "in_flight" ? "in-flight" : "completed",
+      running: this.#running.has(id),
+      createdAt: record.createdAt,
+      expiresAt: record.expiresAt,
+      lockExpiresAt: record.lockExpiresAt,
+      fingerprint: record.fingerprint,
+      status: record.status,
+      headerNames: record.headers.map(([name]) => name),
+      bodyBytes: record.bodySize,
+      headerBytes: JSON.stringify(record.headers).length,
+      bodyRetained: record.bodyRetained,
+      ...(options.body && record.bodyRetained ? { body: this.#store.body(id) } : {}),
+    };
+  }
+
+  /**
+   * Deletes the record so that the next request with its key runs at the
+   * origin again. A record whose request this object is still running is kept
+   * unless `force` is set: purging it would let a retry run while the first
+   * attempt is still at the origin.
+   *
+   * @example
+   * await stubFor(env.KEYS, objectName, placement).purge(recordId, { force: false }) // { purged: true, state: "completed" }
+   */
+  purge(id: string, options: { force: boolean }): PurgeResult {
+    const snapshot = this.inspect(id, { body: false });
+    if (!snapshot) return { purged: false, reason: "not-found" };
+    if (snapshot.running && !options.force) return { purged: false, reason: "running" };
+    this.#store.delete(id);
+    return { purged: true, state: snapshot.state };
+  }
+
+  /**
+   * `reject` mode: a key is single-use (Erply's temporaryUUID), so any later
+   * request with it is refused, whatever its body. Nothing stored is ever
+   * served, so the fingerprint only sharpens the message.
+   */
+  #refuseReuse(record: IdemRecord, call: KeyCall, retryAfterSeconds: number): ErrorResult {
+    const differs = record.fingerprint === call.fingerprint ? "" : " (and this request differs from the first)";
+    if (record.state !== "completed") {
+      return fail("conflict", "in-progress", `the first request with this key is still in progress${differs}; this one was not forwarded`, {
+        retryAfterSeconds,
+      });
+    }
+    return fail("rejected", "key-already-used", `this key has already been used${differs}; send a new key for a new request`, {
+      expiresAt: record.expiresAt,
+    });
   }
 
   /** The record, unless it has expired (deleted now) or its owner died and its lock ran out (taken over). */
@@ -125,7 +190,14 @@ export class KeyObject extends DurableObject<Env> {
   }
 
   async #execute(call: KeyCall, now: number): Promise<GatewayResult> {
-    const expiresAt = now + call.ttlMs;
+    // Never expire before the lock does: a record that expired while its request was still at the
+    // origin would let a retry run the request a second time, alongside the first.
+    const expiresAt = now + Math.max(call.ttlMs, call.lockTimeoutMs);
+    const lockExpiresAt = now + call.lockTimeoutMs;
+    const unwritten = (error: unknown) =>
+      fail("unavailable", "coordinator-unavailable", `the record could not be written (${(error as Error).message}); the origin was not called`, {
+        retryAfterSeconds: 1,
+      });
     try {
       this.#store.insertInFlight({
         id: call.id,
@@ -134,29 +206,47 @@ export class KeyObject extends DurableObject<Env> {
         fingerprint: call.fingerprint,
         createdAt: now,
         expiresAt,
-        lockExpiresAt: now + call.lockTimeoutMs,
+        lockExpiresAt,
         owner: this.#instance,
       });
-      await this.#scheduleExpiry(expiresAt);
     } catch (error) {
-      return fail("unavailable", "coordinator-unavailable", `the record could not be written (${(error as Error).message}); the origin was not called`, {
-        retryAfterSeconds: 1,
-      });
+      return unwritten(error);
     }
+    // Registered in the same turn as the in-flight row: a caller that finds the row while this one awaits
+    // (e.g. other waiters woken by a failed first attempt) must find it running too, and wait for it.
     const finished = Promise.withResolvers<void>();
     this.#running.set(call.id, finished.promise);
     try {
-      return await this.#exchangeAndStore(call, expiresAt);
+      try {
+        await this.#scheduleExpiry(expiresAt);
+      } catch (error) {
+        // A record without its expiry alarm would never be cleaned up; take it back.
+        this.#release(call.id);
+        return unwritten(error);
+      }
+      return await this.#exchangeAndStore(call, expiresAt, lockExpiresAt);
     } finally {
       this.#running.delete(call.id);
       finished.resolve();
     }
   }
 
-  async #exchangeAndStore(call: KeyCall, expiresAt: number): Promise<GatewayResult> {
+  /**
+   * Frees a key so a retry runs the request again. Best effort: if storage
+   * refuses even this, the in-flight record is taken over once its lock runs out.
+   */
+  #release(id: string): void {
+    try {
+      this.#store.delete(id);
+    } catch {
+      // Left to the lock timeout, as above.
+    }
+  }
+
+  async #exchangeAndStore(call: KeyCall, expiresAt: number, lockExpiresAt: number): Promise<GatewayResult> {
     const result = await runExchange(this.env, call);
     if (!result.ok) {
-      this.#store.delete(call.id);
+      this.#release(call.id);
       const outcome: Outcome = result.kind === "edit-timeout" || result.kind === "delete-in-progress" ? result.kind : "origin-error";
       return fail(outcome, result.kind, result.detail, { originMs: result.originMs });
     }
@@ -168,13 +258,28 @@ export class KeyObject extends DurableObject<Env> {
       originStatus: result.status,
       originMs: result.originMs,
     };
-    if (inRanges(result.status, call.neverStore)) {
-      this.#store.delete(call.id);
+    if (inRanges(result.status, call.neverStore) || !meetsSuccessConditions(call.successWhen, result)) {
+      this.#release(call.id);
       return { ...base, body: fullBody(result) };
     }
-    const retained = result.rest ? null : result.body;
-    this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
-    return { ...base, body: fullBody(result), expiresAt };
+    // A single-use key's answer is never served again, so its body is not kept.
+    const retained = call.mode === "reject" || result.rest ? null : result.body;
+    let stored: boolean;
+    try {
+      stored = this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
+    } catch (error) {
+      // The origin ran the request, but nothing of its answer is stored (the completion is one transaction).
+      // The in-flight record stays: retries are refused until its lock runs out, then run the request again.
+      await result.rest?.cancel();
+      return fail(
+        "unavailable",
+        "coordinator-unavailable",
+        `the origin answered ${result.status}, but the answer could not be stored (${(error as Error).message}); retries with this key are refused until the lock runs out, then run the request again`,
+        { members: { originalStatus: result.status }, retryAfterSeconds: secondsUntil(lockExpiresAt, Date.now()), originMs: result.originMs },
+      );
+    }
+    // A record purged while its request ran is gone: nothing remembers this answer, so no expiry is advertised.
+    return { ...base, body: fullBody(result), ...(stored ? { expiresAt } : {}) };
   }
 
   async #scheduleExpiry(at: number): Promise<void> {

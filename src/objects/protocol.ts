@@ -1,4 +1,4 @@
-import type { StatusRange } from "../config/resolve.ts";
+import type { Condition, IdemConfig, StatusRange } from "../config/resolve.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
 import type { HeaderList } from "../http/headers.ts";
 import type { OriginRequest, OriginResult } from "../origin/exchange.ts";
@@ -24,10 +24,7 @@ export type Outcome =
   | "invalid-request"
   | "unavailable";
 
-export interface Placement {
-  locationHint?: DurableObjectLocationHint;
-  jurisdiction?: DurableObjectJurisdiction;
-}
+export type Placement = IdemConfig["placement"];
 
 /** Sends an origin exchange through a document's object, which runs one at a time per document. */
 export interface DocumentCall {
@@ -46,7 +43,8 @@ export interface ExchangeCall {
   document?: DocumentCall;
 }
 
-export type DocumentRefusal = { ok: false; kind: "edit-timeout" | "delete-in-progress"; detail: string; originMs: 0 };
+/** The document's queue refused the call: the origin was never called. */
+export type DocumentRefusal = { ok: false; kind: "edit-timeout" | "delete-in-progress"; detail: string; originMs?: undefined };
 
 export type GuardedResult = OriginResult | DocumentRefusal;
 
@@ -62,6 +60,8 @@ export interface KeyCall extends ExchangeCall {
   waitTimeoutMs: number;
   lockTimeoutMs: number;
   neverStore: StatusRange[];
+  /** Conditions the origin's answer must meet to be stored (the route's, or the dedup rule's, `successWhen`). */
+  successWhen: Condition[];
 }
 
 export interface ResponseResult {
@@ -83,8 +83,40 @@ export interface ErrorResult {
   detail: string;
   retryAfterSeconds?: number;
   members?: Record<string, unknown>;
+  /** The request field the error is about (Erply's `errorField`). */
+  field?: string;
   originMs?: number;
   expiresAt?: number;
 }
 
 export type GatewayResult = ResponseResult | ErrorResult;
+
+/** A stored record as the admin API shows it (`KeyObject.inspect`). */
+export interface RecordSnapshot {
+  id: string;
+  kind: RecordKind;
+  route: string;
+  /** `expired`: past its expiry, not yet deleted; it is never replayed again. */
+  state: "in-flight" | "completed" | "expired";
+  /** In flight and still being run by this object; false for an in-flight record whose owner is gone. */
+  running: boolean;
+  createdAt: number;
+  expiresAt: number;
+  /** In flight: when another request may take the record over if its owner is gone. */
+  lockExpiresAt: number | null;
+  fingerprint: string;
+  /** The stored response: status and header names (values are left out: they may carry tokens). */
+  status: number | null;
+  headerNames: string[];
+  /** Stored bytes: the body (null when it passed the storage cap) and the header list. */
+  bodyBytes: number | null;
+  headerBytes: number;
+  bodyRetained: boolean;
+  /** The stored body, only when asked for. */
+  body?: Uint8Array;
+}
+
+/** What `KeyObject.purge` did: deleted the record, or refused because it is not there or still running. */
+export type PurgeResult =
+  | { purged: true; state: RecordSnapshot["state"] }
+  | { purged: false; reason: "not-found" | "running" };

@@ -147,6 +147,18 @@ export class RecordStore {
     return this.storage.sql;
   }
 
+  /**
+   * Like `get`, but never creates the tables: the admin API may ask an object
+   * that has never stored anything, and must leave it without storage.
+   */
+  find(id: string): IdemRecord | undefined {
+    if (!this.#schemaReady) {
+      const tables = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray();
+      if (tables.length === 0) return undefined;
+    }
+    return this.get(id);
+  }
+
   get(id: string): IdemRecord | undefined {
     const row = this.#sql.exec<Row>("SELECT * FROM records WHERE id = ?", id).toArray()[0];
     return row && fromRow(row);

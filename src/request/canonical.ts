@@ -8,16 +8,54 @@ export class TooDeepError extends Error {
 }
 
 /**
- * Serialises a parsed JSON value with object keys sorted at every level, so
- * that `{"a":1,"b":2}` and `{"b":2,"a":1}` give the same text. Array order is
- * kept: it is part of the meaning.
+ * A JSON number exactly as the client wrote it. `JSON.parse` rounds numbers
+ * to doubles, so 12345678901234567890 and 12345678901234567891 become the
+ * same value; comparing requests on rounded numbers could take two
+ * different requests (or two different document IDs) for one.
+ *
+ * @example
+ * new JsonNumberText("12345678901234567890").text // "12345678901234567890"
+ */
+export class JsonNumberText {
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+/**
+ * Parses JSON keeping every number's source text (as a JsonNumberText).
+ *
+ * @throws SyntaxError for invalid JSON; TooDeepError for nesting deep enough
+ *   to exhaust the stack (the reviver walks the document recursively).
+ * @example
+ * parseExactJson('{"n":1.0}') // { n: JsonNumberText { text: "1.0" } }
+ */
+export function parseExactJson(text: string): unknown {
+  try {
+    return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
+      typeof value === "number" ? new JsonNumberText(context?.source ?? String(value)) : value,
+    );
+  } catch (error) {
+    if (error instanceof RangeError) throw new TooDeepError();
+    throw error;
+  }
+}
+
+/**
+ * Serialises a JSON value with object keys sorted at every level, so that
+ * `{"a":1,"b":2}` and `{"b":2,"a":1}` give the same text. Array order is kept:
+ * it is part of the meaning. Numbers from `parseExactJson` are written as sent,
+ * so `1`, `1.0` and `"1"` stay distinct.
  *
  * @throws TooDeepError past MAX_JSON_DEPTH levels.
  * @example
- * canonicalJson({ b: [2, { d: 1, c: 0 }], a: "x" }) // '{"a":"x","b":[2,{"c":0,"d":1}]}'
+ * canonicalJson(parseExactJson('{"b":[2,{"d":1.50,"c":0}],"a":"x"}')) // '{"a":"x","b":[2,{"c":0,"d":1.50}]}'
  */
 export function canonicalJson(value: unknown, depth = 0): string {
   if (depth > MAX_JSON_DEPTH) throw new TooDeepError();
+  if (value instanceof JsonNumberText) return value.text;
   if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item, depth + 1)).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.keys(value)

@@ -1,5 +1,5 @@
-import { canonicalJson } from "./canonical.ts";
-import type { FieldRef } from "./field-ref.ts";
+import { canonicalJson, JsonNumberText, parseExactJson, TooDeepError } from "./canonical.ts";
+import type { FieldRef, FieldSource } from "./field-ref.ts";
 
 /** A field that cannot be read unambiguously; the gateway answers 400 `invalid-body`. */
 export class FieldError extends Error {}
@@ -31,7 +31,8 @@ export function bodyKindOf(contentType: string | null, body: Uint8Array): BodyKi
 function scalarText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (value instanceof JsonNumberText) return value.text;
+  if (typeof value === "boolean") return String(value);
   return canonicalJson(value);
 }
 
@@ -44,6 +45,33 @@ function single(params: URLSearchParams, name: string, where: string): string | 
   return values[0];
 }
 
+/** The value of a name that must be sent once (`a=1&a=1` is refused too): for comparing documents exactly. */
+function once(params: URLSearchParams, name: string, where: string): string | undefined {
+  const values = params.getAll(name);
+  if (values.length > 1) throw new FieldError(`the ${where} field "${name}" is sent ${values.length} times`);
+  return values[0];
+}
+
+/**
+ * Follows JSON pointer tokens (or one top-level name) from `root`; undefined
+ * when the path leaves the document. Only own properties count, so that
+ * `constructor` or `toString` never read something the client did not send.
+ */
+function walk(root: unknown, tokens: readonly string[]): unknown {
+  let node = root;
+  for (const token of tokens) {
+    if (node === null || typeof node !== "object") return undefined;
+    // RFC 6901: an array index is "0" or digits without a leading zero; "01", " 1" and "1e0" name nothing.
+    if (Array.isArray(node)) node = /^(0|[1-9]\d*)$/.test(token) ? node[Number(token)] : undefined;
+    else node = Object.hasOwn(node, token) ? (node as Record<string, unknown>)[token] : undefined;
+  }
+  return node;
+}
+
+function keysOf(node: unknown): string[] {
+  return node !== null && typeof node === "object" ? Object.keys(node) : [];
+}
+
 /**
  * The readable parts of one buffered request: headers, query, path parameters
  * and a form or JSON body, parsed once on first use.
@@ -53,14 +81,19 @@ function single(params: URLSearchParams, name: string, where: string): string | 
  * fields.get(parseFieldRef("param:request")) // "saveSalesDocument"
  */
 export class RequestFields {
+  readonly url: URL;
+  readonly headers: Headers;
+  readonly bodyBytes: Uint8Array;
+  readonly pathParams: Readonly<Record<string, string>>;
   #body: ParsedBody | undefined;
 
-  constructor(
-    readonly url: URL,
-    readonly headers: Headers,
-    readonly bodyBytes: Uint8Array,
-    readonly pathParams: Readonly<Record<string, string>> = {},
-  ) {}
+  // Plain fields, not parameter properties: `check-config` runs this file on Node, which only strips types.
+  constructor(url: URL, headers: Headers, bodyBytes: Uint8Array, pathParams: Readonly<Record<string, string>> = {}) {
+    this.url = url;
+    this.headers = headers;
+    this.bodyBytes = bodyBytes;
+    this.pathParams = pathParams;
+  }
 
   /** The same request seen through another route's path parameters; the parsed body is shared. */
   withPathParams(pathParams: Readonly<Record<string, string>>): RequestFields {
@@ -73,7 +106,11 @@ export class RequestFields {
     return bodyKindOf(this.headers.get("content-type"), this.bodyBytes);
   }
 
-  /** The parsed body; invalid JSON is remembered, and only reported when a field is read from it. */
+  /**
+   * The parsed body; invalid JSON is remembered, and only reported when a field is read from it.
+   *
+   * @throws TooDeepError for JSON nested deep enough to exhaust the parser.
+   */
   parsedBody(): ParsedBody {
     this.#body ??= this.#parse();
     return this.#body;
@@ -84,8 +121,10 @@ export class RequestFields {
     if (kind === "form") return { kind: "form", params: new URLSearchParams(decoder.decode(this.bodyBytes)) };
     if (kind !== "json") return { kind };
     try {
-      return { kind: "json", value: JSON.parse(decoder.decode(this.bodyBytes)) };
+      return { kind: "json", value: parseExactJson(decoder.decode(this.bodyBytes)) };
     } catch (error) {
+      // Too deep is not "invalid, hash the bytes": no route may take it, so it is refused (400) up front.
+      if (error instanceof TooDeepError) throw error;
       return { kind: "invalid-json", reason: (error as Error).message };
     }
   }
@@ -95,12 +134,20 @@ export class RequestFields {
     if (body.kind === "invalid-json") throw new FieldError(`the JSON body cannot be parsed (${body.reason}), so ${ref.text} cannot be read`);
     if (body.kind === "form") return ref.pointer ? undefined : single(body.params, ref.name, "form");
     if (body.kind !== "json") return undefined;
-    let node: unknown = body.value;
-    for (const token of ref.pointer ?? [ref.name]) {
-      if (node === null || typeof node !== "object") return undefined;
-      node = Array.isArray(node) ? node[Number(token)] : (node as Record<string, unknown>)[token];
+    return scalarText(walk(body.value, ref.pointer ?? [ref.name]));
+  }
+
+  #exactFromBody(ref: FieldRef): string | undefined {
+    const body = this.parsedBody();
+    if (body.kind === "invalid-json") throw new FieldError(`the JSON body cannot be parsed (${body.reason}), so ${ref.text} cannot be read`);
+    if (body.kind === "form") {
+      if (ref.pointer) return undefined;
+      const value = once(body.params, ref.name, "form");
+      return value === undefined ? undefined : JSON.stringify(value);
     }
-    return scalarText(node);
+    if (body.kind !== "json") return undefined;
+    const node = walk(body.value, ref.pointer ?? [ref.name]);
+    return node === undefined || node === null ? undefined : canonicalJson(node);
   }
 
   /**
@@ -120,6 +167,63 @@ export class RequestFields {
         return this.#fromBody(ref);
       case "param":
         return this.#fromBody(ref) ?? (ref.pointer ? undefined : single(this.url.searchParams, ref.name, "query"));
+    }
+  }
+
+  /**
+   * The same value as `get`, written as JSON text that keeps what `get`
+   * blurs: its type (`"1"` is not `1`) and the exact digits of a JSON number.
+   * A name sent more than once is refused even when the copies agree. Used to
+   * compare documents, where a loose reading could merge two different ones.
+   *
+   * @throws FieldError when the name is repeated or the body cannot be parsed.
+   * @example
+   * fields.exact(parseFieldRef("body:/sum")) // "12.50" for {"sum":12.50}; '"12.50"' for {"sum":"12.50"} or sum=12.50
+   */
+  exact(ref: FieldRef): string | undefined {
+    const quoted = (value: string | undefined) => (value === undefined ? undefined : JSON.stringify(value));
+    switch (ref.source) {
+      case "header":
+        return quoted(this.headers.get(ref.name) ?? undefined);
+      case "query":
+        return quoted(once(this.url.searchParams, ref.name, "query"));
+      case "path":
+        return quoted(this.pathParams[ref.name]);
+      case "body":
+        return this.#exactFromBody(ref);
+      case "param":
+        return this.#exactFromBody(ref) ?? (ref.pointer ? undefined : quoted(once(this.url.searchParams, ref.name, "query")));
+    }
+  }
+
+  /**
+   * The names present in a source; with `pointer`, the keys of the JSON
+   * object or array at that pointer in the body (array indexes as "0", "1",
+   * …), which only `body:` and `param:` pointers read. `param` without a
+   * pointer lists the body's names and the query's.
+   *
+   * @example
+   * fields.names("param") // ["request", "productID1", "amount1", …]
+   * fields.names("body", ["rows"]) // ["0", "1", "2"]
+   */
+  names(source: FieldSource, pointer?: readonly string[]): string[] {
+    const bodyNames = (): string[] => {
+      const body = this.parsedBody();
+      if (body.kind === "form") return pointer ? [] : [...new Set(body.params.keys())];
+      return body.kind === "json" ? keysOf(walk(body.value, pointer ?? [])) : [];
+    };
+    const queryNames = () => (pointer ? [] : [...new Set(this.url.searchParams.keys())]);
+    switch (source) {
+      case "header":
+        return pointer ? [] : [...this.headers.keys()];
+      case "query":
+        return queryNames();
+      case "path":
+        return pointer ? [] : Object.keys(this.pathParams);
+      case "body":
+        return bodyNames();
+      case "param":
+        return [...new Set([...bodyNames(), ...queryNames()])];
     }
   }
 }

@@ -4,5 +4,9 @@ declare namespace Cloudflare {
     ORIGIN_URL: string;
     /** A 127.0.0.1 port where nothing listens. */
     DEAD_ORIGIN_URL: string;
+    /** The Erply-like origin (examples/erply/origin.ts) started by test/support/global-setup.ts. */
+    ERPLY_ORIGIN_URL: string;
+    /** `[vars.IDEM_CONFIG]` of examples/erply/wrangler.toml, as shipped. */
+    ERPLY_IDEM_CONFIG: Record<string, unknown>;
   }
 }

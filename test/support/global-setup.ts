@@ -1,11 +1,16 @@
 import { createServer } from "node:net";
 import type { TestProject } from "vitest/node";
+import type { Json } from "miniflare";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { startErplyOrigin } from "../../examples/erply/origin.ts";
+import { idemConfigOf } from "../../harness/wrangler-config.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     originUrl: string;
     deadOriginUrl: string;
+    erplyOriginUrl: string;
+    erplyConfig: Record<string, Json>;
   }
 }
 
@@ -19,10 +24,16 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-/** Starts the real demo origin on 127.0.0.1 for every test file of the run. */
+/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped Erply example config. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const origin = await startOrdersOrigin();
+  const erplyOrigin = await startErplyOrigin();
   project.provide("originUrl", origin.url);
   project.provide("deadOriginUrl", `http://127.0.0.1:${await closedPort()}`);
-  return () => origin.close();
+  project.provide("erplyOriginUrl", erplyOrigin.url);
+  project.provide("erplyConfig", idemConfigOf("examples/erply/wrangler.toml"));
+  return async () => {
+    await origin.close();
+    await erplyOrigin.close();
+  };
 }

@@ -1,0 +1,11 @@
+import type { ReceivedRequest } from "../../demo/received-request.ts";
+
+/** One call as the Erply-like origin's log (`GET /__demo/requests`) reports it. */
+export interface ErplyCall extends ReceivedRequest {
+  /** The `request` parameter: the API call's name. */
+  call: string | null;
+  /** Query and body parameters merged (the body wins). */
+  params: Record<string, string>;
+  /** When the origin sent its answer (set just before answering). */
+  endedAt?: number;
+}

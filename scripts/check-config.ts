@@ -1,0 +1,249 @@
+/**
+ * Checks an Idem config before it is deployed, with the Worker's own code:
+ *
+ *   npm run check-config                                    wrangler.toml's IDEM_CONFIG
+ *   npm run check-config -- --config wrangler.toml --env production
+ *   npm run check-config -- --config idem.config.json       a JSON config (editors complete it via $schema)
+ *   npm run check-config -- --explain "POST /orders" --header "Idempotency-Key: k-1" --body '{"item":"book"}'
+ *   npm run check-config -- --json                          the effective config as JSON
+ *
+ * It validates the config (exit 1 and one line per mistake when it is wrong),
+ * prints the effective routes with their policies, and, with --explain, says
+ * which route and which rule a sample request would hit and which record it
+ * would use. The explanation runs the gateway's own route table, conditions,
+ * key reading and dedup matcher, so it cannot disagree with the Worker.
+ */
+import { readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { describeConfig, type Plain } from "../src/config/describe.ts";
+import { ConfigError, loadConfig } from "../src/config/load.ts";
+import type { IdemConfig } from "../src/config/resolve.ts";
+import { type Explanation, explainRequest } from "../src/gateway/explain.ts";
+import { RouteTable } from "../src/gateway/route-table.ts";
+
+/** Cloudflare's documented limit on one environment variable, which IDEM_CONFIG is. */
+const VARIABLE_LIMIT_BYTES = 5 * 1024;
+const WRANGLER_CONFIG = /^wrangler\.(toml|json|jsonc)$/;
+
+const USAGE = `Usage: npm run check-config -- [options]
+  --config <file>     wrangler.toml / wrangler.json(c) (reads its IDEM_CONFIG), or a JSON Idem config (default wrangler.toml)
+  --env <name>        the wrangler environment to read, e.g. production
+  --json              print the result as JSON
+  --explain "<METHOD> <path?query>"   say which route, rule and record a sample request would hit
+  --header "Name: value"              a header of the sample request (repeatable)
+  --body <text|@file>                 the body of the sample request`;
+
+class UsageError extends Error {}
+
+interface ConfigSource {
+  label: string;
+  raw: unknown;
+  /** Hostnames the Worker serves as custom domains (wrangler configs only). */
+  customDomains: string[];
+}
+
+/**
+ * A Worker on a custom domain *is* that hostname: its own fetch to it comes
+ * back to the Worker, so an origin on that hostname would loop.
+ */
+function originLoop(config: IdemConfig, customDomains: readonly string[]): string | undefined {
+  const host = new URL(config.origin).hostname.toLowerCase();
+  if (!customDomains.some((domain) => domain.toLowerCase() === host)) return undefined;
+  return `origin: ${config.origin} is a custom domain of this Worker, so requests to it would come back to Idem; point origin at the API's own hostname (README, "Deploy")`;
+}
+
+function isCustomDomain(route: unknown): route is { pattern: string; custom_domain: true } {
+  return typeof route === "object" && route !== null && "custom_domain" in route && route.custom_domain === true && "pattern" in route && typeof route.pattern === "string";
+}
+
+/** IDEM_CONFIG from a wrangler config (with its environment), or a whole JSON file that is the Idem config. */
+async function readSource(path: string, env: string | undefined): Promise<ConfigSource> {
+  const absolute = resolve(path);
+  if (WRANGLER_CONFIG.test(basename(absolute))) {
+    // Loaded only for wrangler configs: it is large, and a JSON config does not need it.
+    const { unstable_readConfig } = await import("wrangler");
+    let wrangler: ReturnType<typeof unstable_readConfig>;
+    try {
+      wrangler = unstable_readConfig({ config: absolute, env }, { hideWarnings: true });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    // Without any environment defined, wrangler quietly falls back to the top level.
+    if (env !== undefined && !wrangler.definedEnvironments?.includes(env)) {
+      throw new UsageError(`${path} defines no [env.${env}]`);
+    }
+    const routes: unknown[] = [...(wrangler.routes ?? []), ...(wrangler.route ? [wrangler.route] : [])];
+    const customDomains = routes.flatMap((route) => (isCustomDomain(route) ? [route.pattern.replace(/\/.*$/, "")] : []));
+    return { label: `${path}${env ? ` [env ${env}]` : ""}`, raw: wrangler.vars.IDEM_CONFIG, customDomains };
+  }
+  if (env) throw new UsageError("--env applies to a wrangler config, not to a JSON Idem config");
+  let text: string;
+  try {
+    text = readFileSync(absolute, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  return { label: path, raw: text, customDomains: [] };
+}
+
+function compact(value: Plain): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function routesText(config: IdemConfig): string[] {
+  const described = describeConfig(config);
+  const lines: string[] = [];
+  for (const [field, value] of Object.entries(described)) {
+    if (field !== "routes") lines.push(`  ${field}: ${compact(value)}`);
+  }
+  lines.push("", "Routes (in order; the first whose path, method and conditions fit takes the request):");
+  const routes = Array.isArray(described.routes) ? described.routes : [];
+  if (routes.length === 0) lines.push("  (none: every request passes through untouched)");
+  for (const route of routes) {
+    if (route === null || typeof route !== "object" || Array.isArray(route)) continue;
+    const { name, path, methods, ...policy } = route;
+    lines.push(`  ${compact(name ?? "")}  ${Array.isArray(methods) ? methods.join(",") : ""} ${compact(path ?? "")}`);
+    for (const [field, value] of Object.entries(policy)) {
+      const empty = (Array.isArray(value) && value.length === 0) || (value !== null && typeof value === "object" && Object.keys(value).length === 0);
+      if (!empty) lines.push(`      ${field}: ${compact(value)}`);
+    }
+  }
+  return lines;
+}
+
+function explanationText(request: string, explanation: Explanation): string[] {
+  const lines = [`Explain: ${request}`];
+  for (const c of explanation.candidates) {
+    lines.push(`  candidate   ${c.route} (${c.path}): conditions ${c.conditions === "hold" ? "hold" : c.conditions === "fail" ? "do not hold" : "cannot be read"}`);
+  }
+  const o = explanation.outcome;
+  switch (o.type) {
+    case "pass-through":
+      lines.push("  route       none: streamed to the origin untouched, nothing recorded");
+      break;
+    case "refused":
+      lines.push(`  route       ${o.route ?? "none"}`, `  answer      Idem refuses it: ${o.kind} (${o.detail})`);
+      break;
+    case "forward":
+      lines.push(`  route       ${o.route}`, "  record      none: no key and no dedup rule covers it; forwarded each time");
+      break;
+    case "key":
+      lines.push(
+        `  route       ${o.route}`,
+        `  key         ${o.key}`,
+        "  answer      the first request with this key runs at the origin; retries get its stored answer",
+      );
+      break;
+    case "dedup":
+      lines.push(
+        `  route       ${o.route}`,
+        `  dedup rule  ${o.rule} (window ${o.windowMs / 1000} s)`,
+        "  answer      runs at the origin unless a duplicate ran within the window; then it gets that answer",
+      );
+      break;
+  }
+  if (o.type === "key" || o.type === "dedup" || o.type === "forward") lines.push(`  scope       ${o.scope}`);
+  if (o.type === "key" || o.type === "dedup") lines.push(`  record      ${o.recordId}`, `  key object  ${o.keyObject}`);
+  if ((o.type === "key" || o.type === "dedup" || o.type === "forward") && o.documentId !== undefined) {
+    lines.push(`  document    ${o.documentId} (its calls run one at a time)`);
+  }
+  return lines;
+}
+
+function sampleFrom(explain: string, headerLines: string[], body: string | undefined) {
+  const match = /^([A-Za-z]+)\s+(\S+)$/.exec(explain.trim());
+  if (!match) throw new UsageError(`--explain takes "METHOD /path?query", e.g. "POST /orders"; got "${explain}"`);
+  const [, method = "", target = ""] = match;
+  const url = new URL(target, "https://idem.example");
+  const headers = new Headers();
+  for (const line of headerLines) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new UsageError(`--header takes "Name: value"; got "${line}"`);
+    headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  let text = body ?? "";
+  if (text.startsWith("@")) text = readFileSync(resolve(text.slice(1)), "utf8");
+  if (text !== "" && !headers.has("content-type")) {
+    headers.set("content-type", text.trimStart().startsWith("{") || text.trimStart().startsWith("[") ? "application/json" : "application/x-www-form-urlencoded");
+  }
+  return { method: method.toUpperCase(), url, headers, body: new TextEncoder().encode(text) };
+}
+
+/** What one run printed, and its exit code: 0 valid, 1 invalid config, 2 usage error. */
+export interface CheckResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function check(argv: string[]): Promise<CheckResult> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: "string", default: "wrangler.toml" },
+      env: { type: "string" },
+      json: { type: "boolean", default: false },
+      explain: { type: "string" },
+      header: { type: "string", multiple: true, default: [] },
+      body: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return { code: 0, stdout: USAGE, stderr: "" };
+  if (values.explain === undefined && (values.header.length > 0 || values.body !== undefined)) {
+    throw new UsageError("--header and --body describe the request of --explain");
+  }
+  const source = await readSource(values.config, values.env === "" ? undefined : values.env);
+  let config: IdemConfig;
+  try {
+    config = loadConfig(source.raw);
+    const loop = originLoop(config, source.customDomains);
+    if (loop) throw new ConfigError([loop]);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const lines = [`✗ ${source.label}: the Idem config is invalid`, ...error.problems.map((problem) => `  - ${problem}`)];
+    return { code: 1, stdout: "", stderr: lines.join("\n") };
+  }
+  const size = new TextEncoder().encode(typeof source.raw === "string" ? source.raw : JSON.stringify(source.raw)).byteLength;
+  const sample = values.explain === undefined ? undefined : sampleFrom(values.explain, values.header, values.body);
+  const explanation = sample && (await explainRequest(config, new RouteTable(config.routes), sample));
+
+  if (values.json) {
+    const result = { valid: true, source: source.label, sizeBytes: size, config: describeConfig(config), explanation };
+    return { code: 0, stdout: JSON.stringify(result, null, 2), stderr: "" };
+  }
+  const lines = [`✓ ${source.label}: the Idem config is valid (${config.routes.length} route${config.routes.length === 1 ? "" : "s"})`];
+  if (size > VARIABLE_LIMIT_BYTES) {
+    lines.push(`  ! IDEM_CONFIG is ${size} bytes as JSON; Cloudflare limits one environment variable to 5 KB, so a deploy may refuse it`);
+  }
+  lines.push(...routesText(config));
+  if (sample && explanation) lines.push("", ...explanationText(`${sample.method} ${sample.url.pathname}${sample.url.search}`, explanation));
+  return { code: 0, stdout: lines.join("\n"), stderr: "" };
+}
+
+/**
+ * Runs check-config on command-line arguments and returns what it would
+ * print; usage mistakes (unknown options, a missing file or environment) give
+ * exit code 2.
+ *
+ * @example
+ * const { code, stdout } = await checkConfig(["--config", "examples/stripe/wrangler.toml"]);
+ */
+export async function checkConfig(argv: string[]): Promise<CheckResult> {
+  try {
+    return await check(argv);
+  } catch (error) {
+    const parseArgsError = error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS");
+    if (!(error instanceof UsageError) && !parseArgsError) throw error;
+    return { code: 2, stdout: "", stderr: `check-config: ${(error as Error).message}\n\n${USAGE}` };
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await checkConfig(process.argv.slice(2));
+  if (result.stdout) console.log(result.stdout);
+  if (result.stderr) console.error(result.stderr);
+  process.exitCode = result.code;
+}

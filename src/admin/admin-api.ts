@@ -1,0 +1,150 @@
+import { type IRequest, Router } from "itty-router";
+import { describeConfig } from "../config/describe.ts";
+import type { IdemConfig } from "../config/resolve.ts";
+import type { Env } from "../env.ts";
+import { adminProblem } from "../errors/render.ts";
+import { keyObjectName } from "../gateway/identity.ts";
+import type { RouteTable } from "../gateway/route-table.ts";
+import type { PurgeResult, RecordSnapshot } from "../objects/protocol.ts";
+import { stubFor } from "../objects/stubs.ts";
+import { type AdminLog, logAdminAction } from "../observability/admin-log.ts";
+import { IDEM_VERSION } from "../version.ts";
+import { adminDisabledReason, bearerMatches } from "./auth.ts";
+import { resolveLookup } from "./lookup.ts";
+import { recordView } from "./record-view.ts";
+
+const RECORD_ID = /^[0-9a-f]{64}$/;
+
+/** What one admin request's handler gets besides the request, and fills in for the log line. */
+interface AdminContext {
+  env: Env;
+  log: AdminLog;
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body, null, 2), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
+
+function flag(request: IRequest, name: string): boolean {
+  const value = request.query[name];
+  return value === "true" || value === "1";
+}
+
+/** The admin API of one gateway. */
+export interface AdminApi {
+  /** Whether a request's path is under the admin prefix (reserved even while the admin API is off). */
+  owns(url: URL): boolean;
+  fetch(request: Request, env: Env): Promise<Response>;
+}
+
+/**
+ * The admin API under `config.admin.pathPrefix`, behind `Authorization:
+ * Bearer <ADMIN_TOKEN>`; off while that secret is unset. Every request to it
+ * is logged (`idem.admin`).
+ *
+ * | method | path                      | does                                                  |
+ * |--------|---------------------------|-------------------------------------------------------|
+ * | GET    | `/health`                 | version and the effective config                      |
+ * | GET    | `/records/:id`            | a record (`?body=true` adds the stored body)          |
+ * | DELETE | `/records/:id`            | purges a record (`?force=true` even while it runs)    |
+ * | POST   | `/records/lookup`         | finds a record by route + key + scope, or by request  |
+ *
+ * @example
+ * const admin = createAdminApi(config, table);
+ * if (admin.owns(url)) return admin.fetch(request, env);
+ */
+export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi {
+  const prefix = config.admin.pathPrefix;
+  const stub = (env: Env, id: string) => stubFor(env.KEYS, keyObjectName(id, config.keyspace), config.placement);
+
+  const inspect = async (env: Env, id: string, withBody: boolean): Promise<Response> => {
+    const snapshot = (await stub(env, id).inspect(id, { body: withBody })) as RecordSnapshot | null;
+    if (!snapshot) return adminProblem("admin-record-not-found", `no record ${id} (never stored, expired and deleted, or purged)`, { record: id });
+    return json(recordView(snapshot, keyObjectName(id, config.keyspace)));
+  };
+
+  const router = Router<IRequest, [AdminContext]>({
+    base: prefix,
+    catch: (error: unknown) =>
+      adminProblem("admin-unavailable", `the record store could not be reached (${(error as Error).message})`, {}, { "retry-after": "1" }),
+  });
+
+  router.get("/health", (_request, { env, log }) => {
+    log.action = "health";
+    return json({ status: "ok", version: IDEM_VERSION, analytics: env.ANALYTICS !== undefined, config: describeConfig(config) });
+  });
+
+  router.get("/records/:id", async (request, { env, log }) => {
+    log.action = "inspect";
+    const id = request.params.id ?? "";
+    if (!RECORD_ID.test(id)) return adminProblem("admin-invalid-request", "a record ID is 64 lower-case hex digits, as logged in `record`");
+    log.record = id;
+    return inspect(env, id, flag(request, "body"));
+  });
+
+  router.delete("/records/:id", async (request, { env, log }) => {
+    log.action = "purge";
+    const id = request.params.id ?? "";
+    if (!RECORD_ID.test(id)) return adminProblem("admin-invalid-request", "a record ID is 64 lower-case hex digits, as logged in `record`");
+    log.record = id;
+    const result = (await stub(env, id).purge(id, { force: flag(request, "force") })) as PurgeResult;
+    if (result.purged) {
+      log.result = "purged";
+      return json({ purged: true, record: id, state: result.state });
+    }
+    log.result = result.reason;
+    if (result.reason === "running") {
+      return adminProblem(
+        "admin-record-running",
+        "the first request with this key is still at the origin; purging now would let a retry run alongside it (add ?force=true to purge anyway)",
+        { record: id },
+      );
+    }
+    return adminProblem("admin-record-not-found", `no record ${id}`, { record: id });
+  });
+
+  router.post("/records/lookup", async (request, { env, log }) => {
+    log.action = "lookup";
+    let body: unknown;
+    try {
+      body = await request.json();
+    } catch {
+      return adminProblem("admin-invalid-request", "the body must be JSON");
+    }
+    const target = await resolveLookup(config, table, body, new URL(request.url));
+    if (!target.ok) return adminProblem(target.kind, target.detail);
+    log.record = target.recordId;
+    return inspect(env, target.recordId, flag(request, "body"));
+  });
+
+  const respond = async (request: Request, env: Env, log: AdminLog): Promise<Response> => {
+    const token = env.ADMIN_TOKEN;
+    const disabled = adminDisabledReason(token);
+    if (disabled !== undefined || token === undefined) {
+      log.result = "disabled";
+      return adminProblem("admin-disabled", `the admin API is off: ${disabled}`);
+    }
+    if (!(await bearerMatches(request.headers.get("authorization"), token))) {
+      log.result = "unauthorized";
+      return adminProblem("admin-unauthorized", "send Authorization: Bearer <ADMIN_TOKEN>", {}, { "www-authenticate": 'Bearer realm="idem-admin"' });
+    }
+    const response: Response | undefined = await router.fetch(request, { env, log });
+    if (response) return response;
+    log.result = "no-such-endpoint";
+    return adminProblem("admin-not-found", `no admin endpoint ${request.method} ${new URL(request.url).pathname}`);
+  };
+
+  return {
+    owns: (url) => url.pathname === prefix || url.pathname.startsWith(`${prefix}/`),
+    async fetch(request, env) {
+      const log: AdminLog = { action: "refused", method: request.method, path: new URL(request.url).pathname, status: 0 };
+      const response = await respond(request, env, log);
+      log.status = response.status;
+      logAdminAction(log);
+      return response;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./load.ts";
+
+const origin = "https://api.example.com";
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    loadConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("the config was accepted");
+}
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    const config = loadConfig({ origin: `${origin}/`, routes: [{ name: "orders", path: "/orders" }] });
+    expect(config.origin).toBe(origin);
+    expect(config.originTimeoutMs).toBe(30_000);
+    const [route] = config.routes;
+    expect(route).toMatchObject({
+      methods: ["POST", "PATCH"],
+      mode: "replay",
+      ttlMs: 86_400_000,
+      concurrency: "wait",
+      waitTimeoutMs: 5_000,
+      lockTimeoutMs: 35_000,
+      fingerprintHeaders: [],
+      neverStore: [408, 409, 425, 429].map((s) => ({ from: s, to: s })),
+    });
+    expect(route?.key.required).toBe(false);
+    expect(route?.scope.map((ref) => ref.text)).toEqual(["header:Authorization"]);
+  });
+
+  it("accepts the config as a JSON string", () => {
+    expect(loadConfig(JSON.stringify({ origin, routes: [] })).origin).toBe(origin);
+  });
+
+  it("lets defaults apply to every route, and a route override them", () => {
+    const config = loadConfig({
+      origin,
+      defaults: { ttlSeconds: 60, key: { required: true } },
+      routes: [
+        { name: "a", path: "/a" },
+        { name: "b", path: "/b", ttlSeconds: 120, key: { required: false } },
+      ],
+    });
+    expect(config.routes.map((r) => [r.ttlMs, r.key.required])).toEqual([
+      [60_000, true],
+      [120_000, false],
+    ]);
+  });
+
+  it.each([
+    [{ routes: [] }, "origin: is required"],
+    [{ origin }, "routes: is required"],
+    [{ origin: "ftp://x", routes: [] }, "origin: must be http:// or https://"],
+    [{ origin, routes: [{ name: "a", path: "orders" }] }, "routes[0].path: must start with /"],
+    [{ origin, routes: [{ name: "a", path: "/a", tll: 5 }] }, "routes[0].tll: unknown field"],
+    [{ origin, routes: [{ name: "a", path: "/a", key: { pattern: "([" } }] }, "routes[0].key.pattern: must be a valid regular expression"],
+    [{ origin, routes: [{ name: "a", path: "/a", scope: ["cookie:x"] }] }, 'routes[0].scope[0]: must look like "header:Name"'],
+    [{ origin, routes: [{ name: "a", path: "/a" }, { name: "a", path: "/b" }] }, 'routes[1].name: "a" is used by another route'],
+    [{ origin, routes: [{ name: "a", path: "/a", document: { id: "path:id" } }] }, 'routes[0].document.id: "path:id" names no parameter of path /a'],
+    [{ origin, originTimeoutMs: 10_000, routes: [{ name: "a", path: "/a", lockTimeoutMs: 5_000 }] }, "routes[0].lockTimeoutMs: 5000 must exceed originTimeoutMs"],
+    [{ origin, routes: [{ name: "a", path: "/a", methods: ["FETCH"] }] }, "routes[0].methods[0]: "],
+    [{ origin, routes: [{ name: "a", path: "/__idem/x" }] }, "routes[0].path: overlaps the admin prefix"],
+    [{ origin, routes: [{ name: "a", path: "/a", dedup: [{ name: "r", clients: ["POS"], prerequisites: ["param:x"], compare: ["param:x"] }] }] }, "routes[0].dedup[0].clients: needs the route's clientField"],
+    [{ origin, routes: [{ name: "a", path: "/a", neverStoreStatuses: ["4xx"] }] }, "routes[0].neverStoreStatuses[0]: must be a status like 429"],
+  ])("names the field of a mistake: %j", (raw, expected) => {
+    expect(problemsOf(raw).join("\n")).toContain(expected);
+  });
+
+  it("reports an unset config and a JSON syntax error", () => {
+    expect(problemsOf(undefined)[0]).toContain("IDEM_CONFIG: is not set");
+    expect(problemsOf("{oops")[0]).toContain("IDEM_CONFIG: is not valid JSON");
+  });
+});
+
+describe("document guards", () => {
+  it("scopes a route's documents like its records unless document.scope says otherwise", () => {
+    const config = loadConfig({
+      origin,
+      defaults: { scope: ["param:clientCode", "param:sessionKey"] },
+      routes: [
+        { name: "save", path: "/api/", document: { id: "param:id" } },
+        { name: "edit", path: "/api/x", document: { id: "param:id", scope: ["param:clientCode"] } },
+      ],
+    });
+    expect(config.routes[0]?.document?.scope.map((r) => r.text)).toEqual(["param:clientCode", "param:sessionKey"]);
+    expect(config.routes[1]?.document?.scope.map((r) => r.text)).toEqual(["param:clientCode"]);
+  });
+
+  it("refuses routes of one group that scope documents differently, naming both", () => {
+    const problems = problemsOf({
+      origin,
+      routes: [
+        { name: "save", path: "/api/", document: { id: "param:id", group: "sales", scope: ["param:clientCode"] } },
+        { name: "delete", path: "/api/", document: { id: "param:documentID", group: "sales", delete: true } },
+      ],
+    });
+    expect(problems).toEqual([
+      'routes[1].document.scope: [header:Authorization] differs from [param:clientCode] of route "save" in document group "sales"; routes of one group must scope documents alike',
+    ]);
+  });
+
+  it("refuses a document scope naming a path parameter the route does not have", () => {
+    const problems = problemsOf({
+      origin,
+      routes: [{ name: "edit", path: "/docs/:id", document: { id: "path:id", scope: ["path:account"] } }],
+    });
+    expect(problems).toEqual(['routes[0].document.scope[0]: "path:account" names no parameter of path /docs/:id']);
+  });
+});
+
+describe("successWhen", () => {
+  it("reads the response's header and body, and dedup rules inherit it", () => {
+    const config = loadConfig({
+      origin,
+      defaults: { successWhen: { "body:/status/responseStatus": "ok", "header:X-Outcome": ["done", "accepted"] } },
+      routes: [{ name: "save", path: "/api/", dedup: [{ name: "sale", prerequisites: ["param:invoiceNo"], compare: ["param:invoiceNo"] }] }],
+    });
+    const expected = [
+      { field: { source: "body", name: "/status/responseStatus", pointer: ["status", "responseStatus"], text: "body:/status/responseStatus" }, values: ["ok"] },
+      { field: { source: "header", name: "x-outcome", text: "header:X-Outcome" }, values: ["done", "accepted"] },
+    ];
+    expect(config.routes[0]?.successWhen).toEqual(expected);
+    expect(config.routes[0]?.dedup[0]?.successWhen).toEqual(expected);
+  });
+
+  it("refuses a request-only source, naming the field", () => {
+    const problems = problemsOf({ origin, routes: [{ name: "save", path: "/api/", successWhen: { "query:status": "ok" } }] });
+    expect(problems.join("\n")).toContain("routes[0].successWhen.query:status: must look like");
+  });
+});

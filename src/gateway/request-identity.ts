@@ -1,0 +1,60 @@
+import type { DedupRule, Route } from "../config/resolve.ts";
+import { matchDedup } from "../dedup/match.ts";
+import type { RequestFields } from "../request/request-fields.ts";
+import { dedupRecordId, documentObjectName, documentScopeOf, keyRecordId, scopeOf } from "./identity.ts";
+import { readKey } from "./key.ts";
+
+/** The document a request edits, and the object that queues its edits. */
+export interface DocumentTarget {
+  id: string;
+  objectName: string;
+}
+
+/**
+ * What a request that matched a route is to Idem, before anything runs:
+ *
+ * - `invalid`: its key is malformed, or the route requires one and it has none;
+ * - `key`: it carries a key, so its record is `recordId`;
+ * - `dedup`: no key, but a dedup rule covers it; its record is `recordId`;
+ * - `unrecorded`: nothing to remember (it may still wait for its document's turn).
+ */
+export type RequestIdentity =
+  | { type: "invalid"; kind: "invalid-key" | "key-required"; detail: string; field?: string }
+  | { type: "key"; key: string; scope: string; recordId: string; document?: DocumentTarget }
+  | { type: "dedup"; rule: DedupRule; contentHash: string; scope: string; recordId: string; document?: DocumentTarget }
+  | { type: "unrecorded"; scope: string; document?: DocumentTarget };
+
+/**
+ * Works out a matched request's key or dedup rule, caller scope, record ID and
+ * document. The gateway acts on it; `check-config --explain` and the admin
+ * API's lookup print it, so all three always agree.
+ *
+ * @throws FieldError when a field cannot be read unambiguously.
+ * @example
+ * const identity = await identifyRequest(route, fields);
+ * if (identity.type === "key") identity.recordId // "5c0e…"
+ */
+export async function identifyRequest(route: Route, fields: RequestFields): Promise<RequestIdentity> {
+  const key = readKey(route.key, fields);
+  // The one field a client-sent key comes from, for error formats that name it (Erply's errorField).
+  const field = route.key.isComposite ? undefined : route.key.sources[0]?.name;
+  if (key && !key.ok) return { type: "invalid", kind: "invalid-key", detail: `Invalid ${route.key.sourceText}: ${key.detail}`, field };
+  if (!key && route.key.required) {
+    return { type: "invalid", kind: "key-required", detail: `this route requires ${route.key.sourceText}`, field };
+  }
+
+  const scope = await scopeOf(route, fields);
+  const documentId = route.document ? fields.get(route.document.id) : undefined;
+  const document =
+    route.document && documentId !== undefined && documentId !== ""
+      ? { id: documentId, objectName: await documentObjectName(route.document.group, await documentScopeOf(route.document, fields), documentId) }
+      : undefined;
+
+  if (key) return { type: "key", key: key.key, scope, recordId: await keyRecordId(route, scope, key.key), document };
+  const dedup = await matchDedup(route, fields);
+  if (dedup) {
+    const recordId = await dedupRecordId(route, dedup.rule.name, scope, dedup.contentHash);
+    return { type: "dedup", rule: dedup.rule, contentHash: dedup.contentHash, scope, recordId, document };
+  }
+  return { type: "unrecorded", scope, document };
+}

@@ -1,0 +1,277 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import packageJson from "../package.json";
+import type { ConfigInput } from "../src/config/schema.ts";
+import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { captureLogs, originReceived } from "./support/logs.ts";
+
+const TOKEN = "0123456789abcdef0123456789abcdef-admin";
+const config: Omit<ConfigInput, "origin"> = {
+  routes: [
+    { name: "create-order", path: "/orders" },
+    { name: "mailing", path: "/mailings", key: { source: ["body:zip", "body:house"] } },
+    { name: "slow-order", path: "/slow-orders" },
+  ],
+};
+const send = gatewayFor(config, { ADMIN_TOKEN: TOKEN });
+
+let logs: ReturnType<typeof captureLogs>;
+beforeEach(() => {
+  logs = captureLogs();
+});
+afterEach(() => logs.restore());
+
+function admin(path: string, init: { method?: string; token?: string | null; json?: unknown } = {}): Promise<Response> {
+  const headers = new Headers();
+  const token = init.token === undefined ? TOKEN : init.token;
+  if (token !== null) headers.set("authorization", `Bearer ${token}`);
+  if (init.json !== undefined) headers.set("content-type", "application/json");
+  return send(
+    new Request(`https://idem.test/__idem${path}`, {
+      method: init.method ?? "GET",
+      headers,
+      body: init.json === undefined ? undefined : JSON.stringify(init.json),
+    }),
+  );
+}
+
+/** Sends a keyed order and returns the record ID its decision line names. */
+async function orderRecord(tag: string, key: string, auth = "Bearer alice"): Promise<{ record: string; response: Response }> {
+  logs.clear();
+  const response = await send(clientRequest("/orders", { tag, key, auth, json: { item: "book" } }));
+  const [line] = logs.lines("idem.decision");
+  return { record: line?.record as string, response };
+}
+
+interface RecordView {
+  record: string;
+  route: string;
+  kind: string;
+  state: string;
+  running: boolean;
+  createdAt: string;
+  expiresAt: string;
+  fingerprint: string;
+  response: { status: number; headerNames: string[]; bodyBytes: number; bodyRetained: boolean } | null;
+  storedBytes: number;
+  body?: { encoding: string; data: string };
+}
+
+describe("admin authentication", () => {
+  it("is off, and answers 404 without reaching the origin, while ADMIN_TOKEN is unset or short", async () => {
+    const tag = newTag();
+    for (const token of [undefined, "too-short"]) {
+      const off = gatewayFor(config, { ADMIN_TOKEN: token });
+      const response = await off(clientRequest("/__idem/health", { tag, method: "GET", headers: { authorization: `Bearer ${token}` } }));
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-disabled");
+    }
+    expect(await originLog(tag)).toHaveLength(0);
+  });
+
+  it.each([
+    ["missing", null],
+    ["wrong", "0123456789abcdef0123456789abcdef-wrong"],
+    ["shorter", "0123456789"],
+    ["longer", `${TOKEN}x`],
+  ])("refuses a %s token with 401 and a Bearer challenge", async (_case, token) => {
+    const response = await admin("/health", { token });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="idem-admin"');
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("compares equal-length digests with crypto.subtle.timingSafeEqual, whatever the token's length", async () => {
+    const compare = vi.spyOn(crypto.subtle, "timingSafeEqual");
+    try {
+      for (const token of [null, "x", TOKEN, `${TOKEN}${"y".repeat(100)}`]) await admin("/health", { token });
+      expect(compare).toHaveBeenCalledTimes(4);
+      for (const [given, expected] of compare.mock.calls) {
+        expect((given as ArrayBuffer).byteLength).toBe(32);
+        expect((expected as ArrayBuffer).byteLength).toBe(32);
+      }
+    } finally {
+      compare.mockRestore();
+    }
+  });
+
+  it("reserves the prefix: an unknown admin path is a 404 from Idem, not a request to the origin", async () => {
+    const response = await admin("/nothing-here");
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-not-found");
+  });
+});
+
+describe("health", () => {
+  it("reports the version from package.json and the effective config", async () => {
+    const response = await admin("/health");
+    expect(response.status).toBe(200);
+    const health = (await response.json()) as { status: string; version: string; analytics: boolean; config: { origin: string; routes: { name: string }[] } };
+    expect(health.status).toBe("ok");
+    expect(health.version).toBe(packageJson.version);
+    expect(health.analytics).toBe(true);
+    expect(health.config.origin).toBe(env.ORIGIN_URL);
+    expect(health.config.routes.map((r) => r.name)).toEqual(["create-order", "mailing", "slow-order"]);
+  });
+});
+
+describe("inspect", () => {
+  it("shows a completed record by the ID its log line names, without the body unless asked", async () => {
+    const tag = newTag();
+    const { record, response } = await orderRecord(tag, "inspect-1");
+    const firstBody = await response.text();
+    const view = (await (await admin(`/records/${record}`)).json()) as RecordView;
+    expect(view).toMatchObject({ record, route: "create-order", kind: "key", state: "completed", running: false });
+    expect(view.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(Date.parse(view.expiresAt) - Date.parse(view.createdAt)).toBe(86_400_000);
+    expect(view.response?.status).toBe(201);
+    expect(view.response?.headerNames).toContain("content-type");
+    expect(view.response?.bodyBytes).toBe(new TextEncoder().encode(firstBody).byteLength);
+    expect(view.storedBytes).toBeGreaterThan(view.response?.bodyBytes ?? 0);
+    expect(view.body).toBeUndefined();
+
+    const withBody = (await (await admin(`/records/${record}?body=true`)).json()) as RecordView;
+    expect(withBody.body).toEqual({ encoding: "utf-8", data: firstBody });
+  });
+
+  it("shows a record in flight while its request runs at the origin", async () => {
+    const tag = newTag();
+    logs.clear();
+    const running = send(clientRequest("/slow-orders", { tag, key: "inflight-1", json: {}, headers: { "demo-delay": "400" } }));
+    await originReceived(tag, 1);
+    const found = await admin("/records/lookup", { method: "POST", json: { route: "slow-order", key: "inflight-1" } });
+    const view = (await found.json()) as RecordView;
+    expect(view).toMatchObject({ state: "in-flight", running: true, response: null });
+    await running;
+  });
+
+  it("shows a record past its expiry as expired until the alarm deletes it", async () => {
+    const tag = newTag();
+    const { record } = await orderRecord(tag, "expired-1");
+    const stub = env.KEYS.get(env.KEYS.idFromName(record));
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE records SET expires_at = ? WHERE id = ?", Date.now() - 1, record);
+    });
+    const view = (await (await admin(`/records/${record}`)).json()) as RecordView;
+    expect(view.state).toBe("expired");
+  });
+
+  it("answers 404 for a record that does not exist, and 400 for something that is not a record ID", async () => {
+    const missing = await admin(`/records/${"0".repeat(64)}`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-record-not-found");
+    expect((await admin("/records/not-an-id")).status).toBe(400);
+    // Asking left the object it asked without tables, so it holds no storage.
+    const asked = env.KEYS.get(env.KEYS.idFromName("0".repeat(64)));
+    await runInDurableObject(asked, (_instance, state) => {
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray()).toHaveLength(0);
+    });
+  });
+});
+
+describe("lookup", () => {
+  it("finds a record by route, key and the caller's scope values, or by the client's own request", async () => {
+    const tag = newTag();
+    const { record } = await orderRecord(tag, "lookup-1", "Bearer carol");
+    const byKey = await admin("/records/lookup", {
+      method: "POST",
+      json: { route: "create-order", key: "lookup-1", scope: { "header:authorization": "Bearer carol" } },
+    });
+    expect(((await byKey.json()) as RecordView).record).toBe(record);
+
+    const byRequest = await admin("/records/lookup", {
+      method: "POST",
+      json: { request: { method: "POST", path: "/orders", headers: { Authorization: "Bearer carol", "Idempotency-Key": '"lookup-1"' } } },
+    });
+    expect(((await byRequest.json()) as RecordView).record).toBe(record);
+
+    const otherCaller = await admin("/records/lookup", {
+      method: "POST",
+      json: { route: "create-order", key: "lookup-1", scope: { "header:Authorization": "Bearer dave" } },
+    });
+    expect(otherCaller.status).toBe(404);
+  });
+
+  it("finds a record whose key is built from several fields", async () => {
+    const tag = newTag();
+    logs.clear();
+    await send(clientRequest("/mailings", { tag, json: { zip: "1012 AB", house: "12a", name: "Jansen" } }));
+    const record = logs.lines("idem.decision")[0]?.record;
+    const found = await admin("/records/lookup", { method: "POST", json: { route: "mailing", key: ["1012 AB", "12a"] } });
+    expect(((await found.json()) as RecordView).record).toBe(record);
+  });
+
+  it("explains why a lookup cannot name a record", async () => {
+    const cases: [unknown, number, string][] = [
+      [{ route: "nope", key: "k" }, 400, "admin-invalid-request"],
+      [{ route: "create-order", key: "k", scope: { "header:X-Tenant": "t" } }, 400, "admin-invalid-request"],
+      [{ route: "mailing", key: "not-a-list" }, 400, "admin-invalid-request"],
+      [{ request: { method: "POST", path: "/orders", headers: {} } }, 422, "admin-no-record"],
+      [{ something: "else" }, 400, "admin-invalid-request"],
+      [{ request: { path: "/orders", headers: { "bad header": "x" } } }, 400, "admin-invalid-request"],
+    ];
+    for (const [json, status, kind] of cases) {
+      const response = await admin("/records/lookup", { method: "POST", json });
+      expect(response.status).toBe(status);
+      expect(((await response.json()) as { type: string }).type).toBe(`https://idem.dev/problems/${kind}`);
+    }
+  });
+});
+
+describe("purge", () => {
+  it("deletes a record, so the client's retry runs at the origin again", async () => {
+    const tag = newTag();
+    const { record } = await orderRecord(tag, "purge-1");
+    const purged = await admin(`/records/${record}`, { method: "DELETE" });
+    expect(await purged.json()).toEqual({ purged: true, record, state: "completed" });
+    const retry = await send(clientRequest("/orders", { tag, key: "purge-1", auth: "Bearer alice", json: { item: "book" } }));
+    expect(retry.headers.get("idempotent-replayed")).toBeNull();
+    expect(await originLog(tag)).toHaveLength(2);
+    expect((await admin(`/records/${"f".repeat(64)}`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  it("keeps a record whose request is still at the origin, unless forced", async () => {
+    const tag = newTag();
+    logs.clear();
+    const running = send(clientRequest("/slow-orders", { tag, key: "purge-running", json: {}, headers: { "demo-delay": "400" } }));
+    await originReceived(tag, 1);
+    const record = ((await (await admin("/records/lookup", { method: "POST", json: { route: "slow-order", key: "purge-running" } })).json()) as RecordView)
+      .record;
+    const refused = await admin(`/records/${record}`, { method: "DELETE" });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-record-running");
+    const forced = await admin(`/records/${record}?force=true`, { method: "DELETE" });
+    expect(await forced.json()).toEqual({ purged: true, record, state: "in-flight" });
+    await running;
+  });
+});
+
+describe("admin log", () => {
+  it("writes one idem.admin line per admin request, refused ones included, never with the token", async () => {
+    const tag = newTag();
+    const { record } = await orderRecord(tag, "log-1");
+    logs.clear();
+    await admin("/health");
+    await admin(`/records/${record}`);
+    await admin("/records/lookup", { method: "POST", json: { route: "create-order", key: "log-1", scope: { "header:Authorization": "Bearer alice" } } });
+    await admin(`/records/${record}`, { method: "DELETE" });
+    await admin("/health", { token: "wrong-token-wrong-token-wrong-token" });
+    const lines = logs.lines("idem.admin");
+    expect(lines.map((l) => [l.action, l.status, l.result])).toEqual([
+      ["health", 200, undefined],
+      ["inspect", 200, undefined],
+      ["lookup", 200, undefined],
+      ["purge", 200, "purged"],
+      ["refused", 401, "unauthorized"],
+    ]);
+    expect(lines[1]?.record).toBe(record);
+    expect(lines[3]?.record).toBe(record);
+    expect(logs.lines("idem.decision")).toHaveLength(0);
+    const text = logs.raw().join("\n");
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain("wrong-token");
+    expect(text).not.toContain("Bearer alice");
+    expect(text).not.toContain("log-1");
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Issue 5, absurd config values: each one stops the Worker at start-up with a
+ * ConfigError that names the field, never a Worker that starts and misbehaves.
+ */
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/load.ts";
+
+const ORIGIN = "https://api.example.com";
+const route = { name: "orders", path: "/orders" };
+const withRoute = (extra: Record<string, unknown>) => ({ origin: ORIGIN, routes: [{ ...route, ...extra }] });
+const withTop = (extra: Record<string, unknown>) => ({ origin: ORIGIN, routes: [route], ...extra });
+
+/** [what, raw config, the field the message must start with] */
+const ABSURD: [string, unknown, string][] = [
+  ["negative origin timeout", withTop({ originTimeoutMs: -1 }), "originTimeoutMs"],
+  ["zero origin timeout", withTop({ originTimeoutMs: 0 }), "originTimeoutMs"],
+  ["fractional origin timeout", withTop({ originTimeoutMs: 1.5 }), "originTimeoutMs"],
+  ["origin timeout of 30 years", withTop({ originTimeoutMs: 1e12 }), "originTimeoutMs"],
+  ["infinite origin timeout (TOML inf)", withTop({ originTimeoutMs: Number.POSITIVE_INFINITY }), "originTimeoutMs"],
+  ["origin timeout as a string", withTop({ originTimeoutMs: "30000" }), "originTimeoutMs"],
+  ["zero body limit", withTop({ maxRequestBodyBytes: 0 }), "maxRequestBodyBytes"],
+  ["1 TB body limit", withTop({ maxRequestBodyBytes: 1e12 }), "maxRequestBodyBytes"],
+  ["misspelt top-level field", withTop({ orgin: ORIGIN }), "orgin"],
+  ["misspelt route field", withRoute({ ttl: 60 }), "routes[0].ttl"],
+  ["misspelt nested field", withRoute({ key: { requird: true } }), "routes[0].key.requird"],
+  ["origin that is not a URL", { origin: "api.example.com", routes: [route] }, "origin"],
+  ["origin over FTP", { origin: "ftp://api.example.com", routes: [route] }, "origin"],
+  ["origin with a query", { origin: `${ORIGIN}/?tenant=1`, routes: [route] }, "origin"],
+  ["origin with a fragment", { origin: `${ORIGIN}/#x`, routes: [route] }, "origin"],
+  ["empty origin", { origin: "", routes: [route] }, "origin"],
+  ["routes missing", { origin: ORIGIN }, "routes"],
+  ["routes not a list", { origin: ORIGIN, routes: { orders: route } }, "routes"],
+  ["duplicate route names", { origin: ORIGIN, routes: [route, { ...route, path: "/other" }] }, "routes[1].name"],
+  ["route name with a space", withRoute({ name: "my orders" }), "routes[0].name"],
+  ["route path without a leading slash", withRoute({ path: "orders" }), "routes[0].path"],
+  ["route on the admin prefix", withRoute({ path: "/__idem/keys" }), "routes[0].path"],
+  ["unknown method", withRoute({ methods: ["BREW"] }), "routes[0].methods[0]"],
+  ["no methods", withRoute({ methods: [] }), "routes[0].methods"],
+  ["key pattern that is not a regex", withRoute({ key: { pattern: "(" } }), "routes[0].key.pattern"],
+  ["key max length 0", withRoute({ key: { maxLength: 0 } }), "routes[0].key.maxLength"],
+  ["key max length past the spec's 255", withRoute({ key: { maxLength: 256 } }), "routes[0].key.maxLength"],
+  ["key source that is not a field", withRoute({ key: { source: "Idempotency-Key" } }), "routes[0].key.source"],
+  ["scope from a cookie source", withRoute({ scope: ["cookie:session"] }), "routes[0].scope[0]"],
+  ["path field the pattern lacks", withRoute({ when: { "path:id": "1" } }), "routes[0].when"],
+  ["TTL of zero", withRoute({ ttlSeconds: 0 }), "routes[0].ttlSeconds"],
+  ["TTL of a year", withRoute({ ttlSeconds: 365 * 86_400 }), "routes[0].ttlSeconds"],
+  ["negative wait timeout", withRoute({ waitTimeoutMs: -5 }), "routes[0].waitTimeoutMs"],
+  ["lock shorter than the origin timeout", withRoute({ lockTimeoutMs: 1_000 }), "routes[0].lockTimeoutMs"],
+  ["status 99 never stored", withRoute({ neverStoreStatuses: [99] }), "routes[0].neverStoreStatuses[0]"],
+  ["status range 600-700", withRoute({ neverStoreStatuses: ["600-700"] }), "routes[0].neverStoreStatuses[0]"],
+  ["open status range", withRoute({ neverStoreStatuses: ["500-"] }), "routes[0].neverStoreStatuses[0]"],
+  ["stored response cap of 0", withRoute({ maxStoredResponseBytes: 0 }), "routes[0].maxStoredResponseBytes"],
+  ["fingerprint header with a space", withRoute({ fingerprintHeaders: ["X Tenant"] }), "routes[0].fingerprintHeaders[0]"],
+  ["unknown concurrency mode", withRoute({ concurrency: "parallel" }), "routes[0].concurrency"],
+  ["JSON error format without a template", withRoute({ errors: { format: "json" } }), "routes[0].errors.template"],
+  ["override for an unknown error kind", withRoute({ errors: { kinds: { teapot: { status: 418 } } } }), "routes[0].errors.kinds.teapot"],
+  ["error status 700", withRoute({ errors: { kinds: { "invalid-key": { status: 700 } } } }), "routes[0].errors.kinds.invalid-key.status"],
+  [
+    "dedup rule for clients without a client field",
+    withRoute({ dedup: [{ name: "r", clients: ["pos"], prerequisites: ["body:a"], compare: ["body:a"] }] }),
+    "routes[0].dedup[0].clients",
+  ],
+  ["dedup rule comparing nothing", withRoute({ dedup: [{ name: "r", prerequisites: ["body:a"], compare: [] }] }), "routes[0].dedup[0].compare"],
+  ["zero shards", withTop({ keyspace: { strategy: "sharded", shards: 0 } }), "keyspace.shards"],
+  ["5,000 shards", withTop({ keyspace: { strategy: "sharded", shards: 5_000 } }), "keyspace.shards"],
+  ["unknown keyspace strategy", withTop({ keyspace: { strategy: "random" } }), "keyspace.strategy"],
+  ["unknown jurisdiction", withTop({ placement: { jurisdiction: "mars" } }), "placement.jurisdiction"],
+  ["admin prefix without a slash", withTop({ admin: { pathPrefix: "admin" } }), "admin.pathPrefix"],
+  ["config that is not JSON", "{origin:", "IDEM_CONFIG"],
+  ["config that is a number", 42, "(config)"],
+  ["config that is a list", [], "origin"],
+  ["config not set", undefined, "IDEM_CONFIG"],
+];
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    loadConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("the config was accepted");
+}
+
+describe("absurd config values stop the Worker at start-up, naming the field", () => {
+  it.each(ABSURD)("%s", (_what, raw, field) => {
+    const problems = problemsOf(raw);
+    expect(problems.some((p) => p.startsWith(`${field}:`)), problems.join("\n")).toBe(true);
+  });
+
+  it("tells a missing field from a misspelt one", () => {
+    expect(problemsOf({ routes: [] })).toEqual(["origin: is required"]);
+    expect(problemsOf({ origin: ORIGIN, routes: [{ name: "x" }] })).toEqual(["routes[0].path: is required"]);
+    expect(problemsOf(withTop({ orgin: ORIGIN }))).toEqual(["orgin: unknown field (check the spelling; see README's config reference)"]);
+  });
+});

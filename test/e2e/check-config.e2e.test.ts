@@ -1,0 +1,237 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
+import { checkConfig as runCheckConfig } from "../../scripts/check-config.ts";
+import { exampleConfig } from "./support/example.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "idem-check-config-"));
+
+/** Runs check-config in this process (fast), as the CLI would. */
+const checkConfig = (...args: string[]) => runCheckConfig(args);
+
+/** Runs the real CLI in its own process, for what only a process has: its exit code and output streams. */
+function checkConfigProcess(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ["scripts/check-config.ts", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function jsonFile(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content, null, 2));
+  return path;
+}
+
+describe("check-config validates", () => {
+  it.each([
+    ["wrangler.toml", []],
+    ["wrangler.toml", ["--env", "staging"]],
+    ["wrangler.toml", ["--env", "production"]],
+    ["examples/stripe/wrangler.toml", []],
+    ["examples/printone/wrangler.toml", []],
+  ])("accepts %s %j and prints its routes", async (config, env) => {
+    const { code, stdout } = await checkConfig("--config", config, ...env);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/the Idem config is valid \(\d+ routes?\)/);
+    expect(stdout).toContain("Routes (in order");
+  });
+
+  it("reads the environment's own IDEM_CONFIG", async () => {
+    const { stdout } = await checkConfig("--env", "production");
+    expect(stdout).toContain("origin: https://api.example.com");
+    expect(stdout).toContain('placement: {"locationHint":"weur","jurisdiction":"eu"}');
+  });
+
+  it("accepts a JSON config that names its $schema, as an editor would write it", async () => {
+    const path = jsonFile("idem.config.json", {
+      $schema: "../idem.config.schema.json",
+      origin: "https://api.example.com",
+      routes: [{ name: "orders", path: "/orders", ttlSeconds: 600 }],
+    });
+    const { code, stdout } = await checkConfig("--config", path);
+    expect(code).toBe(0);
+    expect(stdout).toContain("ttlMs: 600000");
+  });
+
+  it("rejects a bad config with exit code 1 and one line per mistake, naming each field", async () => {
+    const path = jsonFile("bad.json", {
+      origin: "ftp://api.example.com",
+      routes: [
+        { name: "orders", path: "orders", bogus: true },
+        { name: "orders", path: "/__idem/x" },
+        { name: "mail", path: "/mail", key: { source: ["body:zip", "body:house"], pattern: "^[0-9]+$" } },
+      ],
+    });
+    const { code, stdout, stderr } = await checkConfig("--config", path);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("the Idem config is invalid");
+    expect(stderr).toContain("- origin: must be http:// or https://");
+    expect(stderr).toContain("- routes[0].path: must start with /");
+    expect(stderr).toContain("- routes[0].bogus: unknown field");
+  });
+
+  it("reports cross-field mistakes once the shape is right", async () => {
+    const path = jsonFile("cross.json", {
+      origin: "https://api.example.com",
+      routes: [
+        { name: "orders", path: "/orders" },
+        { name: "orders", path: "/__idem/x" },
+        { name: "mail", path: "/mail", key: { source: ["body:zip", "path:house"], pattern: "^[0-9]+$" } },
+      ],
+    });
+    const { code, stderr } = await checkConfig("--config", path);
+    expect(code).toBe(1);
+    expect(stderr).toContain('- routes[1].name: "orders" is used by another route');
+    expect(stderr).toContain("- routes[1].path: overlaps the admin prefix /__idem");
+    expect(stderr).toContain('- routes[2].key.source[1]: "path:house" names no parameter of path /mail');
+    expect(stderr).toContain("- routes[2].key.pattern: applies to a key the client sends, not to a key built from a list of fields");
+  });
+
+  it("refuses an origin on the custom domain the Worker itself serves, which would loop", async () => {
+    const loopDir = mkdtempSync(join(dir, "loop-"));
+    const wranglerToml = join(loopDir, "wrangler.toml");
+    writeFileSync(
+      wranglerToml,
+      [
+        'name = "loop"',
+        'main = "index.ts"',
+        'compatibility_date = "2026-11-01"',
+        'routes = [{ pattern = "api.example.com", custom_domain = true }]',
+        "[vars.IDEM_CONFIG]",
+        'origin = "https://api.example.com"',
+        "routes = []",
+      ].join("\n"),
+    );
+    const { code, stderr } = await checkConfig("--config", wranglerToml);
+    expect(code).toBe(1);
+    expect(stderr).toContain("origin: https://api.example.com is a custom domain of this Worker");
+  });
+
+  it("rejects text that is not JSON, a wrangler environment that does not exist, and unknown options", async () => {
+    const notJson = await checkConfig("--config", jsonFile("broken.json", "{ origin: "));
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toContain("IDEM_CONFIG: is not valid JSON");
+    const noEnv = await checkConfig("--env", "qa");
+    expect(noEnv.code).toBe(2);
+    expect(noEnv.stderr).toContain('No environment found in configuration with name "qa"');
+    const noEnvInExample = await checkConfig("--config", "examples/stripe/wrangler.toml", "--env", "qa");
+    expect(noEnvInExample.stderr).toContain("examples/stripe/wrangler.toml defines no [env.qa]");
+    expect((await checkConfig("--frobnicate")).code).toBe(2);
+  });
+
+  it("warns when the config is larger than one Cloudflare variable may be", async () => {
+    const routes = Array.from({ length: 60 }, (_, i) => ({ name: `route-${i}`, path: `/resources-${i}/:id`, methods: ["POST", "PATCH"] }));
+    const { code, stdout } = await checkConfig("--config", jsonFile("large.json", { origin: "https://api.example.com", routes }));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/IDEM_CONFIG is \d+ bytes as JSON; Cloudflare limits one environment variable to 5 KB/);
+  });
+
+  it("prints the effective config as JSON with --json", async () => {
+    const { code, stdout } = await checkConfig("--config", "examples/stripe/wrangler.toml", "--json");
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as { valid: boolean; config: { routes: { name: string; concurrency: string; scope: string[] }[] } };
+    expect(result.valid).toBe(true);
+    expect(result.config.routes[0]).toMatchObject({ name: "v1", concurrency: "conflict", scope: ["header:Authorization", "header:Stripe-Account"] });
+  });
+});
+
+describe("the check-config command", () => {
+  it("exits 0 and prints to stdout for a valid config, 1 and stderr for an invalid one, 2 for a usage mistake", () => {
+    const valid = checkConfigProcess("--config", "examples/stripe/wrangler.toml");
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toContain("the Idem config is valid");
+    const invalid = checkConfigProcess("--config", jsonFile("invalid.json", { origin: "https://x.example", routes: [{ name: "a" }] }));
+    expect(invalid.code).toBe(1);
+    expect(invalid.stdout).toBe("");
+    expect(invalid.stderr).toContain("routes[0].path");
+    const usage = checkConfigProcess("--explain");
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("Usage: npm run check-config");
+  });
+});
+
+describe("check-config --explain", () => {
+  it("says a request no route takes passes through, and why Idem would refuse a bad one", async () => {
+    const unrouted = await checkConfig("--explain", "GET /orders/7");
+    expect(unrouted.stdout).toContain("route       none: streamed to the origin untouched");
+    const badKey = await checkConfig("--explain", "POST /orders", "--header", "Idempotency-Key: two words");
+    expect(badKey.stdout).toContain("answer      Idem refuses it: invalid-key");
+    const noKey = await checkConfig("--env", "production", "--explain", "POST /orders");
+    expect(noKey.stdout).toContain("Idem refuses it: key-required");
+  });
+
+  it("names a key built from several body fields", async () => {
+    const { stdout } = await checkConfig(
+      "--config",
+      "examples/printone/wrangler.toml",
+      "--explain",
+      "POST /v2/batches/b7/orders",
+      "--header",
+      "X-API-Key: pk_1",
+      "--body",
+      '{"address":{"postalCode":"1012 AB","houseNumber":"12a"}}',
+    );
+    expect(stdout).toContain("candidate   mailing-per-address (/v2/batches/:batchId/orders): conditions hold");
+    expect(stdout).toContain('key         ["1012 AB","12a"]');
+    expect(stdout).toMatch(/record {6}[0-9a-f]{64}/);
+  });
+
+  it("reads the body from a file with --body @file", async () => {
+    const body = jsonFile("order.json", { customerId: "cus_9" });
+    const { stdout } = await checkConfig("--config", "examples/printone/wrangler.toml", "--explain", "POST /v2/orders", "--body", `@${body}`);
+    expect(stdout).toContain("key         cus_9");
+  });
+});
+
+describe("check-config and the deployed Worker agree", () => {
+  const TOKEN = "e2e-admin-token-0123456789abcdef0123";
+  const WRANGLER_CONFIG = "examples/printone/wrangler.toml";
+  let origin: DemoOrigin;
+  let worker: BundledWorker;
+
+  beforeAll(async () => {
+    origin = await startOrdersOrigin();
+    worker = await startBundledWorker({
+      bundle: inject("bundlePath"),
+      wranglerConfig: WRANGLER_CONFIG,
+      config: exampleConfig(WRANGLER_CONFIG, origin.url),
+      bindings: { ADMIN_TOKEN: TOKEN },
+    });
+  });
+
+  afterAll(async () => {
+    await worker?.dispose();
+    await origin?.close();
+  });
+
+  const admin = (path: string) => fetch(new URL(`/__idem${path}`, worker.url), { headers: { authorization: `Bearer ${TOKEN}` } });
+
+  it("the record check-config names is the one the bundled Worker stores", async () => {
+    const body = '{"customerId":"cus_agree","templateId":"card-a"}';
+    const explained = await checkConfig("--config", WRANGLER_CONFIG, "--explain", "POST /v2/orders", "--header", "X-API-Key: pk_agree", "--body", body);
+    const recordId = /record {6}([0-9a-f]{64})/.exec(explained.stdout)?.[1];
+    expect(recordId).toBeDefined();
+
+    const sent = await fetch(new URL("/v2/orders", worker.url), {
+      method: "POST",
+      headers: { "x-api-key": "pk_agree", "content-type": "application/json" },
+      body,
+    });
+    expect(sent.status).toBe(200);
+    const record = await admin(`/records/${recordId}`);
+    expect(record.status).toBe(200);
+    expect(await record.json()).toMatchObject({ record: recordId, route: "order-per-customer", state: "completed" });
+  });
+
+  it("the bundle reports the version of package.json", async () => {
+    const health = (await (await admin("/health")).json()) as { version: string };
+    expect(health.version).toBe((JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version);
+  });
+});

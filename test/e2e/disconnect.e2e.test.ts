@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { useBundledStack } from "./support.ts";
+
+const stack = useBundledStack([{ name: "create-order", path: "/orders" }]);
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!condition()) throw new Error("condition never became true");
+}
+
+describe("client disconnect", () => {
+  it("completes the origin exchange after the client has gone, and replays it to the retry", async () => {
+    const tag = "disconnect-1";
+    const request = (signal?: AbortSignal) =>
+      fetch(new URL("/orders", stack().worker.url), {
+        method: "POST",
+        headers: { "idempotency-key": "gone-1", "content-type": "application/json", "demo-tag": tag, "demo-delay": "400" },
+        body: JSON.stringify({ item: "desk" }),
+        signal,
+      });
+    const client = new AbortController();
+    const abandoned = request(client.signal).catch((error: Error) => error);
+    const seen = () => stack().origin.received.filter((r) => r.tag === tag);
+    await until(() => seen().length === 1);
+    client.abort();
+    expect(await abandoned).toBeInstanceOf(Error);
+
+    // The origin finishes its work although nobody is listening any more.
+    await until(() => seen()[0]?.endedAt !== undefined);
+    const retry = await request();
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    const order = (await retry.json()) as { item: string };
+    expect(order.item).toBe("desk");
+    expect(seen()).toHaveLength(1);
+  });
+});

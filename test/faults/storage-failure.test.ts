@@ -1,0 +1,146 @@
+/**
+ * Issue 5: the KeyObject's storage refuses a write. workerd has no switch for
+ * that, so these tests break the object's own storage API from inside the
+ * object (`runInDurableObject` hands the test the very `ctx.storage` the
+ * KeyObject writes through): the chosen SQL statement, or `setAlarm`, throws
+ * the way SQLite does when the disk is full. No production code is changed
+ * for this. Whatever fails, the client gets an error and never a replay of a
+ * response that was not stored whole.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
+import { eventually, type KeyRecordLocation, locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
+
+const config = {
+  originTimeoutMs: 500,
+  defaults: { lockTimeoutMs: 1_000 },
+  routes: [{ name: "orders", path: "/orders" }],
+};
+const send = gatewayFor(config);
+
+const DISK_FULL = "SQLITE_FULL: database or disk is full";
+
+type Exec = SqlStorage["exec"];
+
+/** Makes every SQL statement of the key's object that contains `statement` throw, until the returned function is called. */
+async function failSql({ stub }: KeyRecordLocation, statement: string): Promise<() => Promise<void>> {
+  await runInDurableObject(stub, (_instance, state) => {
+    const sql = state.storage.sql;
+    const exec: Exec = sql.exec.bind(sql);
+    sql.exec = ((query: string, ...bindings: unknown[]) => {
+      if (query.includes(statement)) throw new Error(DISK_FULL);
+      return exec(query, ...bindings);
+    }) as Exec;
+  });
+  return () =>
+    runInDurableObject(stub, (_instance, state) => {
+      Reflect.deleteProperty(state.storage.sql, "exec");
+    });
+}
+
+/** Makes `setAlarm` of the key's object reject, until the returned function is called. */
+async function failSetAlarm({ stub }: KeyRecordLocation): Promise<() => Promise<void>> {
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.setAlarm = () => Promise.reject(new Error(DISK_FULL));
+  });
+  return () =>
+    runInDurableObject(stub, (_instance, state) => {
+      Reflect.deleteProperty(state.storage, "setAlarm");
+    });
+}
+
+function chunkCount({ stub, id }: KeyRecordLocation): Promise<number> {
+  return runInDurableObject(
+    stub,
+    (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM body_chunks WHERE record_id = ?", id).one().n,
+  );
+}
+
+interface Problem {
+  type: string;
+  detail: string;
+  originalStatus?: number;
+}
+
+describe("the in-flight record cannot be written", () => {
+  it("answers 503 without calling the origin, and the key works once storage recovers", async () => {
+    const tag = newTag();
+    const key = `insert-${tag}`;
+    const location = await locateKeyRecord(config, "orders", key);
+    const heal = await failSql(location, "INSERT INTO records");
+
+    const refused = await send(clientRequest("/orders", { tag, key, json: {} }));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    const problem = await refused.json<Problem>();
+    expect(problem.type).toBe("https://idem.dev/problems/coordinator-unavailable");
+    expect(problem.detail).toContain(DISK_FULL);
+    expect(await originLog(tag)).toHaveLength(0);
+
+    await heal();
+    expect(await readKeyRecord(location)).toBeUndefined();
+    const retry = await send(clientRequest("/orders", { tag, key, json: {} }));
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBeNull();
+    expect(await originLog(tag)).toHaveLength(1);
+  });
+
+  it("answers 503 without calling the origin when the expiry alarm cannot be set, and leaves no record behind", async () => {
+    const tag = newTag();
+    const key = `alarm-${tag}`;
+    const location = await locateKeyRecord(config, "orders", key);
+    const heal = await failSetAlarm(location);
+
+    const refused = await send(clientRequest("/orders", { tag, key, json: {} }));
+    expect(refused.status).toBe(503);
+    expect((await refused.json<Problem>()).type).toBe("https://idem.dev/problems/coordinator-unavailable");
+    expect(await originLog(tag)).toHaveLength(0);
+
+    await heal();
+    // No half-written in-flight record holds the key: the retry runs at once.
+    expect(await readKeyRecord(location)).toBeUndefined();
+    const retry = await send(clientRequest("/orders", { tag, key, json: {} }));
+    expect(retry.status).toBe(201);
+    expect(await originLog(tag)).toHaveLength(1);
+  });
+});
+
+describe("the origin's answer cannot be stored", () => {
+  it("tells the client the request ran, stores nothing partial, and never replays", async () => {
+    const tag = newTag();
+    const key = `complete-${tag}`;
+    const location = await locateKeyRecord(config, "orders", key);
+    const heal = await failSql(location, "INSERT INTO body_chunks");
+
+    const failed = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get("idempotent-replayed")).toBeNull();
+    const problem = await failed.json<Problem>();
+    expect(problem.type).toBe("https://idem.dev/problems/coordinator-unavailable");
+    expect(problem.originalStatus).toBe(201);
+    expect(problem.detail).toContain(DISK_FULL);
+    expect(await originLog(tag)).toHaveLength(1);
+
+    await heal();
+    // The completion was one transaction: the status update rolled back with the body, nothing partial is kept.
+    expect(await readKeyRecord(location)).toMatchObject({ state: "in_flight", status: null, bodyRetained: false });
+    expect(await chunkCount(location)).toBe(0);
+
+    // Retries meet the lock, never a replay; once it runs out, a retry executes.
+    const early = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
+    expect([409, 201]).toContain(early.status);
+    expect(early.headers.get("idempotent-replayed")).toBeNull();
+    const retry =
+      early.status === 201
+        ? early
+        : await eventually(async () => {
+            const response = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
+            expect(response.headers.get("idempotent-replayed")).toBeNull();
+            return response.status === 409 ? undefined : response;
+          });
+    expect(retry.status).toBe(201);
+    expect(await readKeyRecord(location)).toMatchObject({ state: "completed", status: 201 });
+    expect(await originLog(tag)).toHaveLength(2);
+  });
+});

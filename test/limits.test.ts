@@ -1,0 +1,69 @@
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { ConfigInput } from "../src/config/schema.ts";
+import { clientRequest, gatewayFor, keyRecord, newTag, originLog } from "./support/gateway.ts";
+
+const config: Omit<ConfigInput, "origin"> = {
+  maxRequestBodyBytes: 1024,
+  routes: [
+    { name: "orders", path: "/orders" },
+    { name: "capped", path: "/capped/*", maxStoredResponseBytes: 64 * 1024 },
+  ],
+};
+const send = gatewayFor(config);
+
+describe("request body limit", () => {
+  it("answers 413 to a keyed body above maxRequestBodyBytes, without calling the origin", async () => {
+    const tag = newTag();
+    const response = await send(clientRequest("/orders", { tag, key: "big-1", json: { blob: "x".repeat(2000) } }));
+    expect(response.status).toBe(413);
+    expect((await response.json<{ type: string }>()).type).toBe("https://idem.dev/problems/body-too-large");
+    expect(await originLog(tag)).toHaveLength(0);
+  });
+
+  it("accepts a body at the limit", async () => {
+    const tag = newTag();
+    const body = JSON.stringify({ blob: "x".repeat(1000) }).slice(0, 1024);
+    const request = new Request("https://idem.test/orders", {
+      method: "POST",
+      headers: { "idempotency-key": "at-limit", "demo-tag": tag, "content-type": "text/plain" },
+      body: body.padEnd(1024, " "),
+    });
+    expect((await send(request)).status).toBe(201);
+  });
+});
+
+describe("stored response size", () => {
+  it("stores a response above the 2 MB row limit in chunks and replays it byte for byte", async () => {
+    const sendBig = gatewayFor({ routes: [{ name: "orders", path: "/orders" }] });
+    const tag = newTag();
+    const headers = { "demo-bytes": String(5 * 1024 * 1024 + 123) };
+    const first = await sendBig(clientRequest("/orders", { tag, key: "huge-1", json: {}, headers }));
+    const firstBody = await first.text();
+    expect(firstBody.length).toBe(5 * 1024 * 1024 + 123);
+    const retry = await sendBig(clientRequest("/orders", { tag, key: "huge-1", json: {} }));
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.text()).toBe(firstBody);
+    expect(await originLog(tag)).toHaveLength(1);
+    const { stub } = await keyRecord({ routes: [{ name: "orders", path: "/orders" }] }, "orders", { key: "huge-1" });
+    const chunks = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM body_chunks").one().n,
+    );
+    expect(chunks).toBe(6);
+  });
+
+  it("streams a response above maxStoredResponseBytes to the first caller, and never runs it twice", async () => {
+    const tag = newTag();
+    const headers = { "demo-bytes": String(200 * 1024) };
+    const first = await send(clientRequest("/capped/a", { tag, key: "cap-1", json: {}, headers }));
+    expect(first.status).toBe(200);
+    expect((await first.text()).length).toBe(200 * 1024);
+    const retry = await send(clientRequest("/capped/a", { tag, key: "cap-1", json: {} }));
+    expect(retry.status).toBe(409);
+    const problem = await retry.json<{ type: string; originalStatus: number }>();
+    expect(problem.type).toBe("https://idem.dev/problems/response-not-replayable");
+    expect(problem.originalStatus).toBe(200);
+    expect(retry.headers.get("retry-after")).toBeNull();
+    expect(await originLog(tag)).toHaveLength(1);
+  });
+});

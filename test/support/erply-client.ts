@@ -1,0 +1,115 @@
+/**
+ * Erply-style calls for tests, usable both inside workerd and from Node: how
+ * a POS sends them (query string, form body or JSON), how their answers read,
+ * and what the Erply-like origin (examples/erply/origin.ts) saw.
+ */
+import type { ErplyCall } from "../../examples/erply/received-call.ts";
+
+export type { ErplyCall };
+
+/** Where the parameters travel: Erply's Go SDK uses the query string, other clients a form body. */
+export type Via = "query" | "form" | "json";
+
+export interface CallOptions {
+  /** Labels the call in the origin's log; one per test. */
+  tag: string;
+  via?: Via;
+  /** e.g. `Demo-Hold`, `Demo-Delay`, `Demo-Error` for the origin. */
+  headers?: Record<string, string>;
+}
+
+export interface ErplyStatus {
+  request: string;
+  requestUnixTime: number;
+  responseStatus: "ok" | "error";
+  errorCode: number;
+  errorField?: string;
+  generationTime: number;
+  recordsTotal: number;
+  recordsInResponse: number;
+}
+
+export interface ErplyAnswer {
+  httpStatus: number;
+  status: ErplyStatus;
+  records: Record<string, unknown>[] | null;
+}
+
+export interface Account {
+  clientCode: string;
+  sessionKey: string;
+}
+
+/** A fresh account, so tests never share documents or keys. */
+export function newAccount(): Account {
+  return { clientCode: String(100_000 + Math.floor(Math.random() * 900_000)), sessionKey: crypto.randomUUID() };
+}
+
+export function newTag(): string {
+  return crypto.randomUUID();
+}
+
+/** A `POST /api/` call with these parameters, sent the way `options.via` says. */
+export function erplyRequest(base: string | URL, params: Record<string, string>, options: CallOptions): Request {
+  const url = new URL("/api/", base);
+  const headers = new Headers(options.headers);
+  headers.set("demo-tag", options.tag);
+  let body: string | undefined;
+  switch (options.via ?? "form") {
+    case "query":
+      for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+      break;
+    case "form":
+      headers.set("content-type", "application/x-www-form-urlencoded");
+      body = new URLSearchParams(params).toString();
+      break;
+    case "json":
+      headers.set("content-type", "application/json");
+      body = JSON.stringify(params);
+      break;
+  }
+  return new Request(url, { method: "POST", headers, body });
+}
+
+export async function erplyAnswer(response: Response): Promise<ErplyAnswer> {
+  const body = (await response.json()) as Omit<ErplyAnswer, "httpStatus">;
+  return { httpStatus: response.status, ...body };
+}
+
+/** The calls the origin received with this tag, in arrival order. */
+export async function originCalls(originUrl: string, tag: string): Promise<ErplyCall[]> {
+  const response = await fetch(`${originUrl}/__demo/requests?tag=${tag}`);
+  return (await response.json()) as ErplyCall[];
+}
+
+/** Lets the origin answer the calls sent with `Demo-Hold: <hold>`. */
+export async function releaseHold(originUrl: string, hold: string): Promise<void> {
+  await fetch(`${originUrl}/__demo/release?hold=${hold}`, { method: "POST" });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls the origin's log until `done` holds (at most 10 s), and returns the calls then. */
+export async function waitForCalls(originUrl: string, tag: string, done: (calls: ErplyCall[]) => boolean): Promise<ErplyCall[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const calls = await originCalls(originUrl, tag);
+    if (done(calls)) return calls;
+    if (Date.now() > deadline) throw new Error(`the origin's log for ${tag} never reached the expected state: ${JSON.stringify(calls)}`);
+    await sleep(20);
+  }
+}
+
+/**
+ * Whether each call started only after the one before it had answered. This
+ * is causal, not a timing bound: a call forwarded one after another cannot
+ * reach the origin before the previous answer was sent.
+ */
+export function oneAfterAnother(calls: readonly ErplyCall[]): boolean {
+  return calls.every((call, i) => {
+    const previous = calls[i - 1];
+    return previous === undefined || (previous.endedAt !== undefined && call.startedAt >= previous.endedAt);
+  });
+}

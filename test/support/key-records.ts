@@ -1,0 +1,79 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { loadConfig } from "../../src/config/load.ts";
+import type { ConfigInput } from "../../src/config/schema.ts";
+import { keyObjectName, keyRecordId, scopeOf } from "../../src/gateway/identity.ts";
+import type { KeyObject } from "../../src/objects/key-object.ts";
+import { type IdemRecord, RecordStore } from "../../src/objects/record-store.ts";
+import { RequestFields } from "../../src/request/request-fields.ts";
+
+/** Where the record of one idempotency key lives: its KeyObject and its row ID. */
+export interface KeyRecordLocation {
+  stub: DurableObjectStub<KeyObject>;
+  id: string;
+}
+
+/**
+ * Finds the KeyObject and record ID the gateway uses for `key` on `routeName`,
+ * computed the way the gateway computes them (hashed scope, hashed key).
+ *
+ * @example
+ * const location = await locateKeyRecord(config, "orders", "k-1", "Bearer alice");
+ */
+export async function locateKeyRecord(
+  config: Omit<ConfigInput, "origin">,
+  routeName: string,
+  key: string,
+  auth?: string,
+): Promise<KeyRecordLocation> {
+  const resolved = loadConfig({ origin: env.ORIGIN_URL, ...config });
+  const route = resolved.routes.find((r) => r.name === routeName);
+  if (!route) throw new Error(`no route named ${routeName}`);
+  const headers = new Headers(auth === undefined ? {} : { authorization: auth });
+  const fields = new RequestFields(new URL("https://idem.test/"), headers, new Uint8Array(0));
+  const id = await keyRecordId(route, await scopeOf(route, fields), key);
+  const stub = env.KEYS.get(env.KEYS.idFromName(keyObjectName(id, resolved.keyspace)));
+  return { stub, id };
+}
+
+/**
+ * The stored record (undefined when there is none), read from the object's own SQLite storage.
+ *
+ * @example
+ * expect(await readKeyRecord(location)).toMatchObject({ state: "completed", status: 201 });
+ */
+export function readKeyRecord({ stub, id }: KeyRecordLocation): Promise<IdemRecord | undefined> {
+  return runInDurableObject(stub, (_instance, state) => new RecordStore(state.storage).get(id));
+}
+
+/**
+ * The stored body of a completed record, as text.
+ *
+ * @example
+ * expect(await readStoredBody(location)).toBe(firstBody);
+ */
+export function readStoredBody({ stub, id }: KeyRecordLocation): Promise<string> {
+  return runInDurableObject(stub, (_instance, state) => new TextDecoder().decode(new RecordStore(state.storage).body(id)));
+}
+
+/**
+ * Calls `attempt` until it returns a value other than undefined, pausing
+ * `intervalMs` between calls, and fails after `limitMs`. For waiting on an
+ * outcome (a lock running out, an origin finishing), never for asserting how
+ * long it took.
+ *
+ * @example
+ * const retry = await eventually(async () => {
+ *   const response = await send(request());
+ *   return response.status === 409 ? undefined : response;
+ * });
+ */
+export async function eventually<T>(attempt: () => Promise<T | undefined>, limitMs = 15_000, intervalMs = 100): Promise<T> {
+  const giveUpAt = Date.now() + limitMs;
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    if (Date.now() > giveUpAt) throw new Error(`no outcome within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
