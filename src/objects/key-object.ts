@@ -117,7 +117,7 @@ export class KeyObject extends DurableObject<Env> {
       bodyBytes: record.bodySize,
       headerBytes: JSON.stringify(record.headers).length,
       bodyRetained: record.bodyRetained,
-      ...(options.body && record.bodyRetained ? { body: this.#store.body(id) } : {}),
+      ...(options.body && record.bodyRetained ? { body: this.#store.bodyOf(record) } : {}),
     };
   }
 
@@ -183,7 +183,7 @@ export class KeyObject extends DurableObject<Env> {
       outcome,
       status: record.status ?? 500,
       headers: record.headers,
-      body: this.#store.body(record.id),
+      body: this.#store.bodyOf(record),
       originStatus: record.status ?? undefined,
       expiresAt: record.expiresAt,
     };
