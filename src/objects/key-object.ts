@@ -12,6 +12,9 @@ function fail(outcome: Outcome, kind: ErrorKind, detail: string, extra: Partial<
   return { type: "error", outcome, kind, detail, ...extra };
 }
 
+/** The shortest time between two expiry sweeps of one object (see `alarm`). */
+export const EXPIRY_SWEEP_MS = 60_000;
+
 function secondsUntil(at: number, now: number): number {
   return Math.max(1, Math.ceil((at - now) / 1000));
 }
@@ -290,13 +293,21 @@ export class KeyObject extends DurableObject<Env> {
     }
   }
 
-  /** Deletes expired records; at-least-once delivery and late firing are both harmless. */
+  /**
+   * Deletes expired records; at-least-once delivery and late firing are both
+   * harmless. The next sweep comes no sooner than EXPIRY_SWEEP_MS from now:
+   * an object holding many records (a shard) would otherwise wake once per
+   * record, each wake a billed request, where one sweep a minute clears them
+   * all. An expired record is never replayed meanwhile (`#live`).
+   */
   override async alarm(): Promise<void> {
-    this.#store.deleteExpired(Date.now());
+    const now = Date.now();
+    this.#store.deleteExpired(now);
     const next = this.#store.nextExpiry();
     if (next !== null) {
-      await this.ctx.storage.setAlarm(next);
-      this.#alarmAt = next;
+      const at = Math.max(next, now + EXPIRY_SWEEP_MS);
+      await this.ctx.storage.setAlarm(at);
+      this.#alarmAt = at;
     } else if (this.#running.size === 0) {
       // Nothing left: drop the object's storage entirely (the alarm goes with it).
       await this.ctx.storage.deleteAll();
