@@ -3,24 +3,8 @@
  * root), started on a free 127.0.0.1 port with no persistence, stopped at
  * the end of the run.
  */
-import { spawnSync } from "node:child_process";
+import { ensureDebianTool } from "./debian.ts";
 import { freePort, type Service, startProgram } from "./services.ts";
-
-function hasRedisServer(): boolean {
-  return spawnSync("redis-server", ["--version"], { encoding: "utf8" }).status === 0;
-}
-
-function installRedisServer(): void {
-  if (process.getuid?.() !== 0) {
-    throw new Error("redis-server is missing; install it (Debian: sudo apt-get install -y redis-server) and run the bench again");
-  }
-  console.log("redis-server is missing; installing Debian's redis-server …");
-  const run = (args: string[]) => spawnSync("apt-get", args, { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-  if (run(["install", "-y", "-q", "redis-server"]).status !== 0) {
-    run(["update", "-q"]);
-    if (run(["install", "-y", "-q", "redis-server"]).status !== 0) throw new Error("apt-get install redis-server failed");
-  }
-}
 
 /**
  * Starts a throwaway Redis: no RDB snapshots, no AOF, loopback only.
@@ -30,7 +14,7 @@ function installRedisServer(): void {
  * await redis.stop();
  */
 export async function startRedis(): Promise<Service> {
-  if (!hasRedisServer()) installRedisServer();
+  ensureDebianTool("redis-server", "redis-server");
   const port = await freePort();
   return startProgram(
     "redis-server",

@@ -151,7 +151,13 @@ function panels(rows: Row[], subjects: SubjectId[]): ChartPanel[] {
   });
 }
 
-function replaceSection(file: string, name: string, content: string): void {
+/**
+ * Replaces what lies between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` in `file`.
+ *
+ * @example
+ * replaceSection("docs/benchmarks.md", "results", table);
+ */
+export function replaceSection(file: string, name: string, content: string): void {
   const start = `<!-- bench:${name}:start -->`;
   const end = `<!-- bench:${name}:end -->`;
   const text = existsSync(file) ? readFileSync(file, "utf8") : "";

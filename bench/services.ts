@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 
 export interface Service {
   url: string;
+  pid: number;
   /** CPU seconds (user + system) used so far by the service's process and its children, e.g. workerd. */
   cpuSeconds(): number;
   stop(): Promise<void>;
@@ -16,7 +17,13 @@ export interface Service {
 
 const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
-function childPids(pid: number): number[] {
+/**
+ * The process IDs of `pid`'s children (Linux /proc).
+ *
+ * @example
+ * childPids(process.pid) // [4242, 4243]
+ */
+export function childPids(pid: number): number[] {
   try {
     return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
       readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ").filter(Boolean).map(Number),
@@ -72,8 +79,8 @@ function stopChild(child: ChildProcess): Promise<void> {
  * @example
  * const origin = await startNodeService("bench/origin.ts", ["20"]);
  */
-export function startNodeService(script: string, args: string[]): Promise<Service> {
-  const child = track(spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] }));
+export function startNodeService(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Service> {
+  const child = track(spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"], env }));
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
@@ -89,7 +96,7 @@ export function startNodeService(script: string, args: string[]): Promise<Servic
       lines.close();
       child.stdout?.resume();
       const { url } = JSON.parse(line) as { url: string };
-      resolve({ url, cpuSeconds: () => treeCpuSeconds(child.pid!), stop: () => stopChild(child) });
+      resolve({ url, pid: child.pid!, cpuSeconds: () => treeCpuSeconds(child.pid!), stop: () => stopChild(child) });
     };
     lines.on("line", onLine);
   });
@@ -126,7 +133,7 @@ export function startProgram(command: string, args: string[], ready: RegExp, url
       child.stdout?.off("data", onData);
       child.stdout?.resume();
       child.off("exit", onExit);
-      resolve({ url, cpuSeconds: () => treeCpuSeconds(child.pid!), stop: () => stopChild(child) });
+      resolve({ url, pid: child.pid!, cpuSeconds: () => treeCpuSeconds(child.pid!), stop: () => stopChild(child) });
     };
     const onExit = (code: number | null) => reject(new Error(`${command} exited (${code}) before it was ready:\n${output}`));
     child.once("exit", onExit);

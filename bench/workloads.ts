@@ -25,8 +25,9 @@ export const SCENARIOS: Record<ScenarioId, Scenario> = {
   mixed: { id: "mixed", title: "mixed, 10% retried", description: "fresh keys, except every 10th request reuses the key sent 50 requests earlier" },
 };
 
-const BODY = JSON.stringify({ item: "lamp", quantity: 2, customer: "cus_42", note: "bench" });
-const BASE_HEADERS = { "content-type": "application/json", authorization: "Bearer bench-token" };
+/** The request every workload sends (a small create), with a bearer token as the caller's scope. */
+export const BODY = JSON.stringify({ item: "lamp", quantity: 2, customer: "cus_42", note: "bench" });
+export const BASE_HEADERS = { "content-type": "application/json", authorization: "Bearer bench-token" };
 const REPLAY_KEYS = 1_024;
 const RETRY_EVERY = 10;
 const RETRY_DISTANCE = 50;
