@@ -7,7 +7,9 @@ import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.
 
 // Erply's rules without successWhen: the demo origin answers {"executed": n, …}, not Erply's envelope.
 const erplyRules = erplyDedupRoute.dedup.map(({ successWhen: _, ...rule }) => rule);
-const send = gatewayFor({ routes: [{ ...erplyDedupRoute, dedup: erplyRules }] });
+// These tests find a record by the object it created, so each record gets its own object.
+const perKey = { strategy: "per-key" as const };
+const send = gatewayFor({ keyspace: perKey, routes: [{ ...erplyDedupRoute, dedup: erplyRules }] });
 
 function erplyRequest(call: ErplyCall, tag: string, accounts: Record<"A" | "B", string>, headers: Record<string, string> = {}): Request {
   return new Request("https://idem.test/api/", {
@@ -111,6 +113,7 @@ describe("the window", () => {
   it("is 24 h by default and windowSeconds when set", async () => {
     const tag = newTag();
     const sendShort = gatewayFor({
+      keyspace: perKey,
       routes: [{ ...erplyDedupRoute, dedup: erplyRules.map((rule) => ({ ...rule, windowSeconds: 600 })) }],
     });
     const lifetime = (stub: DurableObjectStub) =>

@@ -230,7 +230,7 @@ export function resolveConfig(parsed: ParsedConfig): IdemConfig {
     originTimeoutMs,
     maxRequestBodyBytes: parsed.maxRequestBodyBytes ?? DEFAULTS.maxRequestBodyBytes,
     keyspace: {
-      strategy: parsed.keyspace?.strategy ?? "per-key",
+      strategy: parsed.keyspace?.strategy ?? "sharded",
       shards: parsed.keyspace?.shards ?? DEFAULTS.shards,
     },
     placement: { ...parsed.placement },
