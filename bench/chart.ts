@@ -90,9 +90,9 @@ export function renderChart(heading: string, subjects: string[], panels: ChartPa
 .heading { font-size: 17px; font-weight: 600; fill: #1f2328; }
 .title { font-size: 14px; font-weight: 600; fill: #1f2328; }
 .row { font-size: 12px; fill: #1f2328; }
-.value { font-size: 11px; fill: #57606a; }
+.value { font-size: 11px; fill: #57606a; paint-order: stroke; stroke: #ffffff; stroke-width: 3px; }
 .origin { stroke: #1f2328; stroke-width: 1.2; stroke-dasharray: 4 3; }
-.origin-label { font-size: 11px; fill: #1f2328; }
+.origin-label { font-size: 11px; fill: #1f2328; paint-order: stroke; stroke: #ffffff; stroke-width: 3px; }
 </style>
 <rect width="100%" height="100%" fill="#ffffff"/>
 <text x="16" y="22" class="heading">${escape(heading)}</text>

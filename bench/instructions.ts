@@ -26,8 +26,8 @@ import { BASE_HEADERS, BODY } from "./workloads.ts";
 type Case = { name: string; strategy: KeyspaceStrategy; key: (prefix: string, i: number) => string | undefined };
 
 const CASES: Case[] = [
-  { name: "no key (pass-through)", strategy: "per-key", key: () => undefined },
-  { name: "replay", strategy: "per-key", key: (prefix, i) => `${prefix}-r${i % 50}` },
+  { name: "no key (pass-through)", strategy: "sharded", key: () => undefined },
+  { name: "replay", strategy: "sharded", key: (prefix, i) => `${prefix}-r${i % 50}` },
   { name: "fresh key, per-key keyspace", strategy: "per-key", key: (prefix, i) => `${prefix}-${i}` },
   { name: "fresh key, sharded keyspace", strategy: "sharded", key: (prefix, i) => `${prefix}-${i}` },
 ];

@@ -6,7 +6,7 @@
  * with the most self time, and time per source module of the bundle.
  *
  * Options: `--latency=0` (origin latency, ms), `--duration=8`,
- * `--connections=32`, `--keyspace=per-key|sharded`.
+ * `--connections=32`, `--keyspace=sharded|per-key`.
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -91,7 +91,7 @@ const { values: args, positionals } = parseArgs({
     latency: { type: "string", default: "0" },
     duration: { type: "string", default: "8" },
     connections: { type: "string", default: "32" },
-    keyspace: { type: "string", default: "per-key" },
+    keyspace: { type: "string", default: "sharded" },
   },
 });
 const scenario = (positionals[0] ?? "fresh") as ScenarioId;

@@ -10,13 +10,13 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { type ChartPanel, renderChart } from "./chart.ts";
 import { type LoadOptions, type Measurement, SCENARIOS, type ScenarioId } from "./workloads.ts";
 
-export type SubjectId = "origin" | "idem" | "peer" | "idem-sharded";
+export type SubjectId = "origin" | "idem" | "peer" | "idem-per-key";
 
 export const SUBJECT_NAMES: Record<SubjectId, string> = {
   origin: "origin alone",
-  idem: "Idem",
+  idem: "Idem (default: sharded keyspace)",
   peer: "peer (Node + @node-idempotency on Redis)",
-  "idem-sharded": "Idem, sharded keyspace",
+  "idem-per-key": "Idem, per-key keyspace",
 };
 
 export interface Row extends Measurement {
@@ -83,7 +83,7 @@ const thousands = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** The subject every other one is compared with, besides the origin: the peer, or per-key Idem in the keyspace run. */
 function comparisonSubject(rows: Row[]): SubjectId {
-  return rows.some((r) => r.subject === "peer") ? "peer" : "idem";
+  return rows.some((r) => r.subject === "peer") ? "peer" : "idem-per-key";
 }
 
 /**
@@ -174,7 +174,7 @@ export function replaceSection(file: string, name: string, content: string): voi
  * writeReport("results", "docs/benchmarks.svg", facts, ["idem", "peer"]);
  */
 export function writeReport(section: "results" | "keyspace", chartFile: string, facts: RunFacts, subjects: SubjectId[]): string[] {
-  const heading = section === "results" ? "Idem vs the peer vs the origin alone" : "Idem: per-key vs sharded keyspace";
+  const heading = section === "results" ? "Idem vs the peer vs the origin alone" : "Idem: sharded (default) vs per-key keyspace";
   writeFileSync(chartFile, renderChart(heading, subjects.map((s) => SUBJECT_NAMES[s]), panels(facts.rows, subjects)));
   const latencies = [...new Set(facts.rows.map((r) => r.latencyMs))];
   const content = [

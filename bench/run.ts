@@ -5,8 +5,9 @@
  * each with autocannon, prints a table, and writes docs/benchmarks.md and
  * docs/benchmarks.svg from the same run.
  *
- * `npm run bench -- --keyspace` compares Idem's per-key and sharded
- * keyspaces instead (docs/benchmarks-keyspace.md and .svg).
+ * `npm run bench -- --keyspace` compares Idem's sharded (default) and
+ * per-key keyspaces instead (its own section of docs/benchmarks.md, and
+ * docs/benchmarks-keyspace.svg).
  *
  * Options: `--duration=8` seconds per measured run, `--connections=32`,
  * `--only=fresh,replay` (run some scenarios, print, write nothing).
@@ -34,7 +35,7 @@ const KEYSPACE_PLAN: Plan = {
   subjects: [
     { id: "origin", scenarios: ["origin"] },
     { id: "idem", scenarios: KEYED },
-    { id: "idem-sharded", scenarios: KEYED },
+    { id: "idem-per-key", scenarios: KEYED },
   ],
 };
 const LATENCIES_MS = [0, 20];
@@ -64,9 +65,9 @@ async function startSubject(id: SubjectId, originUrl: string): Promise<Service |
     case "origin":
       return undefined;
     case "idem":
-      return startNodeService("bench/idem-worker.ts", [bundle, originUrl, "per-key"]);
-    case "idem-sharded":
       return startNodeService("bench/idem-worker.ts", [bundle, originUrl, "sharded"]);
+    case "idem-per-key":
+      return startNodeService("bench/idem-worker.ts", [bundle, originUrl, "per-key"]);
     case "peer":
       return startNodeService("bench/peer/proxy.ts", [originUrl, redis!.url]);
   }
