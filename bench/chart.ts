@@ -1,19 +1,23 @@
 /**
  * The benchmark chart, drawn as plain SVG from the run's numbers: one panel
- * per origin latency, one row per workload, one bar per subject (req/s),
- * and a dashed line at what the origin alone served.
+ * per origin latency and load, one row per workload, one bar per subject
+ * (requests/s under load, or mean latency one request at a time), and a
+ * dashed line at the origin alone.
  */
 
 export interface ChartBar {
   subject: string;
   requestsPerSecond: number;
+  meanMs: number;
   p50Ms: number;
   p99Ms: number;
 }
 
 export interface ChartPanel {
   title: string;
-  originRequestsPerSecond: number;
+  metric: "throughput" | "latency";
+  /** The dashed line: the origin alone, in the panel's metric. */
+  reference: { label: string; value: number };
   rows: { label: string; bars: ChartBar[] }[];
 }
 
@@ -39,9 +43,19 @@ function panelHeight(panel: ChartPanel): number {
   return PANEL_HEADER + rowsHeight + 16;
 }
 
+function valueOf(bar: ChartBar, metric: ChartPanel["metric"]): number {
+  return metric === "throughput" ? bar.requestsPerSecond : bar.meanMs;
+}
+
+function labelOf(bar: ChartBar, metric: ChartPanel["metric"]): string {
+  return metric === "throughput"
+    ? `${thousands(bar.requestsPerSecond)} req/s · p50 ${bar.p50Ms} ms · p99 ${bar.p99Ms} ms`
+    : `mean ${bar.meanMs.toFixed(1)} ms · p99 ${bar.p99Ms} ms`;
+}
+
 function drawPanel(panel: ChartPanel, top: number, subjects: string[]): string {
-  const max = Math.max(panel.originRequestsPerSecond, ...panel.rows.flatMap((r) => r.bars.map((b) => b.requestsPerSecond))) * 1.05;
-  const x = (rps: number) => LABEL_WIDTH + (rps / max) * BAR_AREA;
+  const max = Math.max(panel.reference.value, ...panel.rows.flatMap((r) => r.bars.map((b) => valueOf(b, panel.metric)))) * 1.05;
+  const x = (value: number) => LABEL_WIDTH + (value / max) * BAR_AREA;
   const parts: string[] = [
     `<text x="16" y="${top + 22}" class="title">${escape(panel.title)}</text>`,
   ];
@@ -52,19 +66,20 @@ function drawPanel(panel: ChartPanel, top: number, subjects: string[]): string {
     parts.push(`<text x="${LABEL_WIDTH - 10}" y="${y + rowHeight / 2 + 4}" class="row" text-anchor="end">${escape(row.label)}</text>`);
     for (const bar of row.bars) {
       const colour = COLOURS[subjects.indexOf(bar.subject) % COLOURS.length];
-      const end = x(bar.requestsPerSecond);
+      const end = x(valueOf(bar, panel.metric));
       parts.push(
         `<rect x="${LABEL_WIDTH}" y="${y}" width="${Math.max(1, end - LABEL_WIDTH).toFixed(1)}" height="${BAR_HEIGHT}" fill="${colour}" rx="2"/>`,
-        `<text x="${(end + 6).toFixed(1)}" y="${y + BAR_HEIGHT - 4}" class="value">${thousands(bar.requestsPerSecond)} req/s · p50 ${bar.p50Ms} ms · p99 ${bar.p99Ms} ms</text>`,
+        `<text x="${(end + 6).toFixed(1)}" y="${y + BAR_HEIGHT - 4}" class="value">${labelOf(bar, panel.metric)}</text>`,
       );
       y += BAR_HEIGHT + BAR_GAP;
     }
     y += ROW_GAP;
   }
-  const originX = x(panel.originRequestsPerSecond).toFixed(1);
+  const originX = x(panel.reference.value).toFixed(1);
+  const referenceText = panel.metric === "throughput" ? `${thousands(panel.reference.value)} req/s` : `${panel.reference.value.toFixed(1)} ms`;
   parts.push(
     `<line x1="${originX}" y1="${chartTop}" x2="${originX}" y2="${y - ROW_GAP + 2}" class="origin"/>`,
-    `<text x="${originX}" y="${chartTop - 4}" class="origin-label" text-anchor="middle">origin alone ${thousands(panel.originRequestsPerSecond)} req/s</text>`,
+    `<text x="${originX}" y="${chartTop - 4}" class="origin-label" text-anchor="middle">${escape(panel.reference.label)} ${referenceText}</text>`,
   );
   return parts.join("\n");
 }
@@ -76,14 +91,14 @@ function drawPanel(panel: ChartPanel, top: number, subjects: string[]): string {
  * writeFileSync("docs/benchmarks.svg", renderChart("Idem vs peer", ["Idem", "peer"], panels));
  */
 export function renderChart(heading: string, subjects: string[], panels: ChartPanel[]): string {
-  let top = 56;
+  let top = 56 + Math.floor((subjects.length - 1) / 2) * 18;
   const drawn: string[] = [];
   for (const panel of panels) {
     drawn.push(drawPanel(panel, top, subjects));
     top += panelHeight(panel);
   }
   const legend = subjects
-    .map((s, i) => `<rect x="${16 + i * 150}" y="34" width="12" height="12" fill="${COLOURS[i % COLOURS.length]}" rx="2"/><text x="${34 + i * 150}" y="44" class="row">${escape(s)}</text>`)
+    .map((s, i) => `<rect x="${16 + (i % 2) * 420}" y="${34 + Math.floor(i / 2) * 18}" width="12" height="12" fill="${COLOURS[i % COLOURS.length]}" rx="2"/><text x="${34 + (i % 2) * 420}" y="${44 + Math.floor(i / 2) * 18}" class="row">${escape(s)}</text>`)
     .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${top}" viewBox="0 0 ${WIDTH} ${top}" font-family="-apple-system, Segoe UI, Helvetica, Arial, sans-serif">
 <style>

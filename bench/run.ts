@@ -9,8 +9,12 @@
  * per-key keyspaces instead (its own section of docs/benchmarks.md, and
  * docs/benchmarks-keyspace.svg).
  *
- * Options: `--duration=8` seconds per measured run, `--connections=32`,
- * `--only=fresh,replay` (run some scenarios, print, write nothing).
+ * Each workload runs under load (32 connections), and a few once more one
+ * request at a time, to show what each subject adds when nothing queues.
+ *
+ * Options: `--duration=6` seconds per measured run under load,
+ * `--connections=32`, `--only=fresh,replay` (run some scenarios, print,
+ * write nothing).
  */
 import { parseArgs } from "node:util";
 import { buildBundle } from "../harness/bundled-worker.ts";
@@ -19,44 +23,69 @@ import { type Service, startNodeService } from "./services.ts";
 import { type LoadOptions, type Measurement, measure, SCENARIOS, type ScenarioId } from "./workloads.ts";
 import { currentLoad, describeMachine, printTable, type Row, type SubjectId, writeReport } from "./report.ts";
 
-interface Plan {
+/** One pass: every subject runs its workloads, at each origin latency, under one load. */
+interface Pass {
+  latenciesMs: number[];
+  load: LoadOptions;
   subjects: { id: SubjectId; scenarios: ScenarioId[] }[];
 }
 
 const KEYED: ScenarioId[] = ["fresh", "replay", "hot-key", "mixed"];
-const MAIN_PLAN: Plan = {
-  subjects: [
-    { id: "origin", scenarios: ["origin"] },
-    { id: "idem", scenarios: ["no-key", ...KEYED] },
-    { id: "peer", scenarios: ["no-key", ...KEYED] },
-  ],
-};
-const KEYSPACE_PLAN: Plan = {
-  subjects: [
-    { id: "origin", scenarios: ["origin"] },
-    { id: "idem", scenarios: KEYED },
-    { id: "idem-per-key", scenarios: KEYED },
-  ],
-};
-const LATENCIES_MS = [0, 20];
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: "string", default: "8" },
+    duration: { type: "string", default: "6" },
     connections: { type: "string", default: "32" },
     keyspace: { type: "boolean", default: false },
     only: { type: "string" },
   },
 });
-const load: LoadOptions = { connections: Number(args.connections), durationSeconds: Number(args.duration) };
+const loaded: LoadOptions = { connections: Number(args.connections), durationSeconds: Number(args.duration) };
+/** One request at a time: what each subject adds to a request when nothing queues. */
+const unloaded: LoadOptions = { connections: 1, durationSeconds: 4 };
+
+const MAIN_PASSES: Pass[] = [
+  {
+    latenciesMs: [0, 20],
+    load: loaded,
+    subjects: [
+      { id: "origin", scenarios: ["origin"] },
+      { id: "bare-worker", scenarios: ["no-key"] },
+      { id: "idem", scenarios: ["no-key", ...KEYED] },
+      { id: "peer", scenarios: ["no-key", ...KEYED] },
+    ],
+  },
+  {
+    latenciesMs: [20],
+    load: unloaded,
+    subjects: [
+      { id: "origin", scenarios: ["origin"] },
+      { id: "bare-worker", scenarios: ["no-key"] },
+      { id: "idem", scenarios: ["no-key", "fresh", "replay"] },
+      { id: "peer", scenarios: ["no-key", "fresh", "replay"] },
+    ],
+  },
+];
+const KEYSPACE_PASSES: Pass[] = [
+  {
+    latenciesMs: [0, 20],
+    load: loaded,
+    subjects: [
+      { id: "origin", scenarios: ["origin"] },
+      { id: "idem", scenarios: KEYED },
+      { id: "idem-per-key", scenarios: KEYED },
+    ],
+  },
+];
+
 const only = args.only?.split(",") as ScenarioId[] | undefined;
-const plan = args.keyspace ? KEYSPACE_PLAN : MAIN_PLAN;
+const passes = args.keyspace ? KEYSPACE_PASSES : MAIN_PASSES;
 const startedAt = Date.now();
 const loadBefore = currentLoad();
 
 console.log("Building the Worker bundle (wrangler deploy --dry-run) …");
 const bundle = buildBundle("wrangler.toml", ".wrangler/bench");
-const needsPeer = plan.subjects.some((s) => s.id === "peer");
+const needsPeer = passes.some((pass) => pass.subjects.some((s) => s.id === "peer"));
 const redis = needsPeer ? await startRedis() : undefined;
 const rows: Row[] = [];
 
@@ -68,34 +97,39 @@ async function startSubject(id: SubjectId, originUrl: string): Promise<Service |
       return startNodeService("bench/idem-worker.ts", [bundle, originUrl, "sharded"]);
     case "idem-per-key":
       return startNodeService("bench/idem-worker.ts", [bundle, originUrl, "per-key"]);
+    case "bare-worker":
+      return startNodeService("bench/bare-worker.ts", [originUrl]);
     case "peer":
       return startNodeService("bench/peer/proxy.ts", [originUrl, redis!.url]);
   }
 }
 
 try {
-  for (const latencyMs of LATENCIES_MS) {
-    const origin = await startNodeService("bench/origin.ts", [String(latencyMs)]);
-    try {
-      for (const subject of plan.subjects) {
-        const scenarios = subject.scenarios.filter((s) => !only || only.includes(s));
-        if (scenarios.length === 0) continue;
-        const service = await startSubject(subject.id, origin.url);
-        try {
-          for (const scenario of scenarios) {
-            process.stdout.write(`  ${latencyMs} ms origin · ${subject.id} · ${SCENARIOS[scenario].title} … `);
-            const cpu = subject.id === "peer" ? () => service!.cpuSeconds() + redis!.cpuSeconds() : () => (service ?? origin).cpuSeconds();
-            const prefix = `${subject.id}-${latencyMs}-${scenario}-${startedAt}`;
-            const m: Measurement = await measure(scenario, service?.url ?? origin.url, origin.url, prefix, load, cpu);
-            console.log(`${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, ${m.cpuMsPerRequest.toFixed(2)} CPU ms/req`);
-            rows.push({ latencyMs, subject: subject.id, scenario, ...m });
+  for (const pass of passes) {
+    for (const latencyMs of pass.latenciesMs) {
+      const origin = await startNodeService("bench/origin.ts", [String(latencyMs)]);
+      try {
+        for (const subject of pass.subjects) {
+          const scenarios = subject.scenarios.filter((s) => !only || only.includes(s));
+          if (scenarios.length === 0) continue;
+          const service = await startSubject(subject.id, origin.url);
+          try {
+            for (const scenario of scenarios) {
+              const { connections } = pass.load;
+              process.stdout.write(`  ${latencyMs} ms origin · ${connections} conn · ${subject.id} · ${SCENARIOS[scenario].title} … `);
+              const cpu = subject.id === "peer" ? () => service!.cpuSeconds() + redis!.cpuSeconds() : () => (service ?? origin).cpuSeconds();
+              const prefix = `${subject.id}-${latencyMs}-${connections}-${scenario}-${startedAt}`;
+              const m: Measurement = await measure(scenario, service?.url ?? origin.url, origin.url, prefix, pass.load, cpu);
+              console.log(`${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, ${m.cpuMsPerRequest.toFixed(2)} CPU ms/req`);
+              rows.push({ latencyMs, connections, subject: subject.id, scenario, ...m });
+            }
+          } finally {
+            await service?.stop();
           }
-        } finally {
-          await service?.stop();
         }
+      } finally {
+        await origin.stop();
       }
-    } finally {
-      await origin.stop();
     }
   }
 } finally {
@@ -106,14 +140,16 @@ printTable(rows);
 if (!only) {
   const facts = {
     rows,
-    load,
+    load: loaded,
     command: `npm run bench${args.keyspace ? " -- --keyspace" : ""}`,
     seconds: Math.round((Date.now() - startedAt) / 1000),
     machine: describeMachine(),
     loadBefore,
     loadAfter: currentLoad(),
   };
-  const subjects = plan.subjects.map((s) => s.id).filter((id) => id !== "origin");
+  const order: SubjectId[] = ["idem", "idem-per-key", "peer", "bare-worker"];
+  const present = new Set(passes.flatMap((pass) => pass.subjects.map((s) => s.id)));
+  const subjects = order.filter((id) => present.has(id));
   const files = args.keyspace
     ? writeReport("keyspace", "docs/benchmarks-keyspace.svg", facts, subjects)
     : writeReport("results", "docs/benchmarks.svg", facts, subjects);

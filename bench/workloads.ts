@@ -66,6 +66,8 @@ export interface Measurement {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Mean latency; finer than the percentiles, which autocannon keeps in whole milliseconds. */
+  meanMs: number;
   /** Requests that completed. */
   completed: number;
   non2xx: number;
@@ -170,6 +172,7 @@ export async function measure(scenario: ScenarioId, url: string, originUrl: stri
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
+    meanMs: result.latency.mean,
     completed: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors,
