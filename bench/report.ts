@@ -77,7 +77,12 @@ export function describeMachine(): string {
   ].join("; ");
 }
 
-/** Load average now (1, 5, 15 min), rounded: other work on the machine skews the numbers. */
+/**
+ * Load average now (1, 5, 15 min), rounded: other work on the machine skews the numbers.
+ *
+ * @example
+ * currentLoad() // [1.7, 1.7, 2.38]
+ */
 export function currentLoad(): number[] {
   return loadavg().map((n) => Math.round(n * 100) / 100);
 }

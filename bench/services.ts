@@ -33,7 +33,12 @@ export function childPids(pid: number): number[] {
   }
 }
 
-/** CPU seconds of a process tree, from /proc (Linux). A process that already exited counts 0. */
+/**
+ * CPU seconds of a process tree, from /proc (Linux). A process that already exited counts 0.
+ *
+ * @example
+ * treeCpuSeconds(idem.pid) // 12.4: the Node process and its workerd
+ */
 export function treeCpuSeconds(pid: number): number {
   let ticks = 0;
   try {
