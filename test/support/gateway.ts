@@ -4,9 +4,6 @@ import { loadConfig } from "../../src/config/load.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import type { Env } from "../../src/env.ts";
 import { createGateway } from "../../src/gateway/gateway.ts";
-import { keyObjectName, keyRecordId, scopeOf } from "../../src/gateway/identity.ts";
-import type { KeyObject } from "../../src/objects/key-object.ts";
-import { RequestFields } from "../../src/request/request-fields.ts";
 
 /**
  * A gateway inside workerd, on the real KEYS/DOCUMENTS namespaces, in front of the real demo origin.
@@ -55,20 +52,3 @@ export function clientRequest(path: string, options: SendOptions): Request {
   return new Request(`https://idem.test${path}`, { method: options.method ?? "POST", headers, body });
 }
 
-/**
- * The KeyObject stub and record ID behind (route, Authorization, key), computed
- * with the gateway's own identity functions.
- */
-export async function keyRecord(
-  config: Omit<ConfigInput, "origin">,
-  routeName: string,
-  who: { auth?: string; key: string },
-): Promise<{ stub: DurableObjectStub<KeyObject>; id: string }> {
-  const loaded = loadConfig({ origin: env.ORIGIN_URL, ...config });
-  const route = loaded.routes.find((r) => r.name === routeName);
-  if (!route) throw new Error(`no route ${routeName}`);
-  const headers = new Headers(who.auth === undefined ? {} : { authorization: who.auth });
-  const fields = new RequestFields(new URL("https://idem.test/"), headers, new Uint8Array(0));
-  const id = await keyRecordId(route, await scopeOf(route, fields), who.key);
-  return { stub: env.KEYS.getByName(keyObjectName(id, loaded.keyspace)), id };
-}
