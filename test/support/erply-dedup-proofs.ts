@@ -110,6 +110,16 @@ export function erplyDedupProofs(target: () => ErplyTarget): void {
       expect(await calls(tag)).toHaveLength(2);
     });
 
+    it("an edit of a saved sale (its `id` given) reaches the API, though it repeats every field the rule compares", async () => {
+      const tag = newTag();
+      const accounts = freshAccounts();
+      const saved = await erplyAnswer(await send(sale(), tag, accounts));
+      const editResponse = await send(sale({ id: String(documentId(saved)), notes: "paid by card" }), tag, accounts);
+      expect(editResponse.headers.get("idempotent-replayed")).toBeNull();
+      expect(documentId(await erplyAnswer(editResponse))).toBe(documentId(saved));
+      expect((await calls(tag)).map((call) => call.params.notes)).toEqual([undefined, "paid by card"]);
+    });
+
     describe("sales with a temporaryUUID follow the key, not the dedup rules", () => {
       it("the same sale under two keys is saved twice", async () => {
         const tag = newTag();
