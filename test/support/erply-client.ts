@@ -76,7 +76,12 @@ export async function erplyAnswer(response: Response): Promise<ErplyAnswer> {
   return { httpStatus: response.status, ...body };
 }
 
-/** The ID of the document an answer reports: the `invoiceID` of a saved sale or the `paymentID` of a payment. */
+/**
+ * The ID of the document an answer reports: the `invoiceID` of a saved sale or the `paymentID` of a payment.
+ *
+ * @example
+ * documentId(await erplyAnswer(response)) // 1001
+ */
 export function documentId(answer: ErplyAnswer): unknown {
   const record = answer.records?.[0];
   return record?.invoiceID ?? record?.paymentID;
