@@ -76,6 +76,17 @@ export async function erplyAnswer(response: Response): Promise<ErplyAnswer> {
   return { httpStatus: response.status, ...body };
 }
 
+/**
+ * The ID of the document an answer reports: the `invoiceID` of a saved sale or the `paymentID` of a payment.
+ *
+ * @example
+ * documentId(await erplyAnswer(response)) // 1001
+ */
+export function documentId(answer: ErplyAnswer): unknown {
+  const record = answer.records?.[0];
+  return record?.invoiceID ?? record?.paymentID;
+}
+
 /** The calls the origin received with this tag, in arrival order. */
 export async function originCalls(originUrl: string, tag: string): Promise<ErplyCall[]> {
   const response = await fetch(`${originUrl}/__demo/requests?tag=${tag}`);
