@@ -105,6 +105,15 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
+  const answered = (rest?: ReadableStream<Uint8Array>): OriginResponse => ({
+    ok: true,
+    status: response.status,
+    headers: forwardableResponseHeaders(response.headers),
+    storableHeaders: storableResponseHeaders(response.headers),
+    body: concatBytes(chunks, size),
+    rest,
+    originMs: Date.now() - started,
+  });
   const reader = response.body?.getReader();
   try {
     while (reader) {
@@ -112,17 +121,7 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
       if (done) break;
       chunks.push(value);
       size += value.byteLength;
-      if (size > bufferLimit) {
-        return {
-          ok: true,
-          status: response.status,
-          headers: forwardableResponseHeaders(response.headers),
-          storableHeaders: storableResponseHeaders(response.headers),
-          body: concatBytes(chunks, size),
-          rest: continuing(reader),
-          originMs: Date.now() - started,
-        };
-      }
+      if (size > bufferLimit) return answered(continuing(reader));
     }
   } catch (error) {
     if (signal.aborted) {
@@ -130,12 +129,5 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
     }
     return failure("origin-broken-response", `the origin's response body broke off after ${size} bytes (${(error as Error).message})`, started);
   }
-  return {
-    ok: true,
-    status: response.status,
-    headers: forwardableResponseHeaders(response.headers),
-    storableHeaders: storableResponseHeaders(response.headers),
-    body: concatBytes(chunks, size),
-    originMs: Date.now() - started,
-  };
+  return answered();
 }
