@@ -1,18 +1,13 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { loadConfig } from "../src/config/load.ts";
-import { createGateway } from "../src/gateway/gateway.ts";
 import { type Accounts, berlinSale, freshAccounts, type PosCall, payment, posRequest, sale } from "./fixtures/erply-dedup-cases.ts";
-import { newTag } from "./support/erply-client.ts";
 import { erplyDedupProofs } from "./support/erply-dedup-proofs.ts";
+import { erplyGateway } from "./support/gateway.ts";
+import { newTag } from "./support/origin-log.ts";
 
-// examples/erply/wrangler.toml's config as shipped; only the origin's port differs.
-const gateway = createGateway(loadConfig({ ...env.ERPLY_IDEM_CONFIG, origin: env.ERPLY_ORIGIN_URL }));
-const BASE = "https://idem.test";
-const send = (request: Request) => gateway.fetch(request, env);
-const sendCall = (call: PosCall, accounts: Accounts) => send(posRequest(BASE, call, accounts, { tag: newTag() }));
+const erply = erplyGateway();
+const sendCall = (call: PosCall, accounts: Accounts) => erply.send(posRequest(erply.base, call, accounts, { tag: newTag() }));
 
-erplyDedupProofs(() => ({ send, base: BASE, originUrl: env.ERPLY_ORIGIN_URL }));
+erplyDedupProofs(() => erply);
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -3,7 +3,7 @@ import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../src/config/schema.ts";
 import { type Accounts, freshAccounts, type PosCall, posRequest, sale } from "./fixtures/erply-dedup-cases.ts";
-import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
 
 // The lifecycle of a dedup record, on the generic demo origin, which can answer any HTTP status (Demo-Status)
 // and answers {"executed": n, …}. Erply's own rules, as shipped, run in test/dedup-erply.test.ts.
@@ -30,15 +30,6 @@ function saleRequest(call: PosCall, tag: string, accounts: Accounts, headers: Re
 
 interface Echo {
   executed: number;
-}
-
-/** Waits until the origin has received `count` requests with this tag (it logs each on arrival). */
-async function originReceived(tag: string, count: number): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if ((await originLog(tag)).length >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`the origin never received ${count} request(s) tagged ${tag}`);
 }
 
 /** Sends one request and returns the KeyObject it created (the only new one). */

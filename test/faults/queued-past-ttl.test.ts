@@ -1,8 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/config/schema.ts";
-import { originReceived } from "../support/logs.ts";
-import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "../support/gateway.ts";
 import { locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
 
 // A keyed edit can wait in its document's queue past its record's TTL (here 2.1 s: the lock, which the

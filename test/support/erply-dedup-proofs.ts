@@ -8,8 +8,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Accounts, DUPLICATES, freshAccounts, NOT_DUPLICATES, type PosCall, posParams, posRequest, sale } from "../fixtures/erply-dedup-cases.ts";
-import { documentId, erplyAnswer, newTag, originCalls, releaseHold, sleep, waitForCalls } from "./erply-client.ts";
-import type { ErplyTarget } from "./erply-proofs.ts";
+import { documentId, type ErplyTarget, erplyAnswer, erplyClient, sleep } from "./erply-client.ts";
+import { newTag } from "./origin-log.ts";
 
 /** How long a copy is given to arrive while the original is held at the API. No assertion depends on it. */
 const QUEUE_GRACE_MS = 300;
@@ -25,7 +25,7 @@ export function erplyDedupProofs(target: () => ErplyTarget): void {
     const t = target();
     return t.send(posRequest(t.base, call, accounts, { tag, headers }));
   };
-  const calls = (tag: string) => originCalls(target().originUrl, tag);
+  const { calls, arrived, release } = erplyClient(target);
 
   describe("Erply's duplicate prevention, with the shipped examples/erply config", () => {
     describe("caught: the copy never reaches the API and gets the original's answer", () => {
@@ -49,11 +49,11 @@ export function erplyDedupProofs(target: () => ErplyTarget): void {
         const hold = newTag();
         const accounts = freshAccounts();
         const original = send(sale(), tag, accounts, { "demo-hold": hold });
-        await waitForCalls(target().originUrl, tag, (c) => c.length === 1);
+        await arrived(tag, 1);
         const copy = send(sale(), tag, accounts);
         // Gives the copy time to reach the original's record and wait there; it gets the same answer if it comes later.
         await sleep(QUEUE_GRACE_MS);
-        await releaseHold(target().originUrl, hold);
+        await release(hold);
         const [originalAnswer, copyResponse] = await Promise.all([original.then(erplyAnswer), copy]);
         expect(copyResponse.headers.get("idempotent-replayed")).toBe("true");
         expect(documentId(await erplyAnswer(copyResponse))).toBe(documentId(originalAnswer));
