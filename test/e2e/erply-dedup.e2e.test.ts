@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Json } from "miniflare";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { experimental_readRawConfig } from "wrangler";
-import { type ErplyOrigin, startErplyOrigin } from "../../examples/erply/origin.ts";
-import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
+import { startErplyOrigin } from "../../examples/erply/origin.ts";
 import { idemConfigOf } from "../../harness/wrangler-config.ts";
 import { erplyDedupProofs } from "../support/erply-dedup-proofs.ts";
+import { useBundledStack } from "./support/stack.ts";
 
 const EXAMPLE = "examples/erply/wrangler.toml";
 
@@ -42,23 +42,8 @@ describe("README's Erply rules", () => {
   });
 });
 
-let origin: ErplyOrigin;
-let worker: BundledWorker;
-
-beforeAll(async () => {
-  origin = await startErplyOrigin();
-  // The example's bindings and config as shipped; only the origin's port differs.
-  worker = await startBundledWorker({
-    bundle: inject("bundlePath"),
-    wranglerConfig: EXAMPLE,
-    config: { ...idemConfigOf(EXAMPLE), origin: origin.url },
-  });
-});
-
-afterAll(async () => {
-  await worker?.dispose();
-  await origin?.close();
-});
+// The example's bindings and config as shipped; only the origin's port differs.
+const stack = useBundledStack({ origin: startErplyOrigin, example: EXAMPLE });
 
 // The bundled Worker on Miniflare over real HTTP, in front of the Erply-like origin on 127.0.0.1.
-erplyDedupProofs(() => ({ send: (request) => fetch(request), base: worker.url.href, originUrl: origin.url }));
+erplyDedupProofs(() => ({ send: (request) => fetch(request), base: stack().worker.url.href, originUrl: stack().origin.url }));
