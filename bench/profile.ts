@@ -1,7 +1,7 @@
 /**
  * `npm run bench:profile -- <scenario>`: a V8 CPU profile of the Worker and
  * its Durable Objects (the workerd isolate) while one workload runs against
- * Idem. Writes `.wrangler/bench/<scenario>.cpuprofile` (open it in Chrome
+ * Idem. Writes `.wrangler/profile/<scenario>.cpuprofile` (open it in Chrome
  * DevTools or speedscope) and prints where the time went: the functions
  * with the most self time, and time per source module of the bundle.
  *
@@ -97,7 +97,8 @@ const { values: args, positionals } = parseArgs({
 const scenario = (positionals[0] ?? "fresh") as ScenarioId;
 if (!(scenario in SCENARIOS) || scenario === "origin") throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(SCENARIOS).join(", ")}`);
 
-const bundle = buildBundle("wrangler.toml", ".wrangler/bench");
+// The deployed bundle is minified; profile the same code with its names kept, so the report can name functions and modules.
+const bundle = buildBundle("wrangler.toml", ".wrangler/profile", ["--minify=false"]);
 const origin = await startNodeService("bench/origin.ts", [args.latency]);
 const inspectorPort = await freePort();
 const idem = await startNodeService("bench/idem-worker.ts", [bundle, origin.url, args.keyspace, String(inspectorPort)]);
@@ -113,7 +114,7 @@ try {
   const result = await prepared.run(Number(args.duration));
   const { profile } = (await cdp.send("Profiler.stop")) as { profile: CpuProfile };
   cdp.close();
-  const file = `.wrangler/bench/${scenario}.cpuprofile`;
+  const file = `.wrangler/profile/${scenario}.cpuprofile`;
   writeFileSync(file, JSON.stringify(profile));
   console.log(`${SCENARIOS[scenario].title}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.total} requests; profile in ${file}`);
   const { readFileSync } = await import("node:fs");

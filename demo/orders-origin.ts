@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { gzipSync } from "node:zlib";
+import { type DemoServer, type DemoServerOptions, header, logEntry, readBody, startDemoServer } from "./demo-server.ts";
 import type { ReceivedRequest } from "./received-request.ts";
 
 export type { ReceivedRequest };
@@ -29,26 +29,13 @@ export type { ReceivedRequest };
  * and end times), so anyone can count how often the origin really executed.
  */
 
-export interface DemoOrigin {
-  url: string;
-  port: number;
-  server: Server;
+export interface DemoOrigin extends DemoServer {
   received: ReceivedRequest[];
-  close(): Promise<void>;
 }
 
 interface Order {
   id: string;
   [field: string]: unknown;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function parseBody(text: string): Record<string, unknown> {
@@ -59,11 +46,6 @@ function parseBody(text: string): Record<string, unknown> {
   } catch {
     return Object.fromEntries(new URLSearchParams(text));
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Answers one request of the orders API, or echoes any other path. */
@@ -126,27 +108,12 @@ function sendControlled(req: IncomingMessage, res: ServerResponse, status: numbe
  * const origin = await startOrdersOrigin({ port: 8788 });
  * console.log(origin.url); // http://127.0.0.1:8788
  */
-export async function startOrdersOrigin(options: { port?: number; host?: string } = {}): Promise<DemoOrigin> {
+export async function startOrdersOrigin(options: DemoServerOptions = {}): Promise<DemoOrigin> {
   const orders = new Map<string, Order>();
   const received: ReceivedRequest[] = [];
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? "/", "http://origin");
-    if (url.pathname === "/__demo/requests") {
-      const tag = url.searchParams.get("tag");
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(received.filter((r) => tag === null || r.tag === tag)));
-      return;
-    }
+  const demo = await startDemoServer(received, async (req, res, url) => {
     const bodyText = await readBody(req);
-    const entry: ReceivedRequest = {
-      seq: received.length + 1,
-      tag: header(req, "demo-tag") ?? null,
-      method: req.method ?? "GET",
-      path: `${url.pathname}${url.search}`,
-      body: bodyText,
-      headers: req.headers,
-      startedAt: Date.now(),
-    };
+    const entry = logEntry(received, req, url, bodyText);
     received.push(entry);
     res.on("close", () => {
       entry.endedAt = Date.now();
@@ -157,23 +124,8 @@ export async function startOrdersOrigin(options: { port?: number; host?: string 
     const result = answer(orders, req, url, bodyText, entry.seq);
     const forced = header(req, "demo-status");
     sendControlled(req, res, forced ? Number(forced) : result.status, result.body);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    server,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  }, options);
+  return { ...demo, received };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

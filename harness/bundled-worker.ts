@@ -18,13 +18,14 @@ const wranglerBin = join(dirname(createRequire(import.meta.url).resolve("wrangle
  *
  * @example
  * const bundle = buildBundle(); // .wrangler/harness/index.js
+ * const readable = buildBundle("wrangler.toml", ".wrangler/profile", ["--minify=false"]); // function names kept, for profiles
  */
-export function buildBundle(wranglerConfig = "wrangler.toml", outdir = ".wrangler/harness"): string {
+export function buildBundle(wranglerConfig = "wrangler.toml", outdir = ".wrangler/harness", extraArgs: readonly string[] = []): string {
   const out = resolve(root, outdir);
   const result = spawnSync(
     process.execPath,
     // `--env=` picks the top level explicitly (wrangler warns otherwise when a config defines environments).
-    [wranglerBin, "deploy", "--dry-run", "--env=", "--config", resolve(root, wranglerConfig), "--outdir", out],
+    [wranglerBin, "deploy", "--dry-run", "--env=", "--config", resolve(root, wranglerConfig), "--outdir", out, ...extraArgs],
     { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, encoding: "utf8" },
   );
   if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.stdout}\n${result.stderr}`);

@@ -3,8 +3,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import packageJson from "../package.json";
 import type { ConfigInput } from "../src/config/schema.ts";
-import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
-import { captureLogs, originReceived } from "./support/logs.ts";
+import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
+import { captureLogs } from "./support/logs.ts";
 
 const TOKEN = "0123456789abcdef0123456789abcdef-admin";
 const config: Omit<ConfigInput, "origin"> = {

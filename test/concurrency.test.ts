@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
 
 const send = gatewayFor({
   routes: [
@@ -26,7 +26,7 @@ describe("concurrent requests with one key", () => {
   it("answers 409 with Retry-After when the first is still in flight after waitTimeoutMs", async () => {
     const tag = newTag();
     const slow = send(clientRequest("/short/a", { tag, key: "slow-1", json: {}, headers: { "demo-delay": "1500" } }));
-    await waitForOrigin(tag, 1);
+    await originReceived(tag, 1);
     const waiter = await send(clientRequest("/short/a", { tag, key: "slow-1", json: {} }));
     expect(waiter.status).toBe(409);
     expect(waiter.headers.get("retry-after")).toBe("1");
@@ -40,7 +40,7 @@ describe("concurrent requests with one key", () => {
   it("answers 409 at once in conflict mode, and the first completes", async () => {
     const tag = newTag();
     const slow = send(clientRequest("/conflict/a", { tag, key: "c-1", json: {}, headers: { "demo-delay": "500" } }));
-    await waitForOrigin(tag, 1);
+    await originReceived(tag, 1);
     const second = await send(clientRequest("/conflict/a", { tag, key: "c-1", json: {} }));
     expect(second.status).toBe(409);
     expect(second.headers.get("retry-after")).not.toBeNull();
@@ -51,18 +51,9 @@ describe("concurrent requests with one key", () => {
   it("answers 422 at once to a different request with the key in flight", async () => {
     const tag = newTag();
     const slow = send(clientRequest("/orders", { tag, key: "mm-flight", json: { a: 1 }, headers: { "demo-delay": "500" } }));
-    await waitForOrigin(tag, 1);
+    await originReceived(tag, 1);
     const other = await send(clientRequest("/orders", { tag, key: "mm-flight", json: { a: 2 } }));
     expect(other.status).toBe(422);
     expect((await slow).status).toBe(201);
   });
 });
-
-/** Polls the origin's log until it has seen `count` requests with this tag. */
-async function waitForOrigin(tag: string, count: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await originLog(tag)).length >= count) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`origin never saw ${count} request(s) tagged ${tag}`);
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
 
 // The document guard on a REST-shaped API, with the default error format (RFC 9457 problems).
 const send = gatewayFor({
@@ -10,19 +10,11 @@ const send = gatewayFor({
   ],
 });
 
-async function arrived(tag: string, count: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await originLog(tag)).length < count) {
-    if (Date.now() > deadline) throw new Error(`the origin never received ${count} request(s) tagged ${tag}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("document guard with problem+json errors", () => {
   it("answers 409 edit-timeout to an edit queued behind one slower than the edit timeout", async () => {
     const tag = newTag();
     const slow = send(clientRequest("/echo/orders/o-1", { tag, method: "PATCH", json: { n: 1 }, headers: { "demo-delay": "2000" } }));
-    await arrived(tag, 1);
+    await originReceived(tag, 1);
     const queued = await send(clientRequest("/echo/orders/o-1", { tag, method: "PATCH", json: { n: 2 } }));
     expect(queued.status).toBe(409);
     expect(queued.headers.get("content-type")).toBe("application/problem+json");
@@ -35,7 +27,7 @@ describe("document guard with problem+json errors", () => {
     const tag = newTag();
     const body = { document: { id: "d-1" } };
     const first = send(clientRequest("/echo/documents/delete", { tag, json: body, headers: { "demo-delay": "1000" } }));
-    await arrived(tag, 1);
+    await originReceived(tag, 1);
     const second = await send(clientRequest("/echo/documents/delete", { tag, json: body }));
     expect(second.status).toBe(409);
     expect(await second.json()).toMatchObject({ type: "https://idem.dev/problems/delete-in-progress", status: 409 });
@@ -50,7 +42,7 @@ describe("document guard with problem+json errors", () => {
   it("keeps the same document ID of two callers apart", async () => {
     const tag = newTag();
     const first = send(clientRequest("/echo/orders/o-2", { tag, method: "DELETE", auth: "Bearer alice", headers: { "demo-delay": "1000" } }));
-    await arrived(tag, 1);
+    await originReceived(tag, 1);
     const other = await send(clientRequest("/echo/orders/o-2", { tag, method: "DELETE", auth: "Bearer bob" }));
     expect(other.status).toBe(200);
     expect((await first).status).toBe(200);

@@ -1,31 +1,13 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config/load.ts";
-import { createGateway } from "../src/gateway/gateway.ts";
-import {
-  type CallOptions,
-  erplyAnswer,
-  erplyRequest,
-  newAccount,
-  newTag,
-  oneAfterAnother,
-  originCalls,
-  releaseHold,
-  sleep,
-  waitForCalls,
-} from "./support/erply-client.ts";
+import { erplyAnswer, erplyClient, erplyRequest, newAccount, oneAfterAnother, sleep } from "./support/erply-client.ts";
 import { erplyProofs } from "./support/erply-proofs.ts";
+import { erplyGateway } from "./support/gateway.ts";
+import { newTag } from "./support/origin-log.ts";
 
-// examples/erply/wrangler.toml's config as shipped; only the origin's port differs.
-const gateway = createGateway(loadConfig({ ...env.ERPLY_IDEM_CONFIG, origin: env.ERPLY_ORIGIN_URL }));
-const BASE = "https://idem.test";
-const send = (request: Request) => gateway.fetch(request, env);
-const call = (params: Record<string, string>, options: CallOptions) => send(erplyRequest(BASE, params, options)).then(erplyAnswer);
-const calls = (tag: string) => originCalls(env.ERPLY_ORIGIN_URL, tag);
-const arrived = (tag: string, count: number) => waitForCalls(env.ERPLY_ORIGIN_URL, tag, (c) => c.length >= count);
-const release = (hold: string) => releaseHold(env.ERPLY_ORIGIN_URL, hold);
+const erply = erplyGateway();
+const { call, calls, arrived, release } = erplyClient(() => erply);
 
-erplyProofs(() => ({ send, base: BASE, originUrl: env.ERPLY_ORIGIN_URL }));
+erplyProofs(() => erply);
 
 describe("Erply's error envelope", () => {
   it("answers HTTP 200 with exactly Erply's status block and null records", async () => {
@@ -33,7 +15,7 @@ describe("Erply's error envelope", () => {
     const sale = { ...newAccount(), request: "saveSalesDocument", temporaryUUID: newTag() };
     await call(sale, { tag });
     const before = Math.floor(Date.now() / 1000);
-    const response = await send(erplyRequest(BASE, sale, { tag }));
+    const response = await erply.send(erplyRequest(erply.base, sale, { tag }));
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("application/json");
     const body = await response.json<{ status: Record<string, unknown>; records: unknown }>();
@@ -192,7 +174,7 @@ describe("other calls", () => {
   it("passes calls no route guards straight through, untouched", async () => {
     const tag = newTag();
     const params = { ...newAccount(), request: "getProducts", temporaryUUID: "x", id: "1" };
-    const response = await send(erplyRequest(BASE, params, { tag, via: "query" }));
+    const response = await erply.send(erplyRequest(erply.base, params, { tag, via: "query" }));
     expect(response.status).toBe(200);
     const [seen] = await calls(tag);
     expect(seen?.params).toEqual(params);

@@ -1,7 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../src/config/schema.ts";
-import { clientRequest, gatewayFor, keyRecord, newTag, originLog } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { locateKeyRecord } from "./support/key-records.ts";
 
 const config: Omit<ConfigInput, "origin"> = {
   routes: [
@@ -24,7 +25,7 @@ describe("expiry", () => {
     // HTTP dates have second precision.
     expect(expires).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 86_400_000);
     expect(expires).toBeLessThanOrEqual(Date.now() + 86_400_000);
-    const { stub } = await keyRecord(config, "orders", { key: "ttl-default" });
+    const { stub } = await locateKeyRecord(config, "orders", "ttl-default");
     const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
     expect(Math.floor((alarm ?? 0) / 1000) * 1000).toBe(expires);
   });
@@ -32,7 +33,7 @@ describe("expiry", () => {
   it("deletes the record when the alarm fires, and the key then runs as a new request", async () => {
     const tag = newTag();
     await send(clientRequest("/short", { tag, key: "ttl-1", json: {} }));
-    const { stub } = await keyRecord(config, "short", { key: "ttl-1" });
+    const { stub } = await locateKeyRecord(config, "short", "ttl-1");
     // Pretend the 60 s have passed, then let the alarm do its job.
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("UPDATE records SET expires_at = ?", Date.now() - 1);
@@ -53,7 +54,7 @@ describe("expiry", () => {
   it("never replays a record past its expiry, even before the alarm has run", async () => {
     const tag = newTag();
     await send(clientRequest("/short", { tag, key: "ttl-late", json: {} }));
-    const { stub } = await keyRecord(config, "short", { key: "ttl-late" });
+    const { stub } = await locateKeyRecord(config, "short", "ttl-late");
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("UPDATE records SET expires_at = ?", Date.now() - 1);
     });

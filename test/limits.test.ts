@@ -1,7 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../src/config/schema.ts";
-import { clientRequest, gatewayFor, keyRecord, newTag, originLog } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { locateKeyRecord } from "./support/key-records.ts";
 
 const config: Omit<ConfigInput, "origin"> = {
   maxRequestBodyBytes: 1024,
@@ -45,7 +46,7 @@ describe("stored response size", () => {
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     expect(await retry.text()).toBe(firstBody);
     expect(await originLog(tag)).toHaveLength(1);
-    const { stub } = await keyRecord({ routes: [{ name: "orders", path: "/orders" }] }, "orders", { key: "huge-1" });
+    const { stub } = await locateKeyRecord({ routes: [{ name: "orders", path: "/orders" }] }, "orders", "huge-1");
     const chunks = await runInDurableObject(stub, (_instance, state) =>
       state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM body_chunks").one().n,
     );

@@ -4,14 +4,15 @@ import type { ConfigInput } from "../src/config/schema.ts";
 import { requestFingerprint } from "../src/gateway/fingerprint.ts";
 import { RecordStore } from "../src/objects/record-store.ts";
 import { RequestFields } from "../src/request/request-fields.ts";
-import { clientRequest, gatewayFor, keyRecord, newTag, originLog } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { locateKeyRecord } from "./support/key-records.ts";
 
 const config: Omit<ConfigInput, "origin"> = { routes: [{ name: "orders", path: "/orders" }] };
 const send = gatewayFor(config);
 
 /** Leaves an in-flight record as a crashed instance would: owned by an instance that no longer exists. */
 async function orphanRecord(key: string, lockExpiresAt: number): Promise<DurableObjectStub> {
-  const { stub, id } = await keyRecord(config, "orders", { key });
+  const { stub, id } = await locateKeyRecord(config, "orders", key);
   const emptyJsonRequest = new RequestFields(
     new URL("https://idem.test/orders"),
     new Headers({ "content-type": "application/json" }),

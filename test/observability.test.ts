@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Outcome } from "../src/objects/protocol.ts";
-import { clientRequest, gatewayFor, newTag, type SendOptions } from "./support/gateway.ts";
-import { captureLogs, type LogLine, originReceived } from "./support/logs.ts";
+import { clientRequest, gatewayFor, newTag, originReceived, type SendOptions } from "./support/gateway.ts";
+import { captureLogs, type LogLine } from "./support/logs.ts";
 
 // Distinctive values that must never reach a log line.
 const SECRET_KEY = "key-SECRET-7f3a";

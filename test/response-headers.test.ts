@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
-import { originReceived } from "./support/logs.ts";
+import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
 
 const HOUR_MS = 3_600_000;
 

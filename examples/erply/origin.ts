@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage } from "node:http";
+import { type DemoServer, type DemoServerOptions, header, logEntry, readBody, startDemoServer } from "../../demo/demo-server.ts";
 import type { ErplyCall } from "./received-call.ts";
 
 export type { ErplyCall };
@@ -34,14 +34,10 @@ export type { ErplyCall };
  * the order and overlap of calls.
  */
 
-export interface ErplyOrigin {
-  url: string;
-  port: number;
-  server: Server;
+export interface ErplyOrigin extends DemoServer {
   received: ErplyCall[];
   /** Lets the requests held under this name (and later ones) answer. */
   release(hold: string): void;
-  close(): Promise<void>;
 }
 
 interface Hold {
@@ -53,20 +49,6 @@ interface SaleRow {
   productID: string;
   amount: number;
   price: number;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Query parameters, overridden by the body's (form, or a JSON object's scalar members). */
@@ -116,7 +98,7 @@ function envelope(call: string, startedAt: number, records: unknown[] | null, er
  * const origin = await startErplyOrigin({ port: 8788 });
  * await fetch(`${origin.url}/api/?request=savePayment&clientCode=1&sessionKey=s&sum=5`, { method: "POST" });
  */
-export async function startErplyOrigin(options: { port?: number; host?: string } = {}): Promise<ErplyOrigin> {
+export async function startErplyOrigin(options: DemoServerOptions = {}): Promise<ErplyOrigin> {
   const received: ErplyCall[] = [];
   const holds = new Map<string, Hold>();
   let lastId = 1000;
@@ -146,15 +128,8 @@ export async function startErplyOrigin(options: { port?: number; host?: string }
     return [];
   };
 
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const demo = await startDemoServer(received, async (req, res, url) => {
     const startedAt = Date.now();
-    const url = new URL(req.url ?? "/", "http://origin");
-    if (url.pathname === "/__demo/requests") {
-      const tag = url.searchParams.get("tag");
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(received.filter((r) => tag === null || r.tag === tag)));
-      return;
-    }
     if (url.pathname === "/__demo/release") {
       release(url.searchParams.get("hold") ?? "");
       res.writeHead(204).end();
@@ -167,17 +142,7 @@ export async function startErplyOrigin(options: { port?: number; host?: string }
     } catch {
       params = Object.fromEntries(url.searchParams);
     }
-    const entry: ErplyCall = {
-      seq: received.length + 1,
-      tag: header(req, "demo-tag") ?? null,
-      method: req.method ?? "GET",
-      path: `${url.pathname}${url.search}`,
-      body: bodyText,
-      headers: req.headers,
-      startedAt,
-      call: params.request ?? null,
-      params,
-    };
+    const entry: ErplyCall = { ...logEntry(received, req, url, bodyText, startedAt), call: params.request ?? null, params };
     received.push(entry);
 
     const delay = Number(header(req, "demo-delay") ?? 0);
@@ -199,22 +164,17 @@ export async function startErplyOrigin(options: { port?: number; host?: string }
     entry.endedAt = Date.now();
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
-  });
+  }, options);
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    server,
+    ...demo,
     received,
     release,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const name of holds.keys()) release(name);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      // Wakes the held calls, so that none waits forever on a server that is gone.
+      for (const name of holds.keys()) release(name);
+      return demo.close();
+    },
   };
 }
 

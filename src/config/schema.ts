@@ -240,7 +240,11 @@ export const configSchema = v.strictObject({
   admin: v.optional(
     v.strictObject({
       /** Where the admin API answers (default `/__idem`). Requests under it never reach the origin. */
-      pathPrefix: v.pipe(v.string(), v.regex(/^\/[A-Za-z0-9_.~-]+(\/[A-Za-z0-9_.~-]+)*$/, 'must be a path like "/__idem"')),
+      pathPrefix: v.pipe(
+        v.string(),
+        v.regex(/^\/[A-Za-z0-9_.~-]+(\/[A-Za-z0-9_.~-]+)*$/, 'must be a path like "/__idem"'),
+        v.check((p) => !p.split("/").some((segment) => segment === "." || segment === ".."), "must not contain . or .. segments"),
+      ),
     }),
   ),
   defaults: v.optional(v.strictObject(routePolicyFields)),

@@ -15,7 +15,7 @@ export interface DocumentTarget {
  *
  * - `invalid`: its key is malformed, or the route requires one and it has none;
  * - `key`: it carries a key, so its record is `recordId`;
- * - `dedup`: no key, but a dedup rule covers it; its record is `recordId`;
+ * - `dedup`: no key and no document ID (a new document), and a dedup rule covers it; its record is `recordId`;
  * - `unrecorded`: nothing to remember (it may still wait for its document's turn).
  */
 export type RequestIdentity =
@@ -51,7 +51,9 @@ export async function identifyRequest(route: Route, fields: RequestFields): Prom
       : undefined;
 
   if (key) return { type: "key", key: key.key, scope, recordId: await keyRecordId(route, scope, key.key), document };
-  const dedup = await matchDedup(route, fields);
+  // A request that names its document edits it and cannot create a second copy. Dedup rules compare only some
+  // fields, so an edit repeating them (a sale saved again with a note) would be discarded as its creation's copy.
+  const dedup = document ? undefined : await matchDedup(route, fields);
   if (dedup) {
     const recordId = await dedupRecordId(route, dedup.rule.name, scope, dedup.contentHash);
     return { type: "dedup", rule: dedup.rule, contentHash: dedup.contentHash, scope, recordId, document };

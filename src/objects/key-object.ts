@@ -162,9 +162,10 @@ export class KeyObject extends DurableObject<Env> {
   #live(id: string, now: number): IdemRecord | undefined {
     const record = this.#store.get(id);
     if (!record) return undefined;
-    const expired = record.expiresAt <= now;
-    const lockLost =
-      record.state === "in_flight" && !this.#running.has(id) && (record.lockExpiresAt ?? 0) <= now;
+    const running = this.#running.has(id);
+    // A request still running here keeps its record, however long it waits (a document's queue can outlast the TTL).
+    const expired = record.expiresAt <= now && !running;
+    const lockLost = record.state === "in_flight" && !running && (record.lockExpiresAt ?? 0) <= now;
     if (expired || lockLost) {
       this.#store.delete(id);
       return undefined;
@@ -261,7 +262,9 @@ export class KeyObject extends DurableObject<Env> {
       originStatus: result.status,
       originMs: result.originMs,
     };
-    if (inRanges(result.status, call.neverStore) || !meetsSuccessConditions(call.successWhen, result)) {
+    // An answer that outlived its record's TTL is not remembered: replaying it is already past its time.
+    const outlived = expiresAt <= Date.now();
+    if (outlived || inRanges(result.status, call.neverStore) || !meetsSuccessConditions(call.successWhen, result)) {
       this.#release(call.id);
       return { ...base, body: fullBody(result) };
     }
@@ -302,8 +305,9 @@ export class KeyObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.#store.deleteExpired(now);
-    const next = this.#store.nextExpiry();
+    // Records of requests still running here stay; their execution deletes them if they outlive their TTL.
+    this.#store.deleteExpired(now, [...this.#running.keys()]);
+    const next = this.#store.nextExpiry(now);
     if (next !== null) {
       const at = Math.max(next, now + EXPIRY_SWEEP_MS);
       await this.ctx.storage.setAlarm(at);

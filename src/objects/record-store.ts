@@ -264,19 +264,19 @@ export class RecordStore {
     });
   }
 
-  /** Deletes every record whose expiry has passed. */
-  deleteExpired(now: number): void {
+  /** Deletes every record whose expiry has passed, except those in `keep`. */
+  deleteExpired(now: number, keep: readonly string[] = []): void {
+    const kept = JSON.stringify(keep);
     this.storage.transactionSync(() => {
-      if (this.#hasChunkTable()) {
-        this.#sql.exec("DELETE FROM body_chunks WHERE record_id IN (SELECT id FROM records WHERE expires_at <= ?)", now);
-      }
-      this.#sql.exec("DELETE FROM records WHERE expires_at <= ?", now);
+      const expired = "SELECT id FROM records WHERE expires_at <= ? AND id NOT IN (SELECT value FROM json_each(?))";
+      if (this.#hasChunkTable()) this.#sql.exec(`DELETE FROM body_chunks WHERE record_id IN (${expired})`, now, kept);
+      this.#sql.exec(`DELETE FROM records WHERE id IN (${expired})`, now, kept);
     });
   }
 
-  /** The earliest expiry among the remaining records, or null when none remain. */
-  nextExpiry(): number | null {
-    const row = this.#sql.exec<{ next: number | null }>("SELECT min(expires_at) AS next FROM records").one();
+  /** The earliest expiry still ahead of `now`, or null when no record has one. */
+  nextExpiry(now: number): number | null {
+    const row = this.#sql.exec<{ next: number | null }>("SELECT min(expires_at) AS next FROM records WHERE expires_at > ?", now).one();
     return row.next;
   }
 }

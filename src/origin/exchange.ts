@@ -35,43 +35,43 @@ export interface OriginResponse {
 export type OriginResult = OriginResponse | OriginFailure;
 
 /**
- * The whole body of an origin response: the buffered bytes, or those bytes
- * followed by the rest of the stream when the body passed the buffer limit.
+ * `head` (when given) followed by whatever `reader` still yields. A read that
+ * fails errors the stream, so the client sees the break instead of the
+ * runtime reporting an unhandled rejection.
  */
-export function fullBody(response: OriginResponse): Uint8Array | ReadableStream<Uint8Array> {
-  const rest = response.rest;
-  if (!rest) return response.body;
-  const reader = rest.getReader();
+function continuing(reader: ReadableStreamDefaultReader<Uint8Array>, head?: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({
     start(controller) {
-      controller.enqueue(response.body);
+      if (head) controller.enqueue(head);
     },
     async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
     },
     cancel(reason) {
       return reader.cancel(reason);
     },
   });
+}
+
+/**
+ * The whole body of an origin response: the buffered bytes, or those bytes
+ * followed by the rest of the stream when the body passed the buffer limit.
+ *
+ * @example
+ * new Response(fullBody(result), { status: result.status, headers: result.headers })
+ */
+export function fullBody(response: OriginResponse): Uint8Array | ReadableStream<Uint8Array> {
+  return response.rest ? continuing(response.rest.getReader(), response.body) : response.body;
 }
 
 function failure(kind: OriginFailureKind, detail: string, started: number): OriginFailure {
   return { ok: false, kind, detail, originMs: Date.now() - started };
-}
-
-function remainderStream(reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
 }
 
 /**
@@ -105,6 +105,15 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
+  const answered = (rest?: ReadableStream<Uint8Array>): OriginResponse => ({
+    ok: true,
+    status: response.status,
+    headers: forwardableResponseHeaders(response.headers),
+    storableHeaders: storableResponseHeaders(response.headers),
+    body: concatBytes(chunks, size),
+    rest,
+    originMs: Date.now() - started,
+  });
   const reader = response.body?.getReader();
   try {
     while (reader) {
@@ -112,17 +121,7 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
       if (done) break;
       chunks.push(value);
       size += value.byteLength;
-      if (size > bufferLimit) {
-        return {
-          ok: true,
-          status: response.status,
-          headers: forwardableResponseHeaders(response.headers),
-          storableHeaders: storableResponseHeaders(response.headers),
-          body: concatBytes(chunks, size),
-          rest: remainderStream(reader),
-          originMs: Date.now() - started,
-        };
-      }
+      if (size > bufferLimit) return answered(continuing(reader));
     }
   } catch (error) {
     if (signal.aborted) {
@@ -130,12 +129,5 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
     }
     return failure("origin-broken-response", `the origin's response body broke off after ${size} bytes (${(error as Error).message})`, started);
   }
-  return {
-    ok: true,
-    status: response.status,
-    headers: forwardableResponseHeaders(response.headers),
-    storableHeaders: storableResponseHeaders(response.headers),
-    body: concatBytes(chunks, size),
-    originMs: Date.now() - started,
-  };
+  return answered();
 }

@@ -66,6 +66,7 @@ const ABSURD: [string, unknown, string][] = [
   ["unknown keyspace strategy", withTop({ keyspace: { strategy: "random" } }), "keyspace.strategy"],
   ["unknown jurisdiction", withTop({ placement: { jurisdiction: "mars" } }), "placement.jurisdiction"],
   ["admin prefix without a slash", withTop({ admin: { pathPrefix: "admin" } }), "admin.pathPrefix"],
+  ["admin prefix climbing out with ..", withTop({ admin: { pathPrefix: "/../admin" } }), "admin.pathPrefix"],
   ["config that is not JSON", "{origin:", "IDEM_CONFIG"],
   ["config that is a number", 42, "(config)"],
   ["config that is a list", [], "origin"],

@@ -2,11 +2,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts";
-import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
+import { describe, expect, it } from "vitest";
+import { startOrdersOrigin } from "../../demo/orders-origin.ts";
 import { checkConfig as runCheckConfig } from "../../scripts/check-config.ts";
-import { exampleConfig } from "./support/example.ts";
+import { useBundledStack } from "./support/stack.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "idem-check-config-"));
 
@@ -193,25 +192,9 @@ describe("check-config --explain", () => {
 describe("check-config and the deployed Worker agree", () => {
   const TOKEN = "e2e-admin-token-0123456789abcdef0123";
   const WRANGLER_CONFIG = "examples/printone/wrangler.toml";
-  let origin: DemoOrigin;
-  let worker: BundledWorker;
+  const stack = useBundledStack({ origin: startOrdersOrigin, example: WRANGLER_CONFIG, bindings: { ADMIN_TOKEN: TOKEN } });
 
-  beforeAll(async () => {
-    origin = await startOrdersOrigin();
-    worker = await startBundledWorker({
-      bundle: inject("bundlePath"),
-      wranglerConfig: WRANGLER_CONFIG,
-      config: exampleConfig(WRANGLER_CONFIG, origin.url),
-      bindings: { ADMIN_TOKEN: TOKEN },
-    });
-  });
-
-  afterAll(async () => {
-    await worker?.dispose();
-    await origin?.close();
-  });
-
-  const admin = (path: string) => fetch(new URL(`/__idem${path}`, worker.url), { headers: { authorization: `Bearer ${TOKEN}` } });
+  const admin = (path: string) => fetch(new URL(`/__idem${path}`, stack().worker.url), { headers: { authorization: `Bearer ${TOKEN}` } });
 
   it("the record check-config names is the one the bundled Worker stores", async () => {
     const body = '{"customerId":"cus_agree","templateId":"card-a"}';
@@ -219,7 +202,7 @@ describe("check-config and the deployed Worker agree", () => {
     const recordId = /record {6}([0-9a-f]{64})/.exec(explained.stdout)?.[1];
     expect(recordId).toBeDefined();
 
-    const sent = await fetch(new URL("/v2/orders", worker.url), {
+    const sent = await fetch(new URL("/v2/orders", stack().worker.url), {
       method: "POST",
       headers: { "x-api-key": "pk_agree", "content-type": "application/json" },
       body,

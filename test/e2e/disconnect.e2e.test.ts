@@ -1,12 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { useBundledStack } from "./support.ts";
+import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { eventually } from "../support/eventually.ts";
+import { useBundledStack } from "./support/stack.ts";
 
-const stack = useBundledStack([{ name: "create-order", path: "/orders" }]);
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!condition()) throw new Error("condition never became true");
-}
+const stack = useBundledStack({ origin: startOrdersOrigin, routes: [{ name: "create-order", path: "/orders" }] });
 
 describe("client disconnect", () => {
   it("completes the origin exchange after the client has gone, and replays it to the retry", async () => {
@@ -21,12 +18,12 @@ describe("client disconnect", () => {
     const client = new AbortController();
     const abandoned = request(client.signal).catch((error: Error) => error);
     const seen = () => stack().origin.received.filter((r) => r.tag === tag);
-    await until(() => seen().length === 1);
+    await eventually(() => seen()[0]);
     client.abort();
     expect(await abandoned).toBeInstanceOf(Error);
 
     // The origin finishes its work although nobody is listening any more.
-    await until(() => seen()[0]?.endedAt !== undefined);
+    await eventually(() => seen()[0]?.endedAt);
     const retry = await request();
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");

@@ -1,29 +1,10 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts";
-import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
-import { clientFor, exampleConfig } from "./support/example.ts";
+import { describe, expect, it } from "vitest";
+import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { clientFor } from "./support/demo-client.ts";
+import { useBundledStack } from "./support/stack.ts";
 
-const WRANGLER_CONFIG = "examples/printone/wrangler.toml";
 const DAY_MS = 86_400_000;
-
-let origin: DemoOrigin;
-let worker: BundledWorker;
-let client: ReturnType<typeof clientFor>;
-
-beforeAll(async () => {
-  origin = await startOrdersOrigin();
-  worker = await startBundledWorker({
-    bundle: inject("bundlePath"),
-    wranglerConfig: WRANGLER_CONFIG,
-    config: exampleConfig(WRANGLER_CONFIG, origin.url),
-  });
-  client = clientFor(worker.url, origin);
-});
-
-afterAll(async () => {
-  await worker?.dispose();
-  await origin?.close();
-});
+const client = clientFor(useBundledStack({ origin: startOrdersOrigin, example: "examples/printone/wrangler.toml" }));
 
 const account = { "x-api-key": "pk_live_shop" };
 

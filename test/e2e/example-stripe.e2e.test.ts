@@ -1,28 +1,10 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts";
-import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
-import { clientFor, exampleConfig } from "./support/example.ts";
+import { describe, expect, it } from "vitest";
+import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { eventually } from "../support/eventually.ts";
+import { clientFor } from "./support/demo-client.ts";
+import { useBundledStack } from "./support/stack.ts";
 
-const WRANGLER_CONFIG = "examples/stripe/wrangler.toml";
-
-let origin: DemoOrigin;
-let worker: BundledWorker;
-let client: ReturnType<typeof clientFor>;
-
-beforeAll(async () => {
-  origin = await startOrdersOrigin();
-  worker = await startBundledWorker({
-    bundle: inject("bundlePath"),
-    wranglerConfig: WRANGLER_CONFIG,
-    config: exampleConfig(WRANGLER_CONFIG, origin.url),
-  });
-  client = clientFor(worker.url, origin);
-});
-
-afterAll(async () => {
-  await worker?.dispose();
-  await origin?.close();
-});
+const client = clientFor(useBundledStack({ origin: startOrdersOrigin, example: "examples/stripe/wrangler.toml" }));
 
 const apiKey = { authorization: "Bearer sk_test_alice" };
 
@@ -71,7 +53,7 @@ describe("examples/stripe: Stripe's idempotency promise in front of a plain JSON
     const charge = { headers: { ...apiKey, "idempotency-key": "slow-1", "demo-delay": "800" }, json: { amount: 1 }, tag };
     const first = client.send("/v1/charges", charge);
     // The second starts once the origin has the first: the record is then surely in flight.
-    await until(() => client.executed(tag).length === 1);
+    await eventually(() => client.executed(tag)[0]);
     const second = await client.send("/v1/charges", charge);
     expect(second.status).toBe(409);
     expect(((await second.json()) as StripeError).error.code).toBe("idempotency_key_in_use");
@@ -98,8 +80,3 @@ describe("examples/stripe: Stripe's idempotency promise in front of a plain JSON
     expect(client.executed(tag)).toHaveLength(4);
   });
 });
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!condition()) throw new Error("condition not reached within 2 s");
-}

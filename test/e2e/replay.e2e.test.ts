@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { useBundledStack } from "./support.ts";
+import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { useBundledStack } from "./support/stack.ts";
 
-const stack = useBundledStack([{ name: "create-order", path: "/orders" }]);
+const stack = useBundledStack({ origin: startOrdersOrigin, routes: [{ name: "create-order", path: "/orders" }] });
 
 describe("the bundled Worker, from Node, in front of a real origin", () => {
   it("executes a keyed POST once and replays it to the retry", async () => {

@@ -8,9 +8,9 @@
  * client must get its own key's one response; nothing is lost, and nothing
  * crosses between keys or tenants.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts";
-import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
+import { describe, expect, it } from "vitest";
+import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { useBundledStack } from "./support/stack.ts";
 
 const TENANTS = ["Bearer tenant-a", "Bearer tenant-b"];
 const KEYS_PER_TENANT = 500;
@@ -20,24 +20,10 @@ const IN_FLIGHT = 150;
 const KEYS_PER_WAVE = 15;
 const TAG = "storm";
 
-let origin: DemoOrigin;
-let worker: BundledWorker;
-
-beforeAll(async () => {
-  origin = await startOrdersOrigin();
-  worker = await startBundledWorker({
-    bundle: inject("bundlePath"),
-    config: {
-      origin: origin.url,
-      // Waiting for the first copy may take a while under this load; a 409 would be a lost answer here.
-      routes: [{ name: "create-order", path: "/orders", waitTimeoutMs: 60_000 }],
-    },
-  });
-});
-
-afterAll(async () => {
-  await worker?.dispose();
-  await origin?.close();
+const stack = useBundledStack({
+  origin: startOrdersOrigin,
+  // Waiting for the first copy may take a while under this load; a 409 would be a lost answer here.
+  routes: [{ name: "create-order", path: "/orders", waitTimeoutMs: 60_000 }],
 });
 
 interface Send {
@@ -92,7 +78,7 @@ let clock = 0;
 
 async function sendOne({ tenant, key }: Send): Promise<Answer> {
   const sentAt = clock++;
-  const response = await fetch(new URL("/orders", worker.url), {
+  const response = await fetch(new URL("/orders", stack().worker.url), {
     method: "POST",
     headers: { authorization: tenant, "idempotency-key": key, "content-type": "application/json", "demo-tag": TAG },
     body: JSON.stringify({ tenant, key }),
@@ -156,7 +142,7 @@ describe("a storm of retries", () => {
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(byRecord.size);
 
     // The origin executed exactly once per record, and under the caller it was meant for.
-    const executed = origin.received.filter((r) => r.tag === TAG);
+    const executed = stack().origin.received.filter((r) => r.tag === TAG);
     expect(executed).toHaveLength(byRecord.size);
     const executedRecords = new Set(
       executed.map((r) => {

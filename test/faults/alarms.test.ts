@@ -10,8 +10,9 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { RecordStore } from "../../src/objects/record-store.ts";
+import { eventually } from "../support/eventually.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
-import { eventually, type KeyRecordLocation, locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
+import { type KeyRecordLocation, locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
 
 const oneShard = { strategy: "sharded" as const, shards: 1 };
 // Records never expire before their lock (see KeyObject), so the lock is kept below the one-second TTL.
@@ -42,7 +43,7 @@ function recordCount({ stub }: KeyRecordLocation): Promise<number> {
 
 /** Waits until the wall clock is past `at`, so a record that expires at `at` has expired. */
 function after(at: number): Promise<true> {
-  return eventually(async () => (Date.now() > at ? true : undefined), 10_000, 50);
+  return eventually(async () => (Date.now() > at ? true : undefined), { intervalMs: 50 });
 }
 
 /** Simulates an alarm delivery that is late: the alarm moves an hour out, and a fresh instance reads that back. */
@@ -144,7 +145,7 @@ describe("the alarm fires while the request is still at the origin", () => {
     const inFlight = await eventually(async () => {
       const record = await readKeyRecord(location);
       return record?.state === "in_flight" ? record : undefined;
-    }, 10_000, 20);
+    });
     // Past the route's one-second TTL, with the origin still working, the alarm comes.
     await after(inFlight.createdAt + 1_000);
     await runInDurableObject(location.stub, (_instance, state) => state.storage.setAlarm(Date.now()));

@@ -9,8 +9,9 @@
  */
 import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
-import { eventually, locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
+import { eventually } from "../support/eventually.ts";
+import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "../support/gateway.ts";
+import { locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
 
 const config = {
   originTimeoutMs: 1_500,
@@ -18,11 +19,6 @@ const config = {
   routes: [{ name: "orders", path: "/orders" }],
 };
 const send = gatewayFor(config);
-
-/** Waits until the origin has received `count` requests with this tag. */
-function originReceived(tag: string, count: number) {
-  return eventually(async () => ((await originLog(tag)).length >= count ? true : undefined), 10_000, 20);
-}
 
 async function problemType(response: Response): Promise<string> {
   const problem = await response.json<{ type: string }>();
@@ -72,7 +68,7 @@ describe("the object is aborted mid-flight", () => {
     const retry = await eventually(async () => {
       const response = await send(clientRequest("/orders", { tag, key, json: { n: 1 } }));
       return response.status === 409 ? undefined : response;
-    });
+    }, { limitMs: 15_000, intervalMs: 100 });
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBeNull();
     const order = await retry.json<{ id: string }>();

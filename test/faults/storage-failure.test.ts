@@ -9,8 +9,9 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { eventually } from "../support/eventually.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
-import { eventually, type KeyRecordLocation, locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
+import { type KeyRecordLocation, locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
 
 const config = {
   originTimeoutMs: 500,
@@ -142,7 +143,7 @@ describe("the origin's answer cannot be stored", () => {
             const response = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
             expect(response.headers.get("idempotent-replayed")).toBeNull();
             return response.status === 409 ? undefined : response;
-          });
+          }, { limitMs: 15_000, intervalMs: 100 });
     expect(retry.status).toBe(201);
     expect(await readKeyRecord(location)).toMatchObject({ state: "completed", status: 201 });
     expect(await originLog(tag)).toHaveLength(2);

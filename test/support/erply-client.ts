@@ -4,8 +4,18 @@
  * and what the Erply-like origin (examples/erply/origin.ts) saw.
  */
 import type { ErplyCall } from "../../examples/erply/received-call.ts";
+import { originLogAt, originReceivedAt } from "./origin-log.ts";
 
 export type { ErplyCall };
+
+/** Idem and the Erply-like origin behind it, as a test reaches them: inside workerd or over HTTP. */
+export interface ErplyTarget {
+  /** Sends a request to Idem. */
+  send(request: Request): Promise<Response>;
+  /** Idem's base URL (any host inside workerd). */
+  base: string;
+  originUrl: string;
+}
 
 /** Where the parameters travel: Erply's Go SDK uses the query string, other clients a form body. */
 export type Via = "query" | "form" | "json";
@@ -45,10 +55,6 @@ export function newAccount(): Account {
   return { clientCode: String(100_000 + Math.floor(Math.random() * 900_000)), sessionKey: crypto.randomUUID() };
 }
 
-export function newTag(): string {
-  return crypto.randomUUID();
-}
-
 /** A `POST /api/` call with these parameters, sent the way `options.via` says. */
 export function erplyRequest(base: string | URL, params: Record<string, string>, options: CallOptions): Request {
   const url = new URL("/api/", base);
@@ -76,30 +82,47 @@ export async function erplyAnswer(response: Response): Promise<ErplyAnswer> {
   return { httpStatus: response.status, ...body };
 }
 
-/** The calls the origin received with this tag, in arrival order. */
-export async function originCalls(originUrl: string, tag: string): Promise<ErplyCall[]> {
-  const response = await fetch(`${originUrl}/__demo/requests?tag=${tag}`);
-  return (await response.json()) as ErplyCall[];
+/**
+ * The ID of the document an answer reports: the `invoiceID` of a saved sale or the `paymentID` of a payment.
+ *
+ * @example
+ * documentId(await erplyAnswer(response)) // 1001
+ */
+export function documentId(answer: ErplyAnswer): unknown {
+  const record = answer.records?.[0];
+  return record?.invoiceID ?? record?.paymentID;
 }
 
-/** Lets the origin answer the calls sent with `Demo-Hold: <hold>`. */
-export async function releaseHold(originUrl: string, hold: string): Promise<void> {
-  await fetch(`${originUrl}/__demo/release?hold=${hold}`, { method: "POST" });
+/**
+ * Erply calls through Idem at `target`, and what the Erply-like origin behind it saw.
+ *
+ * @example
+ * const { call, calls, arrived, release } = erplyClient(() => ({ send, base: "https://idem.test", originUrl }));
+ * const held = call({ ...newAccount(), request: "savePayment" }, { tag, headers: { "demo-hold": hold } });
+ * await arrived(tag, 1);
+ * await release(hold);
+ * expect(await calls(tag)).toHaveLength(1);
+ */
+export function erplyClient(target: () => ErplyTarget) {
+  return {
+    /** Sends a `POST /api/` call with these parameters and reads Erply's answer. */
+    call(params: Record<string, string>, options: CallOptions): Promise<ErplyAnswer> {
+      const { send, base } = target();
+      return send(erplyRequest(base, params, options)).then(erplyAnswer);
+    },
+    /** The calls the origin received with this tag, in arrival order. */
+    calls: (tag: string) => originLogAt<ErplyCall>(target().originUrl, tag),
+    /** Waits until the origin has received `count` calls with this tag, and returns them. */
+    arrived: (tag: string, count: number) => originReceivedAt<ErplyCall>(target().originUrl, tag, count),
+    /** Lets the origin answer the calls sent with `Demo-Hold: <hold>`. */
+    async release(hold: string): Promise<void> {
+      await fetch(`${target().originUrl}/__demo/release?hold=${hold}`, { method: "POST" });
+    },
+  };
 }
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls the origin's log until `done` holds (at most 10 s), and returns the calls then. */
-export async function waitForCalls(originUrl: string, tag: string, done: (calls: ErplyCall[]) => boolean): Promise<ErplyCall[]> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const calls = await originCalls(originUrl, tag);
-    if (done(calls)) return calls;
-    if (Date.now() > deadline) throw new Error(`the origin's log for ${tag} never reached the expected state: ${JSON.stringify(calls)}`);
-    await sleep(20);
-  }
 }
 
 /**

@@ -6,26 +6,8 @@
  * order and overlap of the calls it received.
  */
 import { describe, expect, it } from "vitest";
-import {
-  type CallOptions,
-  erplyAnswer,
-  erplyRequest,
-  newAccount,
-  newTag,
-  oneAfterAnother,
-  originCalls,
-  releaseHold,
-  sleep,
-  waitForCalls,
-} from "./erply-client.ts";
-
-export interface ErplyTarget {
-  /** Sends a request to Idem. */
-  send(request: Request): Promise<Response>;
-  /** Idem's base URL (any host inside workerd). */
-  base: string;
-  originUrl: string;
-}
+import { type ErplyTarget, erplyClient, newAccount, oneAfterAnother, sleep } from "./erply-client.ts";
+import { newTag } from "./origin-log.ts";
 
 /** Long enough for the shipped 5 s edit timeout to pass. */
 const EDIT_TIMEOUT_TEST_MS = 30_000;
@@ -36,14 +18,14 @@ const EDIT_TIMEOUT_TEST_MS = 30_000;
  */
 const QUEUE_GRACE_MS = 300;
 
+/**
+ * Registers Erply's promises as tests for one way of reaching Idem.
+ *
+ * @example
+ * erplyProofs(() => ({ send: (request) => fetch(request), base: worker.url.href, originUrl: origin.url }));
+ */
 export function erplyProofs(target: () => ErplyTarget): void {
-  const call = (params: Record<string, string>, options: CallOptions) => {
-    const t = target();
-    return t.send(erplyRequest(t.base, params, options)).then(erplyAnswer);
-  };
-  const calls = (tag: string) => originCalls(target().originUrl, tag);
-  const arrived = (tag: string, count: number) => waitForCalls(target().originUrl, tag, (c) => c.length >= count);
-  const release = (hold: string) => releaseHold(target().originUrl, hold);
+  const { call, calls, arrived, release } = erplyClient(target);
 
   describe("Erply's promises, with the shipped examples/erply config", () => {
     it("forwards three concurrent edits of one document strictly one after another, in arrival order", async () => {

@@ -4,9 +4,10 @@ import { loadConfig } from "../../src/config/load.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import type { Env } from "../../src/env.ts";
 import { createGateway } from "../../src/gateway/gateway.ts";
-import { keyObjectName, keyRecordId, scopeOf } from "../../src/gateway/identity.ts";
-import type { KeyObject } from "../../src/objects/key-object.ts";
-import { RequestFields } from "../../src/request/request-fields.ts";
+import type { ErplyTarget } from "./erply-client.ts";
+import { originLogAt, originReceivedAt } from "./origin-log.ts";
+
+export { newTag } from "./origin-log.ts";
 
 /**
  * A gateway inside workerd, on the real KEYS/DOCUMENTS namespaces, in front of the real demo origin.
@@ -17,15 +18,38 @@ export function gatewayFor(config: Omit<ConfigInput, "origin"> & { origin?: stri
   return (request: Request) => gateway.fetch(request, { ...env, ...bindings });
 }
 
-/** A label unique to one test, sent as Demo-Tag so the origin's log can be filtered by it. */
-export function newTag(): string {
-  return crypto.randomUUID();
+/**
+ * Idem inside workerd with examples/erply/wrangler.toml's config as shipped
+ * (only the origin's port differs), in front of the Erply-like origin.
+ *
+ * @example
+ * const erply = erplyGateway();
+ * erplyProofs(() => erply);
+ */
+export function erplyGateway(): ErplyTarget {
+  const gateway = createGateway(loadConfig({ ...env.ERPLY_IDEM_CONFIG, origin: env.ERPLY_ORIGIN_URL }));
+  return { send: (request) => gateway.fetch(request, env), base: "https://idem.test", originUrl: env.ERPLY_ORIGIN_URL };
 }
 
-/** The requests the demo origin received with this tag. */
-export async function originLog(tag: string): Promise<ReceivedRequest[]> {
-  const response = await fetch(`${env.ORIGIN_URL}/__demo/requests?tag=${tag}`);
-  return response.json();
+/**
+ * The requests the demo origin received with this tag.
+ *
+ * @example
+ * expect(await originLog(tag)).toHaveLength(1);
+ */
+export function originLog(tag: string): Promise<ReceivedRequest[]> {
+  return originLogAt(env.ORIGIN_URL, tag);
+}
+
+/**
+ * Waits until the demo origin has received `count` requests with this tag, and returns them.
+ *
+ * @example
+ * const slow = send(clientRequest("/orders", { tag, key, headers: { "demo-delay": "500" } }));
+ * await originReceived(tag, 1); // the first is now in flight
+ */
+export function originReceived(tag: string, count: number): Promise<ReceivedRequest[]> {
+  return originReceivedAt(env.ORIGIN_URL, tag, count);
 }
 
 export interface SendOptions {
@@ -55,20 +79,3 @@ export function clientRequest(path: string, options: SendOptions): Request {
   return new Request(`https://idem.test${path}`, { method: options.method ?? "POST", headers, body });
 }
 
-/**
- * The KeyObject stub and record ID behind (route, Authorization, key), computed
- * with the gateway's own identity functions.
- */
-export async function keyRecord(
-  config: Omit<ConfigInput, "origin">,
-  routeName: string,
-  who: { auth?: string; key: string },
-): Promise<{ stub: DurableObjectStub<KeyObject>; id: string }> {
-  const loaded = loadConfig({ origin: env.ORIGIN_URL, ...config });
-  const route = loaded.routes.find((r) => r.name === routeName);
-  if (!route) throw new Error(`no route ${routeName}`);
-  const headers = new Headers(who.auth === undefined ? {} : { authorization: who.auth });
-  const fields = new RequestFields(new URL("https://idem.test/"), headers, new Uint8Array(0));
-  const id = await keyRecordId(route, await scopeOf(route, fields), who.key);
-  return { stub: env.KEYS.getByName(keyObjectName(id, loaded.keyspace)), id };
-}

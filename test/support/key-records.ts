@@ -55,25 +55,3 @@ export function readKeyRecord({ stub, id }: KeyRecordLocation): Promise<IdemReco
 export function readStoredBody({ stub, id }: KeyRecordLocation): Promise<string> {
   return runInDurableObject(stub, (_instance, state) => new TextDecoder().decode(new RecordStore(state.storage).body(id)));
 }
-
-/**
- * Calls `attempt` until it returns a value other than undefined, pausing
- * `intervalMs` between calls, and fails after `limitMs`. For waiting on an
- * outcome (a lock running out, an origin finishing), never for asserting how
- * long it took.
- *
- * @example
- * const retry = await eventually(async () => {
- *   const response = await send(request());
- *   return response.status === 409 ? undefined : response;
- * });
- */
-export async function eventually<T>(attempt: () => Promise<T | undefined>, limitMs = 15_000, intervalMs = 100): Promise<T> {
-  const giveUpAt = Date.now() + limitMs;
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    if (Date.now() > giveUpAt) throw new Error(`no outcome within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}

@@ -1,5 +1,4 @@
 import { vi } from "vitest";
-import { originLog } from "./gateway.ts";
 
 export type LogLine = Record<string, unknown>;
 
@@ -20,13 +19,4 @@ export function captureLogs() {
     clear: () => spy.mockClear(),
     restore: () => spy.mockRestore(),
   };
-}
-
-/** Waits until the demo origin has received `count` requests with this tag (at most 5 s). */
-export async function originReceived(tag: string, count: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if ((await originLog(tag)).length >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`the origin did not receive ${count} request(s) tagged ${tag} within 5 s`);
 }
