@@ -79,7 +79,8 @@ async function forwardUnrecorded(ex: Exchange, call: ExchangeCall): Promise<Gate
       type: "error",
       outcome: "unavailable",
       kind: "coordinator-unavailable",
-      detail: `the document's queue could not be reached (${(error as Error).message}); the request was not forwarded`,
+      // As with a key's object: it may have been lost after it sent the request on.
+      detail: `the document's queue could not be reached (${(error as Error).message}); the request may or may not have reached the origin`,
       retryAfterSeconds: 1,
     };
   }
