@@ -8,20 +8,12 @@
  * `{"url": …}` once listening.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { buffer } from "node:stream/consumers";
 
 /** Path that reports how many creates have executed so far. */
 export const EXECUTED_PATH = "/__bench/executed";
-
-function drain(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 /**
  * Starts the bench origin on 127.0.0.1.
@@ -32,7 +24,7 @@ function drain(req: IncomingMessage): Promise<Buffer> {
 export async function startBenchOrigin(latencyMs: number): Promise<{ url: string; server: Server }> {
   let executed = 0;
   const server = createServer(async (req, res) => {
-    const body = await drain(req);
+    const body = await buffer(req);
     if (req.url === EXECUTED_PATH) {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ executed }));

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { text } from "node:stream/consumers";
 import type { ReceivedRequest } from "./received-request.ts";
 
 export interface DemoServer {
@@ -31,12 +32,7 @@ export type DemoHandler = (req: IncomingMessage, res: ServerResponse, url: URL) 
  * const bodyText = await readBody(req); // "" when there is none
  */
 export function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
+  return text(req);
 }
 
 /**

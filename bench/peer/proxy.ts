@@ -18,6 +18,7 @@ import { Idempotency, IdempotencyError, IdempotencyErrorCodes } from "@node-idem
 import { RedisStorageAdapter } from "@node-idempotency/storage-adapter-redis";
 import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { buffer } from "node:stream/consumers";
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate", "host", "content-length"]);
 
@@ -25,15 +26,6 @@ interface OriginAnswer {
   status: number;
   headers: Record<string, string>;
   body: string;
-}
-
-function drain(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 function endToEnd(headers: IncomingHttpHeaders): Record<string, string> {
@@ -88,7 +80,7 @@ export async function startPeer(originUrl: string, redisUrl: string): Promise<{ 
       const out = request(
         { host: origin.hostname, port: origin.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent },
         (res) => {
-          drain(res).then((bytes) => resolve({ status: res.statusCode ?? 502, headers: endToEnd(res.headers), body: bytes.toString("utf8") }), reject);
+          buffer(res).then((bytes) => resolve({ status: res.statusCode ?? 502, headers: endToEnd(res.headers), body: bytes.toString("utf8") }), reject);
         },
       );
       out.on("error", reject);
@@ -102,7 +94,7 @@ export async function startPeer(originUrl: string, redisUrl: string): Promise<{ 
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await drain(req);
+    const body = await buffer(req);
     if (req.headers["idempotency-key"] === undefined) {
       send(res, await forward(req, body), false);
       return;
