@@ -11,7 +11,8 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { buildBundle } from "../harness/bundled-worker.ts";
-import { freePort, startNodeService } from "./services.ts";
+import { freePort } from "../harness/free-port.ts";
+import { startNodeService } from "./services.ts";
 import { prepare, SCENARIOS, type ScenarioId } from "./workloads.ts";
 
 interface ProfileNode {

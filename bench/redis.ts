@@ -4,7 +4,8 @@
  * the end of the run.
  */
 import { ensureDebianTool } from "./debian.ts";
-import { freePort, type Service, startProgram } from "./services.ts";
+import { freePort } from "../harness/free-port.ts";
+import { type Service, startProgram } from "./services.ts";
 
 /**
  * Starts a throwaway Redis: no RDB snapshots, no AOF, loopback only.

@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 
 export interface Service {
@@ -105,21 +104,6 @@ export function startNodeService(script: string, args: string[], env: NodeJS.Pro
     };
     lines.on("line", onLine);
   });
-}
-
-/**
- * A free TCP port on 127.0.0.1.
- *
- * @example
- * const port = await freePort();
- */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no TCP port");
-  return address.port;
 }
 
 /**

@@ -145,7 +145,7 @@ function explanationText(request: string, explanation: Explanation): string[] {
   }
   if (o.type === "key" || o.type === "dedup" || o.type === "forward") lines.push(`  scope       ${o.scope}`);
   if (o.type === "key" || o.type === "dedup") lines.push(`  record      ${o.recordId}`, `  key object  ${o.keyObject}`);
-  if ((o.type === "key" || o.type === "dedup" || o.type === "forward") && o.documentId !== undefined) {
+  if ((o.type === "key" || o.type === "forward") && o.documentId !== undefined) {
     lines.push(`  document    ${o.documentId} (its calls run one at a time)`);
   }
   return lines;

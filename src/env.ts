@@ -3,7 +3,7 @@ import type { KeyObject } from "./objects/key-object.ts";
 
 /** The Worker's bindings, as declared in wrangler.toml. */
 export interface Env {
-  /** Idempotency and dedup records, one object per key (or per shard). */
+  /** Idempotency and dedup records: one object per shard (default), or per key. */
   KEYS: DurableObjectNamespace<KeyObject>;
   /** Per-document edit queues. */
   DOCUMENTS: DurableObjectNamespace<DocumentObject>;

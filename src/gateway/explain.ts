@@ -42,7 +42,7 @@ export type ExplainedOutcome =
   | { type: "refused"; route?: string; kind: string; detail: string }
   | { type: "pass-through" }
   | ({ type: "key"; route: string; key: string; scope: string; documentId?: string } & RecordLocation)
-  | ({ type: "dedup"; route: string; rule: string; windowMs: number; scope: string; documentId?: string } & RecordLocation)
+  | ({ type: "dedup"; route: string; rule: string; windowMs: number; scope: string } & RecordLocation)
   | { type: "forward"; route: string; scope: string; documentId?: string };
 
 export interface Explanation {
@@ -98,7 +98,7 @@ export async function explainRequest(config: IdemConfig, table: RouteTable, samp
     const { route } = selected;
     routeName = route.name;
     const identity = await identifyRequest(route, selected.fields);
-    const documentId = identity.type === "invalid" ? undefined : identity.document?.id;
+    const documentId = identity.type === "key" || identity.type === "unrecorded" ? identity.document?.id : undefined;
     const locate = (recordId: string): RecordLocation => ({ recordId, keyObject: keyObjectName(recordId, config.keyspace) });
     switch (identity.type) {
       case "invalid":
@@ -117,7 +117,6 @@ export async function explainRequest(config: IdemConfig, table: RouteTable, samp
             rule: identity.rule.name,
             windowMs: identity.rule.windowMs,
             scope: identity.scope,
-            documentId,
             ...locate(identity.recordId),
           },
         };

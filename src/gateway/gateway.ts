@@ -127,10 +127,12 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
   const identity = await identifyRequest(route, fields);
   if (identity.type === "invalid") return { route, result: invalid(identity.kind, identity.detail, identity.field) };
 
+  // A dedup-covered request never names a document (see identifyRequest).
+  const target = identity.type === "dedup" ? undefined : identity.document;
   const document: DocumentCall | undefined =
-    route.document && identity.document
+    route.document && target
       ? {
-          objectName: identity.document.objectName,
+          objectName: target.objectName,
           placement: ex.config.placement,
           isDelete: route.document.isDelete,
           editTimeoutMs: route.document.editTimeoutMs,

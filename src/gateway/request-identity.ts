@@ -21,7 +21,7 @@ export interface DocumentTarget {
 export type RequestIdentity =
   | { type: "invalid"; kind: "invalid-key" | "key-required"; detail: string; field?: string }
   | { type: "key"; key: string; scope: string; recordId: string; document?: DocumentTarget }
-  | { type: "dedup"; rule: DedupRule; contentHash: string; scope: string; recordId: string; document?: DocumentTarget }
+  | { type: "dedup"; rule: DedupRule; contentHash: string; scope: string; recordId: string }
   | { type: "unrecorded"; scope: string; document?: DocumentTarget };
 
 /**
@@ -56,7 +56,7 @@ export async function identifyRequest(route: Route, fields: RequestFields): Prom
   const dedup = document ? undefined : await matchDedup(route, fields);
   if (dedup) {
     const recordId = await dedupRecordId(route, dedup.rule.name, scope, dedup.contentHash);
-    return { type: "dedup", rule: dedup.rule, contentHash: dedup.contentHash, scope, recordId, document };
+    return { type: "dedup", rule: dedup.rule, contentHash: dedup.contentHash, scope, recordId };
   }
   return { type: "unrecorded", scope, document };
 }

@@ -31,9 +31,9 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
 }
 
 /**
- * The Durable Object that owns idempotency records: one per key in the
- * default keyspace, or one per shard. It runs one decision at a time per
- * record:
+ * The Durable Object that owns idempotency records: one per shard in the
+ * default (sharded) keyspace, or one per key. It runs one decision at a time
+ * per record:
  *
  * - new key: store an in-flight record, then call the origin, then store the
  *   answer (or release the key when nothing should be remembered);
