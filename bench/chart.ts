@@ -30,7 +30,7 @@ const ROW_GAP = 12;
 const PANEL_HEADER = 44;
 const COLOURS = ["#f38020", "#5b6b7f", "#2f9e6b", "#8d5bd6"];
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
@@ -43,7 +43,7 @@ function panelHeight(panel: ChartPanel): number {
   return PANEL_HEADER + rowsHeight + 16;
 }
 
-function valueOf(bar: ChartBar, metric: ChartPanel["metric"]): number {
+function metricOf(bar: ChartBar, metric: ChartPanel["metric"]): number {
   return metric === "throughput" ? bar.requestsPerSecond : bar.meanMs;
 }
 
@@ -54,19 +54,17 @@ function labelOf(bar: ChartBar, metric: ChartPanel["metric"]): string {
 }
 
 function drawPanel(panel: ChartPanel, top: number, subjects: string[]): string {
-  const max = Math.max(panel.reference.value, ...panel.rows.flatMap((r) => r.bars.map((b) => valueOf(b, panel.metric)))) * 1.05;
+  const max = Math.max(panel.reference.value, ...panel.rows.flatMap((r) => r.bars.map((b) => metricOf(b, panel.metric)))) * 1.05;
   const x = (value: number) => LABEL_WIDTH + (value / max) * BAR_AREA;
-  const parts: string[] = [
-    `<text x="16" y="${top + 22}" class="title">${escape(panel.title)}</text>`,
-  ];
+  const parts: string[] = [`<text x="16" y="${top + 22}" class="title">${escapeXml(panel.title)}</text>`];
   let y = top + PANEL_HEADER;
   const chartTop = y - 6;
   for (const row of panel.rows) {
     const rowHeight = row.bars.length * (BAR_HEIGHT + BAR_GAP);
-    parts.push(`<text x="${LABEL_WIDTH - 10}" y="${y + rowHeight / 2 + 4}" class="row" text-anchor="end">${escape(row.label)}</text>`);
+    parts.push(`<text x="${LABEL_WIDTH - 10}" y="${y + rowHeight / 2 + 4}" class="row" text-anchor="end">${escapeXml(row.label)}</text>`);
     for (const bar of row.bars) {
       const colour = COLOURS[subjects.indexOf(bar.subject) % COLOURS.length];
-      const end = x(valueOf(bar, panel.metric));
+      const end = x(metricOf(bar, panel.metric));
       parts.push(
         `<rect x="${LABEL_WIDTH}" y="${y}" width="${Math.max(1, end - LABEL_WIDTH).toFixed(1)}" height="${BAR_HEIGHT}" fill="${colour}" rx="2"/>`,
         `<text x="${(end + 6).toFixed(1)}" y="${y + BAR_HEIGHT - 4}" class="value">${labelOf(bar, panel.metric)}</text>`,
@@ -79,7 +77,7 @@ function drawPanel(panel: ChartPanel, top: number, subjects: string[]): string {
   const referenceText = panel.metric === "throughput" ? `${thousands(panel.reference.value)} req/s` : `${panel.reference.value.toFixed(1)} ms`;
   parts.push(
     `<line x1="${originX}" y1="${chartTop}" x2="${originX}" y2="${y - ROW_GAP + 2}" class="origin"/>`,
-    `<text x="${originX}" y="${chartTop - 4}" class="origin-label" text-anchor="middle">${escape(panel.reference.label)} ${referenceText}</text>`,
+    `<text x="${originX}" y="${chartTop - 4}" class="origin-label" text-anchor="middle">${escapeXml(panel.reference.label)} ${referenceText}</text>`,
   );
   return parts.join("\n");
 }
@@ -98,7 +96,10 @@ export function renderChart(heading: string, subjects: string[], panels: ChartPa
     top += panelHeight(panel);
   }
   const legend = subjects
-    .map((s, i) => `<rect x="${16 + (i % 2) * 420}" y="${34 + Math.floor(i / 2) * 18}" width="12" height="12" fill="${COLOURS[i % COLOURS.length]}" rx="2"/><text x="${34 + (i % 2) * 420}" y="${44 + Math.floor(i / 2) * 18}" class="row">${escape(s)}</text>`)
+    .map(
+      (s, i) =>
+        `<rect x="${16 + (i % 2) * 420}" y="${34 + Math.floor(i / 2) * 18}" width="12" height="12" fill="${COLOURS[i % COLOURS.length]}" rx="2"/><text x="${34 + (i % 2) * 420}" y="${44 + Math.floor(i / 2) * 18}" class="row">${escapeXml(s)}</text>`,
+    )
     .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${top}" viewBox="0 0 ${WIDTH} ${top}" font-family="-apple-system, Segoe UI, Helvetica, Arial, sans-serif">
 <style>
@@ -110,7 +111,7 @@ export function renderChart(heading: string, subjects: string[], panels: ChartPa
 .origin-label { font-size: 11px; fill: #1f2328; paint-order: stroke; stroke: #ffffff; stroke-width: 3px; }
 </style>
 <rect width="100%" height="100%" fill="#ffffff"/>
-<text x="16" y="22" class="heading">${escape(heading)}</text>
+<text x="16" y="22" class="heading">${escapeXml(heading)}</text>
 ${legend}
 ${drawn.join("\n")}
 </svg>

@@ -18,7 +18,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildBundle } from "../harness/bundled-worker.ts";
 import { ensureDebianTool } from "./debian.ts";
-import { type KeyspaceStrategy } from "./idem-worker.ts";
+import type { KeyspaceStrategy } from "./idem-worker.ts";
 import { replaceSection } from "./report.ts";
 import { childPids, startNodeService } from "./services.ts";
 import { BASE_HEADERS, BODY } from "./workloads.ts";
@@ -81,7 +81,10 @@ const origin = await startNodeService("bench/origin.ts", ["0"]);
 const rows: { name: string; instructions: number }[] = [];
 try {
   for (const c of CASES) {
-    const idem = await startNodeService("bench/idem-worker.ts", [bundle, origin.url, c.strategy], { ...process.env, MINIFLARE_WORKERD_PATH: wrapper });
+    const idem = await startNodeService("bench/idem-worker.ts", [bundle, origin.url, c.strategy], {
+      ...process.env,
+      MINIFLARE_WORKERD_PATH: wrapper,
+    });
     try {
       const prefix = `instr-${Date.now()}`;
       const send = async (key: string | undefined) => {
@@ -99,7 +102,7 @@ try {
       callgrindControl(pid, "-d");
       const totals = /^totals: (\d+)/m.exec(await waitForDump(pid));
       rows.push({ name: c.name, instructions: Number(totals?.[1]) / requests });
-      console.log(`${c.name}: ${(rows.at(-1)!.instructions / 1e6).toFixed(2)}M instructions/request`);
+      console.log(`${c.name}: ${((rows.at(-1)?.instructions ?? 0) / 1e6).toFixed(2)}M instructions/request`);
     } finally {
       await idem.stop();
     }

@@ -66,7 +66,9 @@ function summarize(profile: CpuProfile, bundleText: string): void {
     .split("\n")
     .flatMap((line, index) => (/^\/\/ (src|node_modules)\//.test(line) ? [{ line: index, name: line.slice(3) }] : []));
   const selfMs = new Map<number, number>();
-  profile.samples.forEach((nodeId, i) => selfMs.set(nodeId, (selfMs.get(nodeId) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  profile.samples.forEach((nodeId, i) => {
+    selfMs.set(nodeId, (selfMs.get(nodeId) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
   const total = [...selfMs.values()].reduce((a, b) => a + b, 0);
   const byFunction = new Map<string, number>();
   const byModule = new Map<string, number>();
@@ -78,7 +80,10 @@ function summarize(profile: CpuProfile, bundleText: string): void {
     byModule.set(module, (byModule.get(module) ?? 0) + ms);
   }
   const top = (map: Map<string, number>, n: number) =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, ms]) => ({ "self ms": Math.round(ms), share: `${((100 * ms) / total).toFixed(1)}%`, name }));
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, ms]) => ({ "self ms": Math.round(ms), share: `${((100 * ms) / total).toFixed(1)}%`, name }));
   console.log(`\nSampled ${Math.round(total)} ms of isolate time.`);
   console.log("\nBy function (self time):");
   console.table(top(byFunction, 30));
@@ -117,7 +122,9 @@ try {
   cdp.close();
   const file = `.wrangler/profile/${scenario}.cpuprofile`;
   writeFileSync(file, JSON.stringify(profile));
-  console.log(`${SCENARIOS[scenario].title}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.total} requests; profile in ${file}`);
+  console.log(
+    `${SCENARIOS[scenario].title}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.total} requests; profile in ${file}`,
+  );
   const { readFileSync } = await import("node:fs");
   summarize(profile, readFileSync(bundle, "utf8"));
 } finally {

@@ -3,8 +3,9 @@
  * root), started on a free 127.0.0.1 port with no persistence, stopped at
  * the end of the run.
  */
-import { ensureDebianTool } from "./debian.ts";
+
 import { freePort } from "../harness/free-port.ts";
+import { ensureDebianTool } from "./debian.ts";
 import { type Service, startProgram } from "./services.ts";
 
 /**

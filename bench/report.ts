@@ -198,7 +198,9 @@ function panels(rows: Row[], subjects: SubjectId[], connections: number): ChartP
         label: SCENARIOS[scenario].title,
         bars: subjects.flatMap((subject) => {
           const r = find(rows, like, subject, scenario);
-          return r ? [{ subject: SUBJECT_NAMES[subject], requestsPerSecond: r.requestsPerSecond, meanMs: r.meanMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms }] : [];
+          return r
+            ? [{ subject: SUBJECT_NAMES[subject], requestsPerSecond: r.requestsPerSecond, meanMs: r.meanMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms }]
+            : [];
         }),
       })),
     };
@@ -230,7 +232,14 @@ export function replaceSection(file: string, name: string, content: string): voi
 export function writeReport(section: "results" | "keyspace", chartFile: string, facts: RunFacts, subjects: SubjectId[]): string[] {
   const heading = section === "results" ? "Idem vs the peer vs the origin alone" : "Idem: sharded (default) vs per-key keyspace";
   const chartPanels = panels(facts.rows, subjects, facts.load.connections);
-  writeFileSync(chartFile, renderChart(heading, subjects.map((s) => SUBJECT_NAMES[s]), chartPanels));
+  writeFileSync(
+    chartFile,
+    renderChart(
+      heading,
+      subjects.map((s) => SUBJECT_NAMES[s]),
+      chartPanels,
+    ),
+  );
   const tables = groups(facts.rows).flatMap((like) =>
     like.connections === facts.load.connections
       ? [`**${like.connections} connections, origin latency ${like.latencyMs} ms**`, "", loadedTable(facts.rows, like), ""]

@@ -19,9 +19,9 @@
 import { parseArgs } from "node:util";
 import { buildBundle } from "../harness/bundled-worker.ts";
 import { startRedis } from "./redis.ts";
+import { currentLoad, describeMachine, printTable, type Row, type SubjectId, writeReport } from "./report.ts";
 import { type Service, startNodeService } from "./services.ts";
 import { type LoadOptions, type Measurement, measure, SCENARIOS, type ScenarioId } from "./workloads.ts";
-import { currentLoad, describeMachine, printTable, type Row, type SubjectId, writeReport } from "./report.ts";
 
 /** One pass: every subject runs its workloads, at each origin latency, under one load. */
 interface Pass {
@@ -87,6 +87,10 @@ console.log("Building the Worker bundle (wrangler deploy --dry-run) …");
 const bundle = buildBundle("wrangler.toml", ".wrangler/bench");
 const needsPeer = passes.some((pass) => pass.subjects.some((s) => s.id === "peer"));
 const redis = needsPeer ? await startRedis() : undefined;
+function requireRedis(): NonNullable<typeof redis> {
+  if (!redis) throw new Error("the peer needs Redis, which was not started");
+  return redis;
+}
 const rows: Row[] = [];
 
 async function startSubject(id: SubjectId, originUrl: string): Promise<Service | undefined> {
@@ -100,7 +104,7 @@ async function startSubject(id: SubjectId, originUrl: string): Promise<Service |
     case "bare-worker":
       return startNodeService("bench/bare-worker.ts", [originUrl]);
     case "peer":
-      return startNodeService("bench/peer/proxy.ts", [originUrl, redis!.url]);
+      return startNodeService("bench/peer/proxy.ts", [originUrl, requireRedis().url]);
   }
 }
 
@@ -117,10 +121,13 @@ try {
             for (const scenario of scenarios) {
               const { connections } = pass.load;
               process.stdout.write(`  ${latencyMs} ms origin · ${connections} conn · ${subject.id} · ${SCENARIOS[scenario].title} … `);
-              const cpu = subject.id === "peer" ? () => service!.cpuSeconds() + redis!.cpuSeconds() : () => (service ?? origin).cpuSeconds();
+              const cpu =
+                subject.id === "peer" ? () => (service ?? origin).cpuSeconds() + requireRedis().cpuSeconds() : () => (service ?? origin).cpuSeconds();
               const prefix = `${subject.id}-${latencyMs}-${connections}-${scenario}-${startedAt}`;
               const m: Measurement = await measure(scenario, service?.url ?? origin.url, origin.url, prefix, pass.load, cpu);
-              console.log(`${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, ${m.cpuMsPerRequest.toFixed(2)} CPU ms/req`);
+              console.log(
+                `${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, ${m.cpuMsPerRequest.toFixed(2)} CPU ms/req`,
+              );
               rows.push({ latencyMs, connections, subject: subject.id, scenario, ...m });
             }
           } finally {

@@ -75,6 +75,12 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** A started child as a Service; spawn() gives a pid to every child it started. */
+function serviceOf(child: ChildProcess, url: string): Service {
+  const pid = child.pid ?? 0;
+  return { url, pid, cpuSeconds: () => treeCpuSeconds(pid), stop: () => stopChild(child) };
+}
+
 /**
  * Runs a Node script that prints a `{"url": …}` line on stdout once it
  * listens. Other output is discarded (Idem's decision log would
@@ -90,7 +96,8 @@ export function startNodeService(script: string, args: string[], env: NodeJS.Pro
     stderr = (stderr + chunk.toString()).slice(-4_000);
   });
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    // Spawned with stdio "pipe", so stdout exists; the type cannot know that.
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     const onExit = (code: number | null) => reject(new Error(`${script} exited (${code}) before listening:\n${stderr}`));
     child.once("exit", onExit);
     const onLine = (line: string) => {
@@ -100,7 +107,7 @@ export function startNodeService(script: string, args: string[], env: NodeJS.Pro
       lines.close();
       child.stdout?.resume();
       const { url } = JSON.parse(line) as { url: string };
-      resolve({ url, pid: child.pid!, cpuSeconds: () => treeCpuSeconds(child.pid!), stop: () => stopChild(child) });
+      resolve(serviceOf(child, url));
     };
     lines.on("line", onLine);
   });
@@ -122,7 +129,7 @@ export function startProgram(command: string, args: string[], ready: RegExp, url
       child.stdout?.off("data", onData);
       child.stdout?.resume();
       child.off("exit", onExit);
-      resolve({ url, pid: child.pid!, cpuSeconds: () => treeCpuSeconds(child.pid!), stop: () => stopChild(child) });
+      resolve(serviceOf(child, url));
     };
     const onExit = (code: number | null) => reject(new Error(`${command} exited (${code}) before it was ready:\n${output}`));
     child.once("exit", onExit);

@@ -161,7 +161,14 @@ async function settledExecutions(originUrl: string): Promise<number> {
  * @example
  * const m = await measure("replay", "http://127.0.0.1:8787", originUrl, "idem-0-replay", { connections: 32, durationSeconds: 8 });
  */
-export async function measure(scenario: ScenarioId, url: string, originUrl: string, prefix: string, load: LoadOptions, cpu: () => number): Promise<Measurement> {
+export async function measure(
+  scenario: ScenarioId,
+  url: string,
+  originUrl: string,
+  prefix: string,
+  load: LoadOptions,
+  cpu: () => number,
+): Promise<Measurement> {
   const prepared = await prepare(scenario, url, prefix, load.connections);
   const before = await settledExecutions(originUrl);
   const cpuBefore = cpu();

@@ -111,20 +111,24 @@ function sendControlled(req: IncomingMessage, res: ServerResponse, status: numbe
 export async function startOrdersOrigin(options: DemoServerOptions = {}): Promise<DemoOrigin> {
   const orders = new Map<string, Order>();
   const received: ReceivedRequest[] = [];
-  const demo = await startDemoServer(received, async (req, res, url) => {
-    const bodyText = await readBody(req);
-    const entry = logEntry(received, req, url, bodyText);
-    received.push(entry);
-    res.on("close", () => {
-      entry.endedAt = Date.now();
-    });
-    if (header(req, "demo-hang")) return;
-    const delay = Number(header(req, "demo-delay") ?? 0);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    const result = answer(orders, req, url, bodyText, entry.seq);
-    const forced = header(req, "demo-status");
-    sendControlled(req, res, forced ? Number(forced) : result.status, result.body);
-  }, options);
+  const demo = await startDemoServer(
+    received,
+    async (req, res, url) => {
+      const bodyText = await readBody(req);
+      const entry = logEntry(received, req, url, bodyText);
+      received.push(entry);
+      res.on("close", () => {
+        entry.endedAt = Date.now();
+      });
+      if (header(req, "demo-hang")) return;
+      const delay = Number(header(req, "demo-delay") ?? 0);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      const result = answer(orders, req, url, bodyText, entry.seq);
+      const forced = header(req, "demo-status");
+      sendControlled(req, res, forced ? Number(forced) : result.status, result.body);
+    },
+    options,
+  );
   return { ...demo, received };
 }
 

@@ -54,7 +54,14 @@ function originLoop(config: IdemConfig, customDomains: readonly string[]): strin
 }
 
 function isCustomDomain(route: unknown): route is { pattern: string; custom_domain: true } {
-  return typeof route === "object" && route !== null && "custom_domain" in route && route.custom_domain === true && "pattern" in route && typeof route.pattern === "string";
+  return (
+    typeof route === "object" &&
+    route !== null &&
+    "custom_domain" in route &&
+    route.custom_domain === true &&
+    "pattern" in route &&
+    typeof route.pattern === "string"
+  );
 }
 
 /** IDEM_CONFIG from a wrangler config (with its environment), or a whole JSON file that is the Idem config. */
@@ -115,7 +122,9 @@ function routesText(config: IdemConfig): string[] {
 function explanationText(request: string, explanation: Explanation): string[] {
   const lines = [`Explain: ${request}`];
   for (const c of explanation.candidates) {
-    lines.push(`  candidate   ${c.route} (${c.path}): conditions ${c.conditions === "hold" ? "hold" : c.conditions === "fail" ? "do not hold" : "cannot be read"}`);
+    lines.push(
+      `  candidate   ${c.route} (${c.path}): conditions ${c.conditions === "hold" ? "hold" : c.conditions === "fail" ? "do not hold" : "cannot be read"}`,
+    );
   }
   const o = explanation.outcome;
   switch (o.type) {
@@ -165,7 +174,10 @@ function sampleFrom(explain: string, headerLines: string[], body: string | undef
   let text = body ?? "";
   if (text.startsWith("@")) text = readFileSync(resolve(text.slice(1)), "utf8");
   if (text !== "" && !headers.has("content-type")) {
-    headers.set("content-type", text.trimStart().startsWith("{") || text.trimStart().startsWith("[") ? "application/json" : "application/x-www-form-urlencoded");
+    headers.set(
+      "content-type",
+      text.trimStart().startsWith("{") || text.trimStart().startsWith("[") ? "application/json" : "application/x-www-form-urlencoded",
+    );
   }
   return { method: method.toUpperCase(), url, headers, body: new TextEncoder().encode(text) };
 }

@@ -24,7 +24,7 @@ export const SCHEMA_FILE = new URL("../idem.config.schema.json", import.meta.url
  */
 export function configJsonSchemaText(): string {
   const schema = toJsonSchema(configSchema, { errorMode: "ignore", target: "draft-07" });
-  const titled = { ...schema, title: "Idem config", description: "The IDEM_CONFIG of an Idem gateway (see README, \"Configuration\")." };
+  const titled = { ...schema, title: "Idem config", description: 'The IDEM_CONFIG of an Idem gateway (see README, "Configuration").' };
   return `${JSON.stringify(titled, null, 2)}\n`;
 }
 

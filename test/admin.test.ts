@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import packageJson from "../package.json";
 import type { ConfigInput } from "../src/config/schema.ts";
@@ -109,7 +109,12 @@ describe("health", () => {
   it("reports the version from package.json and the effective config", async () => {
     const response = await admin("/health");
     expect(response.status).toBe(200);
-    const health = (await response.json()) as { status: string; version: string; analytics: boolean; config: { origin: string; routes: { name: string }[] } };
+    const health = (await response.json()) as {
+      status: string;
+      version: string;
+      analytics: boolean;
+      config: { origin: string; routes: { name: string }[] };
+    };
     expect(health.status).toBe("ok");
     expect(health.version).toBe(packageJson.version);
     expect(health.analytics).toBe(true);
@@ -238,8 +243,9 @@ describe("purge", () => {
     logs.clear();
     const running = send(clientRequest("/slow-orders", { tag, key: "purge-running", json: {}, headers: { "demo-delay": "400" } }));
     await originReceived(tag, 1);
-    const record = ((await (await admin("/records/lookup", { method: "POST", json: { route: "slow-order", key: "purge-running" } })).json()) as RecordView)
-      .record;
+    const record = (
+      (await (await admin("/records/lookup", { method: "POST", json: { route: "slow-order", key: "purge-running" } })).json()) as RecordView
+    ).record;
     const refused = await admin(`/records/${record}`, { method: "DELETE" });
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-record-running");
@@ -256,7 +262,10 @@ describe("admin log", () => {
     logs.clear();
     await admin("/health");
     await admin(`/records/${record}`);
-    await admin("/records/lookup", { method: "POST", json: { route: "create-order", key: "log-1", scope: { "header:Authorization": "Bearer alice" } } });
+    await admin("/records/lookup", {
+      method: "POST",
+      json: { route: "create-order", key: "log-1", scope: { "header:Authorization": "Bearer alice" } },
+    });
     await admin(`/records/${record}`, { method: "DELETE" });
     await admin("/health", { token: "wrong-token-wrong-token-wrong-token" });
     const lines = logs.lines("idem.admin");

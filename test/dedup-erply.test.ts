@@ -17,9 +17,7 @@ afterEach(() => {
 async function decisionsWhile(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
   const logged = vi.spyOn(console, "log");
   await run();
-  return logged.mock.calls
-    .map((call) => JSON.parse(String(call[0])) as Record<string, unknown>)
-    .filter((line) => line.event === "idem.decision");
+  return logged.mock.calls.map((call) => JSON.parse(String(call[0])) as Record<string, unknown>).filter((line) => line.event === "idem.decision");
 }
 
 describe("the decision log", () => {

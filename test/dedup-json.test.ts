@@ -46,7 +46,7 @@ const DUPLICATES: [string, string, string][] = [
 /** [case, first body, second body]: both reach the origin. */
 const NOT_DUPLICATES: [string, string, string][] = [
   ["a total written 12.50 instead of 12.5 (numbers compare as sent)", SALE, SALE.replace('"total":12.5', '"total":12.50')],
-  ["an amount sent as the string \"1\" instead of the number 1", SALE, SALE.replace('"amount":1}', '"amount":"1"}')],
+  ['an amount sent as the string "1" instead of the number 1', SALE, SALE.replace('"amount":1}', '"amount":"1"}')],
   [
     "product IDs past 2^53 that differ only in the last digit",
     SALE.replace('"productID":5', '"productID":12345678901234567890'),

@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../src/config/schema.ts";
 import { type Accounts, freshAccounts, type PosCall, posRequest, sale } from "./fixtures/erply-dedup-cases.ts";
@@ -48,9 +48,7 @@ describe("concurrent copies", () => {
     const tag = newTag();
     const accounts = freshAccounts();
     // The delay keeps the first at the origin while the others arrive, so they wait for it.
-    const answers = await Promise.all(
-      Array.from({ length: 12 }, () => send(saleRequest(sale(), tag, accounts, { "demo-delay": "200" }))),
-    );
+    const answers = await Promise.all(Array.from({ length: 12 }, () => send(saleRequest(sale(), tag, accounts, { "demo-delay": "200" }))));
     const bodies = await Promise.all(answers.map((answer) => answer.json<Echo>()));
     expect(await originLog(tag)).toHaveLength(1);
     expect(new Set(bodies.map((body) => body.executed)).size).toBe(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { erplyAnswer, erplyClient, erplyRequest, newAccount, oneAfterAnother, sleep } from "./support/erply-client.ts";
+import { erplyClient, erplyRequest, newAccount, oneAfterAnother, sleep } from "./support/erply-client.ts";
 import { erplyProofs } from "./support/erply-proofs.ts";
 import { erplyGateway } from "./support/gateway.ts";
 import { newTag } from "./support/origin-log.ts";
@@ -30,7 +30,13 @@ describe("Erply's error envelope", () => {
       "recordsTotal",
       "recordsInResponse",
     ]);
-    expect(body.status).toMatchObject({ request: "saveSalesDocument", responseStatus: "error", errorCode: 1206, recordsTotal: 0, recordsInResponse: 0 });
+    expect(body.status).toMatchObject({
+      request: "saveSalesDocument",
+      responseStatus: "error",
+      errorCode: 1206,
+      recordsTotal: 0,
+      recordsInResponse: 0,
+    });
     expect(Number.isInteger(body.status.requestUnixTime)).toBe(true);
     expect(body.status.requestUnixTime).toBeGreaterThanOrEqual(before);
     expect(typeof body.status.generationTime).toBe("number");
@@ -50,7 +56,7 @@ describe("temporaryUUID", () => {
 
   it("accepts a key of 128 characters", async () => {
     const tag = newTag();
-    const answer = await call({ ...newAccount(), request: "saveSalesDocument", temporaryUUID: "A.b-9".repeat(25) + "xyz" }, { tag });
+    const answer = await call({ ...newAccount(), request: "saveSalesDocument", temporaryUUID: `${"A.b-9".repeat(25)}xyz` }, { tag });
     expect(answer.status.responseStatus).toBe("ok");
   });
 

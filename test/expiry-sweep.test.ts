@@ -6,8 +6,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EXPIRY_SWEEP_MS } from "../src/objects/key-object.ts";
-import { clientRequest, gatewayFor, newTag } from "./support/gateway.ts";
 import { eventually } from "./support/eventually.ts";
+import { clientRequest, gatewayFor, newTag } from "./support/gateway.ts";
 import { locateKeyRecord, readKeyRecord } from "./support/key-records.ts";
 
 const config = {
@@ -30,7 +30,10 @@ describe("expiry sweeps", () => {
     await send(clientRequest("/medium/a", { tag, key: `sweep-medium-${tag}`, json: {} }));
     const shortRecord = await readKeyRecord(short);
     const mediumRecord = await readKeyRecord(medium);
-    await eventually(() => (Date.now() > (shortRecord?.expiresAt ?? 0) ? true : undefined), { intervalMs: 50, waitingFor: "the short record to expire" });
+    await eventually(() => (Date.now() > (shortRecord?.expiresAt ?? 0) ? true : undefined), {
+      intervalMs: 50,
+      waitingFor: "the short record to expire",
+    });
 
     // Runs the sweep now, unless the runtime already delivered it on time.
     await runDurableObjectAlarm(short.stub);

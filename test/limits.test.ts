@@ -47,8 +47,9 @@ describe("stored response size", () => {
     expect(await retry.text()).toBe(firstBody);
     expect(await originLog(tag)).toHaveLength(1);
     const { stub } = await locateKeyRecord({ routes: [{ name: "orders", path: "/orders" }] }, "orders", "huge-1");
-    const chunks = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM body_chunks").one().n,
+    const chunks = await runInDurableObject(
+      stub,
+      (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM body_chunks").one().n,
     );
     // 5 MiB + 123 bytes: the first MiB is kept in the record itself, the rest in 5 chunk rows.
     expect(chunks).toBe(5);

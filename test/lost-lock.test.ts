@@ -56,7 +56,10 @@ describe("lost locks", () => {
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(await originLog(tag)).toHaveLength(1);
     const states = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ state: string }>("SELECT state FROM records").toArray().map((r) => r.state),
+      state.storage.sql
+        .exec<{ state: string }>("SELECT state FROM records")
+        .toArray()
+        .map((r) => r.state),
     );
     expect(states).toEqual(["completed"]);
   });

@@ -22,7 +22,20 @@ const send = gatewayFor({
 });
 const sendToDeadOrigin = gatewayFor({ origin: env.DEAD_ORIGIN_URL, routes: [{ name: "dead", path: "/orders" }] });
 
-const LOG_FIELDS = new Set(["event", "route", "outcome", "method", "status", "originStatus", "record", "rule", "error", "totalMs", "gatewayMs", "originMs"]);
+const LOG_FIELDS = new Set([
+  "event",
+  "route",
+  "outcome",
+  "method",
+  "status",
+  "originStatus",
+  "record",
+  "rule",
+  "error",
+  "totalMs",
+  "gatewayMs",
+  "originMs",
+]);
 
 let logs: ReturnType<typeof captureLogs>;
 beforeEach(() => {

@@ -14,13 +14,25 @@
  * Run as a child process: `node bench/peer/proxy.ts <originUrl> <redisUrl>`;
  * it prints `{"url": …}` once listening.
  */
-import { Idempotency, IdempotencyError, IdempotencyErrorCodes } from "@node-idempotency/core";
-import { RedisStorageAdapter } from "@node-idempotency/storage-adapter-redis";
+
 import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buffer } from "node:stream/consumers";
+import { Idempotency, IdempotencyError, IdempotencyErrorCodes } from "@node-idempotency/core";
+import { RedisStorageAdapter } from "@node-idempotency/storage-adapter-redis";
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate", "host", "content-length"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "host",
+  "content-length",
+]);
 
 interface OriginAnswer {
   status: number;
@@ -80,7 +92,10 @@ export async function startPeer(originUrl: string, redisUrl: string): Promise<{ 
       const out = request(
         { host: origin.hostname, port: origin.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent },
         (res) => {
-          buffer(res).then((bytes) => resolve({ status: res.statusCode ?? 502, headers: endToEnd(res.headers), body: bytes.toString("utf8") }), reject);
+          buffer(res).then(
+            (bytes) => resolve({ status: res.statusCode ?? 502, headers: endToEnd(res.headers), body: bytes.toString("utf8") }),
+            reject,
+          );
         },
       );
       out.on("error", reject);

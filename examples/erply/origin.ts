@@ -128,43 +128,47 @@ export async function startErplyOrigin(options: DemoServerOptions = {}): Promise
     return [];
   };
 
-  const demo = await startDemoServer(received, async (req, res, url) => {
-    const startedAt = Date.now();
-    if (url.pathname === "/__demo/release") {
-      release(url.searchParams.get("hold") ?? "");
-      res.writeHead(204).end();
-      return;
-    }
-    const bodyText = await readBody(req);
-    let params: Record<string, string>;
-    try {
-      params = paramsOf(url, req, bodyText);
-    } catch {
-      params = Object.fromEntries(url.searchParams);
-    }
-    const entry: ErplyCall = { ...logEntry(received, req, url, bodyText, startedAt), call: params.request ?? null, params };
-    received.push(entry);
+  const demo = await startDemoServer(
+    received,
+    async (req, res, url) => {
+      const startedAt = Date.now();
+      if (url.pathname === "/__demo/release") {
+        release(url.searchParams.get("hold") ?? "");
+        res.writeHead(204).end();
+        return;
+      }
+      const bodyText = await readBody(req);
+      let params: Record<string, string>;
+      try {
+        params = paramsOf(url, req, bodyText);
+      } catch {
+        params = Object.fromEntries(url.searchParams);
+      }
+      const entry: ErplyCall = { ...logEntry(received, req, url, bodyText, startedAt), call: params.request ?? null, params };
+      received.push(entry);
 
-    const delay = Number(header(req, "demo-delay") ?? 0);
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    const holdName = header(req, "demo-hold");
-    if (holdName !== undefined) {
-      const hold = holdNamed(holdName);
-      if (!hold.released) await new Promise<void>((resolve) => hold.waiting.push(resolve));
-    }
+      const delay = Number(header(req, "demo-delay") ?? 0);
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      const holdName = header(req, "demo-hold");
+      if (holdName !== undefined) {
+        const hold = holdNamed(holdName);
+        if (!hold.released) await new Promise<void>((resolve) => hold.waiting.push(resolve));
+      }
 
-    const call = params.request ?? "";
-    const forcedError = Number(header(req, "demo-error") ?? 0);
-    const body =
-      call === ""
-        ? envelope(call, startedAt, null, 1005)
-        : forcedError > 0
-          ? envelope(call, startedAt, null, forcedError)
-          : envelope(call, startedAt, execute(call, params));
-    entry.endedAt = Date.now();
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
-  }, options);
+      const call = params.request ?? "";
+      const forcedError = Number(header(req, "demo-error") ?? 0);
+      const body =
+        call === ""
+          ? envelope(call, startedAt, null, 1005)
+          : forcedError > 0
+            ? envelope(call, startedAt, null, forcedError)
+            : envelope(call, startedAt, execute(call, params));
+      entry.endedAt = Date.now();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    },
+    options,
+  );
 
   return {
     ...demo,

@@ -29,9 +29,7 @@ const byRequest = v.strictObject({
 const lookupBody = v.union([byKey, byRequest]);
 
 /** The record a lookup names, or why it names none (an admin problem kind and its detail). */
-export type LookupTarget =
-  | { ok: true; recordId: string }
-  | { ok: false; kind: "admin-invalid-request" | "admin-no-record"; detail: string };
+export type LookupTarget = { ok: true; recordId: string } | { ok: false; kind: "admin-invalid-request" | "admin-no-record"; detail: string };
 
 const refKey = (text: string) => {
   const ref = parseFieldRef(text);
@@ -46,7 +44,11 @@ async function recordOfKey(config: IdemConfig, input: v.InferOutput<typeof byKey
   let key: string;
   if (route.key.isComposite) {
     if (!Array.isArray(input.key) || input.key.length !== route.key.sources.length) {
-      return { ok: false, kind: "admin-invalid-request", detail: `route "${route.name}" builds its key from ${route.key.sourceText}: send their values as a list, in that order` };
+      return {
+        ok: false,
+        kind: "admin-invalid-request",
+        detail: `route "${route.name}" builds its key from ${route.key.sourceText}: send their values as a list, in that order`,
+      };
     }
     key = JSON.stringify(input.key);
   } else {

@@ -21,20 +21,26 @@ function problemsOf(config: unknown): string[] {
 
 describe("dedup rules in the config", () => {
   it("apply a 24 h window and never store 400-599 unless told otherwise, whatever the key TTL", () => {
-    const [defaults, custom] = loadConfig(
-      withRules([rule(), rule({ name: "short", windowSeconds: 600, neverStoreStatuses: [500, "502-504"] })], { ttlSeconds: 60 }),
-    ).routes[0]?.dedup ?? [];
+    const [defaults, custom] =
+      loadConfig(withRules([rule(), rule({ name: "short", windowSeconds: 600, neverStoreStatuses: [500, "502-504"] })], { ttlSeconds: 60 })).routes[0]
+        ?.dedup ?? [];
     expect(defaults?.windowMs).toBe(86_400_000);
     expect(defaults?.neverStore).toEqual([{ from: 400, to: 599 }]);
     expect(defaults?.successWhen).toEqual([]);
     expect(custom?.windowMs).toBe(600_000);
-    expect(custom?.neverStore).toEqual([{ from: 500, to: 500 }, { from: 502, to: 504 }]);
+    expect(custom?.neverStore).toEqual([
+      { from: 500, to: 500 },
+      { from: 502, to: 504 },
+    ]);
   });
 
   it("resolve successWhen into conditions on the response", () => {
     const [resolved] = loadConfig(withRules([rule({ successWhen: { "body:/status/responseStatus": "ok" } })])).routes[0]?.dedup ?? [];
     expect(resolved?.successWhen).toEqual([
-      { field: { source: "body", name: "/status/responseStatus", pointer: ["status", "responseStatus"], text: "body:/status/responseStatus" }, values: ["ok"] },
+      {
+        field: { source: "body", name: "/status/responseStatus", pointer: ["status", "responseStatus"], text: "body:/status/responseStatus" },
+        values: ["ok"],
+      },
     ]);
   });
 

@@ -60,12 +60,27 @@ describe("loadConfig", () => {
     [{ origin, routes: [{ name: "a", path: "/a", tll: 5 }] }, "routes[0].tll: unknown field"],
     [{ origin, routes: [{ name: "a", path: "/a", key: { pattern: "([" } }] }, "routes[0].key.pattern: must be a valid regular expression"],
     [{ origin, routes: [{ name: "a", path: "/a", scope: ["cookie:x"] }] }, 'routes[0].scope[0]: must look like "header:Name"'],
-    [{ origin, routes: [{ name: "a", path: "/a" }, { name: "a", path: "/b" }] }, 'routes[1].name: "a" is used by another route'],
+    [
+      {
+        origin,
+        routes: [
+          { name: "a", path: "/a" },
+          { name: "a", path: "/b" },
+        ],
+      },
+      'routes[1].name: "a" is used by another route',
+    ],
     [{ origin, routes: [{ name: "a", path: "/a", document: { id: "path:id" } }] }, 'routes[0].document.id: "path:id" names no parameter of path /a'],
-    [{ origin, originTimeoutMs: 10_000, routes: [{ name: "a", path: "/a", lockTimeoutMs: 5_000 }] }, "routes[0].lockTimeoutMs: 5000 must exceed originTimeoutMs"],
+    [
+      { origin, originTimeoutMs: 10_000, routes: [{ name: "a", path: "/a", lockTimeoutMs: 5_000 }] },
+      "routes[0].lockTimeoutMs: 5000 must exceed originTimeoutMs",
+    ],
     [{ origin, routes: [{ name: "a", path: "/a", methods: ["FETCH"] }] }, "routes[0].methods[0]: "],
     [{ origin, routes: [{ name: "a", path: "/__idem/x" }] }, "routes[0].path: overlaps the admin prefix"],
-    [{ origin, routes: [{ name: "a", path: "/a", dedup: [{ name: "r", clients: ["POS"], prerequisites: ["param:x"], compare: ["param:x"] }] }] }, "routes[0].dedup[0].clients: needs the route's clientField"],
+    [
+      { origin, routes: [{ name: "a", path: "/a", dedup: [{ name: "r", clients: ["POS"], prerequisites: ["param:x"], compare: ["param:x"] }] }] },
+      "routes[0].dedup[0].clients: needs the route's clientField",
+    ],
     [{ origin, routes: [{ name: "a", path: "/a", neverStoreStatuses: ["4xx"] }] }, "routes[0].neverStoreStatuses[0]: must be a status like 429"],
   ])("names the field of a mistake: %j", (raw, expected) => {
     expect(problemsOf(raw).join("\n")).toContain(expected);
@@ -121,7 +136,10 @@ describe("successWhen", () => {
       routes: [{ name: "save", path: "/api/", dedup: [{ name: "sale", prerequisites: ["param:invoiceNo"], compare: ["param:invoiceNo"] }] }],
     });
     const expected = [
-      { field: { source: "body", name: "/status/responseStatus", pointer: ["status", "responseStatus"], text: "body:/status/responseStatus" }, values: ["ok"] },
+      {
+        field: { source: "body", name: "/status/responseStatus", pointer: ["status", "responseStatus"], text: "body:/status/responseStatus" },
+        values: ["ok"],
+      },
       { field: { source: "header", name: "x-outcome", text: "header:X-Outcome" }, values: ["done", "accepted"] },
     ];
     expect(config.routes[0]?.successWhen).toEqual(expected);

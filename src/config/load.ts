@@ -53,7 +53,9 @@ function pathParams(pattern: string): Set<string> {
 function dedupRefs(rule: ParsedDedupRule, at: string): [string, string][] {
   const refs: [string, string][] = [];
   for (const ref of Object.keys(rule.when ?? {})) refs.push([`${at}.when`, ref]);
-  rule.prerequisites.forEach((ref, k) => refs.push([`${at}.prerequisites[${k}]`, ref]));
+  rule.prerequisites.forEach((ref, k) => {
+    refs.push([`${at}.prerequisites[${k}]`, ref]);
+  });
   rule.compare.forEach((compared, k) => {
     if (typeof compared === "string") {
       refs.push([`${at}.compare[${k}]`, compared]);
@@ -85,7 +87,11 @@ function crossFieldProblems(config: ParsedConfig): string[] {
     ];
     const keySource = route.key?.source;
     if (typeof keySource === "string") refs.push([`${at}.key.source`, keySource]);
-    else keySource?.forEach((ref, j) => refs.push([`${at}.key.source[${j}]`, ref]));
+    else {
+      keySource?.forEach((ref, j) => {
+        refs.push([`${at}.key.source[${j}]`, ref]);
+      });
+    }
     const key = { ...config.defaults?.key, ...route.key };
     if (Array.isArray(key.source)) {
       for (const knob of ["pattern", "maxLength"] as const) {
@@ -96,10 +102,14 @@ function crossFieldProblems(config: ParsedConfig): string[] {
     }
     if (route.document) {
       refs.push([`${at}.document.id`, route.document.id]);
-      route.document.scope?.forEach((r, j) => refs.push([`${at}.document.scope[${j}]`, r]));
+      route.document.scope?.forEach((r, j) => {
+        refs.push([`${at}.document.scope[${j}]`, r]);
+      });
     }
     if (route.clientField) refs.push([`${at}.clientField`, route.clientField]);
-    route.dedup?.forEach((rule, j) => refs.push(...dedupRefs(rule, `${at}.dedup[${j}]`)));
+    route.dedup?.forEach((rule, j) => {
+      refs.push(...dedupRefs(rule, `${at}.dedup[${j}]`));
+    });
     for (const [field, ref] of refs) {
       if (ref.startsWith("path:") && !params.has(ref.slice(5))) {
         problems.push(`${field}: "${ref}" names no parameter of path ${route.path}`);

@@ -17,10 +17,7 @@ export const FIELD_REF_PATTERN = /^(header|query|body|path|param):\S.*$/;
 
 const fieldRef = v.pipe(
   v.string(),
-  v.regex(
-    FIELD_REF_PATTERN,
-    'must look like "header:Name", "query:name", "body:name", "body:/json/pointer", "path:name" or "param:name"',
-  ),
+  v.regex(FIELD_REF_PATTERN, 'must look like "header:Name", "query:name", "body:name", "body:/json/pointer", "path:name" or "param:name"'),
 );
 
 const positiveMs = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max));
@@ -32,11 +29,7 @@ const statusSelector = v.union([
   v.pipe(v.string(), v.regex(/^[1-5]\d\d-[1-5]\d\d$/, 'must be a status like 429 or a range like "400-599"')),
 ]);
 
-const httpMethod = v.pipe(
-  v.string(),
-  v.toUpperCase(),
-  v.picklist(["GET", "HEAD", "OPTIONS", "DELETE", "POST", "PUT", "PATCH"]),
-);
+const httpMethod = v.pipe(v.string(), v.toUpperCase(), v.picklist(["GET", "HEAD", "OPTIONS", "DELETE", "POST", "PUT", "PATCH"]));
 
 const conditionValue = v.union([v.string(), v.pipe(v.array(v.string()), v.minLength(1))]);
 /** Field ref → required value (or any of several values). */
@@ -144,10 +137,7 @@ const comparedField = v.union([
 
 /** Conditions on the origin's answer: its headers or its JSON body. */
 const responseConditions = v.record(
-  v.pipe(
-    v.string(),
-    v.regex(/^(header|body):\S.*$/, 'must look like "header:Name", "body:name" or "body:/json/pointer" (a part of the response)'),
-  ),
+  v.pipe(v.string(), v.regex(/^(header|body):\S.*$/, 'must look like "header:Name", "body:name" or "body:/json/pointer" (a part of the response)')),
   conditionValue,
 );
 

@@ -62,7 +62,9 @@ describe("canonicalContent: compared fields", () => {
 
   it("reads only what the client sent: no inherited property of a JSON object", () => {
     const rule = ruleOf({ prerequisites: ["body:a"], compare: ["body:a", "body:constructor", "body:/a/toString"] });
-    expect(canonicalContent(rule, json('{"a":"1"}'))).toBe('{"compared":[["body:a","\\"1\\""],["body:constructor",null],["body:/a/toString",null]],"items":null}');
+    expect(canonicalContent(rule, json('{"a":"1"}'))).toBe(
+      '{"compared":[["body:a","\\"1\\""],["body:constructor",null],["body:/a/toString",null]],"items":null}',
+    );
   });
 
   it("refuses a compared name sent twice, even with one value", () => {

@@ -54,7 +54,11 @@ describe("matchDedup", () => {
   it("does no check, and throws nothing, when a field cannot be read unambiguously", async () => {
     expect(await matchDedup(route, request("request=sale&request=payment&no=1&time=1"))).toBeUndefined();
     expect(await matchDedup(route, request("request=sale&no=1&no=1&time=1"))).toBeUndefined();
-    const broken = new RequestFields(new URL("https://idem.test/api/"), new Headers({ "content-type": "application/json" }), new TextEncoder().encode("{"));
+    const broken = new RequestFields(
+      new URL("https://idem.test/api/"),
+      new Headers({ "content-type": "application/json" }),
+      new TextEncoder().encode("{"),
+    );
     expect(await matchDedup(route, broken)).toBeUndefined();
   });
 });

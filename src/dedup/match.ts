@@ -38,7 +38,7 @@ export async function matchDedup(route: Route, fields: RequestFields): Promise<D
   try {
     const client = route.clientField ? fields.get(route.clientField) : undefined;
     rule = route.dedup.find((r) => appliesTo(r, fields, client));
-    if (!rule || !rule.prerequisites.every((ref) => isSupplied(fields.get(ref)))) return undefined;
+    if (!rule?.prerequisites.every((ref) => isSupplied(fields.get(ref)))) return undefined;
     content = canonicalContent(rule, fields);
   } catch (error) {
     if (error instanceof FieldError || error instanceof TooDeepError) return undefined;

@@ -12,7 +12,7 @@ function parseSfString(raw: string): KeyParse {
     const ch = raw[i] as string;
     if (ch === "\\") {
       const next = raw[i + 1];
-      if (next !== '"' && next !== "\\") return { ok: false, detail: "an sf-string may only escape \" and \\" };
+      if (next !== '"' && next !== "\\") return { ok: false, detail: 'an sf-string may only escape " and \\' };
       out += next;
       i++;
     } else if (ch === '"') {

@@ -16,9 +16,7 @@ export function originUrl(config: IdemConfig, url: URL): string {
  * originRequest(config, request, url, bodyBytes)
  */
 export function originRequest(config: IdemConfig, request: Request, url: URL, body: Uint8Array | null): OriginRequest {
-  const headers = forwardableRequestHeaders(request.headers).filter(
-    ([name]) => name !== "x-forwarded-host" && name !== "x-forwarded-proto",
-  );
+  const headers = forwardableRequestHeaders(request.headers).filter(([name]) => name !== "x-forwarded-host" && name !== "x-forwarded-proto");
   headers.push(["x-forwarded-host", url.host], ["x-forwarded-proto", url.protocol.replace(":", "")]);
   const hasBody = body !== null && body.byteLength > 0 && request.method !== "GET" && request.method !== "HEAD";
   return { url: originUrl(config, url), method: request.method, headers, body: hasBody ? body : null };

@@ -19,6 +19,7 @@ export function isAmbiguousPath(pathname: string): boolean {
   } catch {
     return true;
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this check's purpose.
   if (decoded.includes("\\") || /[\x00-\x1f\x7f]/.test(decoded)) return true;
   return decoded.split("/").some((segment) => {
     const name = segment.split(";")[0];

@@ -32,9 +32,7 @@ export function routeReadsBody(route: Route): boolean {
 export function candidatesReadBody(candidates: readonly RouteCandidate[], headers: Headers): boolean {
   return candidates.some(
     ({ route }) =>
-      routeReadsBody(route) ||
-      route.document !== undefined ||
-      route.key.sources.some((ref) => ref.source === "header" && headers.has(ref.name)),
+      routeReadsBody(route) || route.document !== undefined || route.key.sources.some((ref) => ref.source === "header" && headers.has(ref.name)),
   );
 }
 

@@ -117,6 +117,4 @@ export interface RecordSnapshot {
 }
 
 /** What `KeyObject.purge` did: deleted the record, or refused because it is not there or still running. */
-export type PurgeResult =
-  | { purged: true; state: RecordSnapshot["state"] }
-  | { purged: false; reason: "not-found" | "running" };
+export type PurgeResult = { purged: true; state: RecordSnapshot["state"] } | { purged: false; reason: "not-found" | "running" };

@@ -167,8 +167,7 @@ export class RecordStore {
   }
 
   #hasChunkTable(): boolean {
-    this.#chunkTable ??=
-      this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'body_chunks'").toArray().length > 0;
+    this.#chunkTable ??= this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'body_chunks'").toArray().length > 0;
     return this.#chunkTable;
   }
 
@@ -221,12 +220,7 @@ export class RecordStore {
       if (updated === 0 || !c.body || c.body.byteLength <= CHUNK_BYTES) return updated > 0;
       this.storage.sql.exec(CHUNKS_SCHEMA);
       for (let seq = 1, offset = CHUNK_BYTES; offset < c.body.byteLength; seq++, offset += CHUNK_BYTES) {
-        this.#sql.exec(
-          "INSERT INTO body_chunks (record_id, seq, data) VALUES (?, ?, ?)",
-          id,
-          seq,
-          c.body.subarray(offset, offset + CHUNK_BYTES),
-        );
+        this.#sql.exec("INSERT INTO body_chunks (record_id, seq, data) VALUES (?, ?, ?)", id, seq, c.body.subarray(offset, offset + CHUNK_BYTES));
       }
       // Only now: a failed insert rolls the table's creation back with everything else.
       this.#chunkTable = true;

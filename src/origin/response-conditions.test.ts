@@ -5,7 +5,11 @@ import { meetsSuccessConditions } from "./response-conditions.ts";
 
 const erplyOk = [{ field: parseFieldRef("body:/status/responseStatus"), values: ["ok"] }];
 
-function response(body: string, headers: [string, string][] = [["content-type", "application/json"]], rest?: ReadableStream<Uint8Array>): OriginResponse {
+function response(
+  body: string,
+  headers: [string, string][] = [["content-type", "application/json"]],
+  rest?: ReadableStream<Uint8Array>,
+): OriginResponse {
   return { ok: true, status: 200, headers, storableHeaders: headers, body: new TextEncoder().encode(body), rest, originMs: 1 };
 }
 

@@ -11,7 +11,7 @@ describe("canonicalJson", () => {
     expect(exact("0.10000000000000000001")).not.toBe(exact("0.1"));
   });
 
-  it("writes numbers as sent, strings quoted, so 1, 1.0 and \"1\" stay apart", () => {
+  it('writes numbers as sent, strings quoted, so 1, 1.0 and "1" stay apart', () => {
     expect([exact("1"), exact("1.0"), exact('"1"'), exact("1e0")]).toEqual(["1", "1.0", '"1"', "1e0"]);
   });
 

@@ -86,7 +86,10 @@ function problemsOf(raw: unknown): string[] {
 describe("absurd config values stop the Worker at start-up, naming the field", () => {
   it.each(ABSURD)("%s", (_what, raw, field) => {
     const problems = problemsOf(raw);
-    expect(problems.some((p) => p.startsWith(`${field}:`)), problems.join("\n")).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith(`${field}:`)),
+      problems.join("\n"),
+    ).toBe(true);
   });
 
   it("tells a missing field from a misspelt one", () => {

@@ -7,7 +7,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { clientRequest, gatewayFor, newTag, originLog, type SendOptions } from "../support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
 
 const MAX_BODY = 4_096;
 
@@ -60,20 +60,22 @@ function withHeaders(path: string, tag: string, pairs: [string, string][], body?
 }
 
 const keyed = (rawKey: string) => (tag: string) => withHeaders("/orders", tag, [["idempotency-key", rawKey]]);
-const order = (options: Omit<SendOptions, "tag">) => (tag: string) => clientRequest("/orders", { tag, json: {}, ...options });
 const orderFollowUp = (tag: string, key: string) => clientRequest("/orders", { tag, key, json: {} });
 const invalidKey = { status: 400, type: "invalid-key" };
 const invalidBody = { status: 400, type: "invalid-body" };
 const ambiguousPath = { status: 400, type: "ambiguous-path" };
 
 /** A POST to the route whose key is in a JSON body; `KEY` in the body stands for the row's fresh key. */
-const jsonKeyed = (body: string, contentType = "application/json") => (tag: string, key = "k") =>
-  withHeaders("/json-key", tag, [], body.replaceAll("KEY", key), contentType);
-const jsonKeyFollowUp = (tag: string, key: string) =>
-  withHeaders("/json-key", tag, [], JSON.stringify({ meta: { idempotencyKey: key } }));
+const jsonKeyed =
+  (body: string, contentType = "application/json") =>
+  (tag: string, key = "k") =>
+    withHeaders("/json-key", tag, [], body.replaceAll("KEY", key), contentType);
+const jsonKeyFollowUp = (tag: string, key: string) => withHeaders("/json-key", tag, [], JSON.stringify({ meta: { idempotencyKey: key } }));
 /** A POST to the route whose key is a form field; `KEY` in the body stands for the row's fresh key. */
-const formKeyed = (body: string, contentType = "application/x-www-form-urlencoded") => (tag: string, key = "k") =>
-  withHeaders("/form-key", tag, [], body.replaceAll("KEY", key), contentType);
+const formKeyed =
+  (body: string, contentType = "application/x-www-form-urlencoded") =>
+  (tag: string, key = "k") =>
+    withHeaders("/form-key", tag, [], body.replaceAll("KEY", key), contentType);
 const formKeyFollowUp = (tag: string, key: string) => formKeyed(`requestKey=${key}`)(tag);
 const echo = (path: string) => (tag: string, key: string) => clientRequest(path, { tag, key, json: {} });
 const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
@@ -97,23 +99,35 @@ const KEYS: Case[] = [
   { name: "text after the closing quote", request: keyed('"a"b"'), expected: invalidKey },
   { name: "sf-string with parameters", request: keyed('"abc";v=1'), expected: invalidKey },
   { name: "escaped closing quote leaves it unclosed", request: keyed('"abc\\"'), expected: invalidKey },
-  { name: "sf-string escape other than \\\" or \\\\ (\\n)", request: keyed('"a\\nb"'), expected: invalidKey },
+  { name: 'sf-string escape other than \\" or \\\\ (\\n)', request: keyed('"a\\nb"'), expected: invalidKey },
   { name: "sf-string unicode escape (\\u0041)", request: keyed('"\\u0041"'), expected: invalidKey },
   { name: "backslash in a bare key", request: keyed("a\\b"), expected: invalidKey },
   {
     name: "header sent twice, different values",
-    request: (tag) => withHeaders("/orders", tag, [["idempotency-key", "k1"], ["idempotency-key", "k2"]]),
+    request: (tag) =>
+      withHeaders("/orders", tag, [
+        ["idempotency-key", "k1"],
+        ["idempotency-key", "k2"],
+      ]),
     expected: invalidKey,
   },
   {
     name: "header sent twice, same value",
-    request: (tag, key) => withHeaders("/orders", tag, [["idempotency-key", key], ["idempotency-key", key]]),
+    request: (tag, key) =>
+      withHeaders("/orders", tag, [
+        ["idempotency-key", key],
+        ["idempotency-key", key],
+      ]),
     expected: invalidKey,
     followUp: orderFollowUp,
   },
   {
     name: "sf-string header sent twice",
-    request: (tag, key) => withHeaders("/orders", tag, [["idempotency-key", `"${key}"`], ["idempotency-key", `"${key}"`]]),
+    request: (tag, key) =>
+      withHeaders("/orders", tag, [
+        ["idempotency-key", `"${key}"`],
+        ["idempotency-key", `"${key}"`],
+      ]),
     expected: invalidKey,
     followUp: orderFollowUp,
   },
@@ -209,7 +223,8 @@ const BODIES: Case[] = [
   },
   {
     name: "Erply call name sent twice with different values (error profile: erply)",
-    request: (tag) => withHeaders("/api", tag, [], "request=saveSalesDocument&request=getSalesDocuments&requestKey=k", "application/x-www-form-urlencoded"),
+    request: (tag) =>
+      withHeaders("/api", tag, [], "request=saveSalesDocument&request=getSalesDocuments&requestKey=k", "application/x-www-form-urlencoded"),
     // Erply's own code for an unreadable request (src/errors/catalog.ts).
     expected: { erplyCode: 1015 },
   },
@@ -278,7 +293,12 @@ describe.each([
 
 describe("JSON nested deep enough to exhaust the parser's stack", () => {
   // 400,000 levels fit in the default 1 MiB body limit.
-  const sendWithDefaultLimit = gatewayFor({ routes: [{ name: "orders", path: "/orders" }, { name: "json-key", path: "/json-key", key: { source: "body:/k" } }] });
+  const sendWithDefaultLimit = gatewayFor({
+    routes: [
+      { name: "orders", path: "/orders" },
+      { name: "json-key", path: "/json-key", key: { source: "body:/k" } },
+    ],
+  });
 
   it.each([
     ["keyed by header: the fingerprint cannot be taken", "/orders", true],
@@ -401,7 +421,13 @@ describe("header injection", () => {
       await send(clientRequest("/orders", { tag, key, auth: secret, json: {} })),
       await send(clientRequest("/orders", { tag, key, auth: secret, json: {} })),
       await send(clientRequest("/orders", { tag, key, auth: secret, json: { other: true } })),
-      await send(withHeaders("/orders", tag, [["idempotency-key", `${key} `], ["authorization", secret], ["idempotency-key", "x"]])),
+      await send(
+        withHeaders("/orders", tag, [
+          ["idempotency-key", `${key} `],
+          ["authorization", secret],
+          ["idempotency-key", "x"],
+        ]),
+      ),
     ];
     expect(attempts.map((r) => r.status)).toEqual([201, 201, 422, 400]);
     for (const response of attempts) {

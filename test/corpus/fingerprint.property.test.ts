@@ -196,7 +196,17 @@ describe("form body and query fingerprint", () => {
     await fc.assert(
       fc.asyncProperty(fieldName, fieldValue, fieldValue, async (name, a, b) => {
         fc.pre(a !== b);
-        expect(await formFingerprint([[name, a], [name, b]])).not.toBe(await formFingerprint([[name, b], [name, a]]));
+        expect(
+          await formFingerprint([
+            [name, a],
+            [name, b],
+          ]),
+        ).not.toBe(
+          await formFingerprint([
+            [name, b],
+            [name, a],
+          ]),
+        );
       }),
     );
   });

@@ -6,10 +6,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
+import type { Route } from "../../src/config/resolve.ts";
 import { parseKey } from "../../src/gateway/key.ts";
 
 /** The default policy: the standard Idempotency-Key header, 255 characters at most. */
-const standard = loadConfig({ origin: "https://api.example.com", routes: [{ name: "r", path: "/r" }] }).routes[0]!.key;
+const standard = (loadConfig({ origin: "https://api.example.com", routes: [{ name: "r", path: "/r" }] }).routes[0] as Route).key;
 
 const VISIBLE = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i));
 const visibleChar = fc.constantFrom(...VISIBLE);

@@ -198,7 +198,16 @@ describe("check-config and the deployed Worker agree", () => {
 
   it("the record check-config names is the one the bundled Worker stores", async () => {
     const body = '{"customerId":"cus_agree","templateId":"card-a"}';
-    const explained = await checkConfig("--config", WRANGLER_CONFIG, "--explain", "POST /v2/orders", "--header", "X-API-Key: pk_agree", "--body", body);
+    const explained = await checkConfig(
+      "--config",
+      WRANGLER_CONFIG,
+      "--explain",
+      "POST /v2/orders",
+      "--header",
+      "X-API-Key: pk_agree",
+      "--body",
+      body,
+    );
     const recordId = /record {6}([0-9a-f]{64})/.exec(explained.stdout)?.[1];
     expect(recordId).toBeDefined();
 

@@ -21,7 +21,7 @@ function readmeErplyTables(): IdemConfigTables {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
   const section = readme.slice(readme.indexOf("### Erply's rules"));
   const block = /```toml\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error("README has no TOML block in its \"Erply's rules\" section");
+  if (!block) throw new Error('README has no TOML block in its "Erply\'s rules" section');
   const dir = mkdtempSync(join(tmpdir(), "idem-readme-"));
   try {
     const path = join(dir, "wrangler.toml");

@@ -9,7 +9,6 @@
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { RecordStore } from "../../src/objects/record-store.ts";
 import { eventually } from "../support/eventually.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
 import { type KeyRecordLocation, locateKeyRecord, readKeyRecord } from "../support/key-records.ts";

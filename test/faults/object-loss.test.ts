@@ -65,10 +65,13 @@ describe("the object is aborted mid-flight", () => {
     expect(await originLog(tag)).toHaveLength(1);
 
     // After the lock timeout, the retry takes the record over and executes.
-    const retry = await eventually(async () => {
-      const response = await send(clientRequest("/orders", { tag, key, json: { n: 1 } }));
-      return response.status === 409 ? undefined : response;
-    }, { limitMs: 15_000, intervalMs: 100 });
+    const retry = await eventually(
+      async () => {
+        const response = await send(clientRequest("/orders", { tag, key, json: { n: 1 } }));
+        return response.status === 409 ? undefined : response;
+      },
+      { limitMs: 15_000, intervalMs: 100 },
+    );
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBeNull();
     const order = await retry.json<{ id: string }>();

@@ -139,11 +139,14 @@ describe("the origin's answer cannot be stored", () => {
     const retry =
       early.status === 201
         ? early
-        : await eventually(async () => {
-            const response = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
-            expect(response.headers.get("idempotent-replayed")).toBeNull();
-            return response.status === 409 ? undefined : response;
-          }, { limitMs: 15_000, intervalMs: 100 });
+        : await eventually(
+            async () => {
+              const response = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
+              expect(response.headers.get("idempotent-replayed")).toBeNull();
+              return response.status === 409 ? undefined : response;
+            },
+            { limitMs: 15_000, intervalMs: 100 },
+          );
     expect(retry.status).toBe(201);
     expect(await readKeyRecord(location)).toMatchObject({ state: "completed", status: 201 });
     expect(await originLog(tag)).toHaveLength(2);

@@ -7,7 +7,16 @@
  * and whose answers carry a new document ID per execution.
  */
 import { describe, expect, it } from "vitest";
-import { type Accounts, DUPLICATES, freshAccounts, NOT_DUPLICATES, type PosCall, posParams, posRequest, sale } from "../fixtures/erply-dedup-cases.ts";
+import {
+  type Accounts,
+  DUPLICATES,
+  freshAccounts,
+  NOT_DUPLICATES,
+  type PosCall,
+  posParams,
+  posRequest,
+  sale,
+} from "../fixtures/erply-dedup-cases.ts";
 import { documentId, type ErplyTarget, erplyAnswer, erplyClient, sleep } from "./erply-client.ts";
 import { newTag } from "./origin-log.ts";
 

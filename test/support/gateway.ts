@@ -78,4 +78,3 @@ export function clientRequest(path: string, options: SendOptions): Request {
   }
   return new Request(`https://idem.test${path}`, { method: options.method ?? "POST", headers, body });
 }
-

@@ -1,8 +1,8 @@
-import { freePort } from "../../harness/free-port.ts";
-import type { TestProject } from "vitest/node";
 import type { Json } from "miniflare";
+import type { TestProject } from "vitest/node";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
 import { startErplyOrigin } from "../../examples/erply/origin.ts";
+import { freePort } from "../../harness/free-port.ts";
 import { idemConfigOf } from "../../harness/wrangler-config.ts";
 
 declare module "vitest" {

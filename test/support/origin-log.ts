@@ -37,8 +37,11 @@ export async function originLogAt<Entry extends ReceivedRequest = ReceivedReques
  * const [first] = await originReceivedAt(env.ERPLY_ORIGIN_URL, tag, 1);
  */
 export function originReceivedAt<Entry extends ReceivedRequest = ReceivedRequest>(originUrl: string, tag: string, count: number): Promise<Entry[]> {
-  return eventually(async () => {
-    const log = await originLogAt<Entry>(originUrl, tag);
-    return log.length >= count ? log : undefined;
-  }, { waitingFor: `${count} request(s) tagged ${tag} at ${originUrl}` });
+  return eventually(
+    async () => {
+      const log = await originLogAt<Entry>(originUrl, tag);
+      return log.length >= count ? log : undefined;
+    },
+    { waitingFor: `${count} request(s) tagged ${tag} at ${originUrl}` },
+  );
 }

@@ -47,9 +47,7 @@ export function useBundledStack<O extends Origin>(options: StackOptions<O>): () 
   beforeAll(async () => {
     const origin = await options.origin();
     const config: Json =
-      options.example === undefined
-        ? { origin: origin.url, routes: options.routes }
-        : { ...idemConfigOf(options.example), origin: origin.url };
+      options.example === undefined ? { origin: origin.url, routes: options.routes } : { ...idemConfigOf(options.example), origin: origin.url };
     const worker = await startBundledWorker({
       bundle: inject("bundlePath"),
       config,
