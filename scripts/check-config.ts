@@ -1,9 +1,9 @@
 /**
  * Checks an Idem config before it is deployed, with the Worker's own code:
  *
- *   npm run check-config                                    wrangler.toml's IDEM_CONFIG
+ *   npm run check-config                                    wrangler.toml's Idem config (its file, or IDEM_CONFIG)
  *   npm run check-config -- --config wrangler.toml --env production
- *   npm run check-config -- --config idem.config.json       a JSON config (editors complete it via $schema)
+ *   npm run check-config -- --config idem.config.toml --env production   a config file and its [env.production]
  *   npm run check-config -- --explain "POST /orders" --header "Idempotency-Key: k-1" --body '{"item":"book"}'
  *   npm run check-config -- --json                          the effective config as JSON
  *
@@ -14,11 +14,13 @@
  * key reading and dedup matcher, so it cannot disagree with the Worker.
  */
 import { readFileSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { basename, dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { parse as parseToml } from "smol-toml";
 import { describeConfig, type Plain } from "../src/config/describe.ts";
-import { ConfigError, loadConfig } from "../src/config/load.ts";
+import { ConfigError } from "../src/config/load.ts";
 import type { IdemConfig } from "../src/config/resolve.ts";
+import { CONFIG_FILE_NAMES, CONFIG_FILE_SPECIFIER, type ConfigSources, loadConfigFrom } from "../src/config/sources.ts";
 import { type Explanation, explainRequest } from "../src/gateway/explain.ts";
 import { RouteTable } from "../src/gateway/route-table.ts";
 
@@ -27,8 +29,9 @@ const VARIABLE_LIMIT_BYTES = 5 * 1024;
 const WRANGLER_CONFIG = /^wrangler\.(toml|json|jsonc)$/;
 
 const USAGE = `Usage: npm run check-config -- [options]
-  --config <file>     wrangler.toml / wrangler.json(c) (reads its IDEM_CONFIG), or a JSON Idem config (default wrangler.toml)
-  --env <name>        the wrangler environment to read, e.g. production
+  --config <file>     wrangler.toml / wrangler.json(c) (reads its config file or IDEM_CONFIG), or an Idem
+                      config file (idem.config.toml or .json) (default wrangler.toml)
+  --env <name>        the wrangler environment to read (or, for an Idem config file, its [env.<name>] section)
   --json              print the result as JSON
   --explain "<METHOD> <path?query>"   say which route, rule and record a sample request would hit
   --header "Name: value"              a header of the sample request (repeatable)
@@ -38,9 +41,15 @@ class UsageError extends Error {}
 
 interface ConfigSource {
   label: string;
-  raw: unknown;
+  sources: ConfigSources;
+  /** Bytes of the config as the Worker gets it: the file, or IDEM_CONFIG as JSON. */
+  sizeBytes: number;
+  /** The config is the IDEM_CONFIG variable, which Cloudflare caps at 5 KB. */
+  isVariable: boolean;
   /** Hostnames the Worker serves as custom domains (wrangler configs only). */
   customDomains: string[];
+  /** Mistakes in how wrangler.toml wires the config, which loading the config cannot see. */
+  wiringProblems: string[];
 }
 
 /**
@@ -64,34 +73,90 @@ function isCustomDomain(route: unknown): route is { pattern: string; custom_doma
   );
 }
 
-/** IDEM_CONFIG from a wrangler config (with its environment), or a whole JSON file that is the Idem config. */
-async function readSource(path: string, env: string | undefined): Promise<ConfigSource> {
-  const absolute = resolve(path);
-  if (WRANGLER_CONFIG.test(basename(absolute))) {
-    // Loaded only for wrangler configs: it is large, and a JSON config does not need it.
-    const { unstable_readConfig } = await import("wrangler");
-    let wrangler: ReturnType<typeof unstable_readConfig>;
-    try {
-      wrangler = unstable_readConfig({ config: absolute, env }, { hideWarnings: true });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    // Without any environment defined, wrangler quietly falls back to the top level.
-    if (env !== undefined && !wrangler.definedEnvironments?.includes(env)) {
-      throw new UsageError(`${path} defines no [env.${env}]`);
-    }
-    const routes: unknown[] = [...(wrangler.routes ?? []), ...(wrangler.route ? [wrangler.route] : [])];
-    const customDomains = routes.flatMap((route) => (isCustomDomain(route) ? [route.pattern.replace(/\/.*$/, "")] : []));
-    return { label: `${path}${env ? ` [env ${env}]` : ""}`, raw: wrangler.vars.IDEM_CONFIG, customDomains };
-  }
-  if (env) throw new UsageError("--env applies to a wrangler config, not to a JSON Idem config");
-  let text: string;
+function readText(path: string): string {
   try {
-    text = readFileSync(absolute, "utf8");
+    return readFileSync(path, "utf8");
   } catch (error) {
     throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
   }
-  return { label: path, raw: text, customDomains: [] };
+}
+
+const byteLength = (text: string) => new TextEncoder().encode(text).byteLength;
+
+/** The `[env.<name>]` sections a config file defines, read leniently (the loader reports a broken file). */
+function sectionNames(text: string): string[] {
+  try {
+    const parsed: unknown = text.trimStart().startsWith("{") ? JSON.parse(text) : parseToml(text);
+    const env = parsed !== null && typeof parsed === "object" && "env" in parsed ? parsed.env : undefined;
+    return env !== null && typeof env === "object" ? Object.keys(env) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** What a wrangler config (with its environment) gives the Worker: its bundled config file or IDEM_CONFIG, and IDEM_ENV. */
+async function readWranglerSource(path: string, absolute: string, env: string | undefined): Promise<ConfigSource> {
+  // Loaded only for wrangler configs: it is large, and an Idem config file does not need it.
+  const { unstable_readConfig } = await import("wrangler");
+  let wrangler: ReturnType<typeof unstable_readConfig>;
+  try {
+    wrangler = unstable_readConfig({ config: absolute, env }, { hideWarnings: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  // Without any environment defined, wrangler quietly falls back to the top level.
+  if (env !== undefined && !wrangler.definedEnvironments?.includes(env)) {
+    throw new UsageError(`${path} defines no [env.${env}]`);
+  }
+  const routes: unknown[] = [...(wrangler.routes ?? []), ...(wrangler.route ? [wrangler.route] : [])];
+  const customDomains = routes.flatMap((route) => (isCustomDomain(route) ? [route.pattern.replace(/\/.*$/, "")] : []));
+  const environment = typeof wrangler.vars.IDEM_ENV === "string" ? wrangler.vars.IDEM_ENV : undefined;
+  const wiringProblems: string[] = [];
+  const aliased = wrangler.alias?.[CONFIG_FILE_SPECIFIER];
+  let file = "";
+  let fileLabel: string | undefined;
+  if (aliased !== undefined) {
+    const filePath = resolve(dirname(absolute), aliased);
+    fileLabel = relative(process.cwd(), filePath) || filePath;
+    file = readText(filePath);
+    if (!(CONFIG_FILE_NAMES as readonly string[]).includes(basename(filePath))) {
+      wiringProblems.push(
+        `alias "${CONFIG_FILE_SPECIFIER}": points at ${aliased}; name the file ${CONFIG_FILE_NAMES.join(" or ")}, the names the Worker's own start-up errors use`,
+      );
+    }
+    const sections = sectionNames(file);
+    if (env !== undefined && sections.includes(env) && environment !== env) {
+      wiringProblems.push(
+        `env.${env}.vars.IDEM_ENV: is ${environment === undefined ? "not set" : `"${environment}"`}, so the [env.${env}] section of ${fileLabel} does not apply; set IDEM_ENV = "${env}" in [env.${env}.vars]`,
+      );
+    }
+  }
+  const variable = wrangler.vars.IDEM_CONFIG;
+  const isVariable = aliased === undefined;
+  const sizeBytes = isVariable ? byteLength(typeof variable === "string" ? variable : JSON.stringify(variable ?? "")) : byteLength(file);
+  return {
+    label: `${path}${env ? ` [env ${env}]` : ""}${fileLabel ? ` → ${fileLabel}` : ""}`,
+    sources: { file, fileLabel, variable, environment },
+    sizeBytes,
+    isVariable,
+    customDomains,
+    wiringProblems,
+  };
+}
+
+/** A wrangler config's Idem config (file or IDEM_CONFIG), or an Idem config file itself, whose [env.<name>] --env picks. */
+async function readSource(path: string, env: string | undefined): Promise<ConfigSource> {
+  const absolute = resolve(path);
+  if (WRANGLER_CONFIG.test(basename(absolute))) return readWranglerSource(path, absolute, env);
+  const file = readText(absolute);
+  return {
+    label: path,
+    sources: { file, fileLabel: path, variable: undefined, environment: env },
+    sizeBytes: byteLength(file),
+    isVariable: false,
+    customDomains: [],
+    wiringProblems: [],
+  };
 }
 
 function compact(value: Plain): string {
@@ -210,7 +275,8 @@ async function check(argv: string[]): Promise<CheckResult> {
   const source = await readSource(values.config, values.env === "" ? undefined : values.env);
   let config: IdemConfig;
   try {
-    config = loadConfig(source.raw);
+    if (source.wiringProblems.length > 0) throw new ConfigError(source.wiringProblems);
+    config = loadConfigFrom(source.sources);
     const loop = originLoop(config, source.customDomains);
     if (loop) throw new ConfigError([loop]);
   } catch (error) {
@@ -218,7 +284,7 @@ async function check(argv: string[]): Promise<CheckResult> {
     const lines = [`✗ ${source.label}: the Idem config is invalid`, ...error.problems.map((problem) => `  - ${problem}`)];
     return { code: 1, stdout: "", stderr: lines.join("\n") };
   }
-  const size = new TextEncoder().encode(typeof source.raw === "string" ? source.raw : JSON.stringify(source.raw)).byteLength;
+  const size = source.sizeBytes;
   const sample = values.explain === undefined ? undefined : sampleFrom(values.explain, values.header, values.body);
   const explanation = sample && (await explainRequest(config, new RouteTable(config.routes), sample));
 
@@ -227,8 +293,10 @@ async function check(argv: string[]): Promise<CheckResult> {
     return { code: 0, stdout: JSON.stringify(result, null, 2), stderr: "" };
   }
   const lines = [`✓ ${source.label}: the Idem config is valid (${config.routes.length} route${config.routes.length === 1 ? "" : "s"})`];
-  if (size > VARIABLE_LIMIT_BYTES) {
-    lines.push(`  ! IDEM_CONFIG is ${size} bytes as JSON; Cloudflare limits one environment variable to 5 KB, so a deploy may refuse it`);
+  if (source.isVariable && size > VARIABLE_LIMIT_BYTES) {
+    lines.push(
+      `  ! IDEM_CONFIG is ${size} bytes as JSON; Cloudflare limits one environment variable to 5 KB, so a deploy may refuse it: move it to ${CONFIG_FILE_NAMES[0]} (README, "Configuration")`,
+    );
   }
   lines.push(...routesText(config));
   if (sample && explanation) lines.push("", ...explanationText(`${sample.method} ${sample.url.pathname}${sample.url.search}`, explanation));

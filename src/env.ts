@@ -7,8 +7,10 @@ export interface Env {
   KEYS: DurableObjectNamespace<KeyObject>;
   /** Per-document edit queues. */
   DOCUMENTS: DurableObjectNamespace<DocumentObject>;
-  /** The Idem config: an object (`[vars.IDEM_CONFIG]`) or a JSON string. */
-  IDEM_CONFIG: unknown;
+  /** The Idem config for small setups: an object (`[vars.IDEM_CONFIG]`) or a JSON string. Unset when a config file is bundled. */
+  IDEM_CONFIG?: unknown;
+  /** Which `[env.<name>]` section of the config applies (set per wrangler environment); unset: the top level. */
+  IDEM_ENV?: string;
   /** Bearer secret of the admin API (`wrangler secret put ADMIN_TOKEN`); admin is off without it. */
   ADMIN_TOKEN?: string;
   /** Optional Workers Analytics Engine dataset: one data point per decision (docs/observability.md). */

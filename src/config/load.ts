@@ -9,12 +9,15 @@ import { configSchema, type ParsedConfig, type ParsedDedupRule } from "./schema.
  */
 export class ConfigError extends Error {
   readonly problems: string[];
+  /** Where the config was read: a file (`idem.config.toml`) or `IDEM_CONFIG`; unset until the caller knows. */
+  readonly source: string | undefined;
 
-  // A plain field, not a parameter property: `check-config` runs this file on Node, which only strips types.
-  constructor(problems: string[]) {
-    super(`Invalid Idem config:\n  - ${problems.join("\n  - ")}`);
+  // Plain fields, not parameter properties: `check-config` runs this file on Node, which only strips types.
+  constructor(problems: string[], source?: string) {
+    super(`Invalid Idem config${source === undefined ? "" : ` in ${source}`}:\n  - ${problems.join("\n  - ")}`);
     this.name = "ConfigError";
     this.problems = problems;
+    this.source = source;
   }
 }
 
