@@ -40,8 +40,8 @@ export interface BundledWorker {
 
 export interface BundledWorkerOptions {
   bundle: string;
-  /** The Idem config to run with (replaces IDEM_CONFIG from wrangler.toml). */
-  config: Json;
+  /** The Idem config to run with as IDEM_CONFIG (replaces wrangler.toml's); omit it for a bundle that carries its config file. */
+  config?: Json;
   wranglerConfig?: string;
   /** Extra bindings, e.g. ADMIN_TOKEN. */
   bindings?: Record<string, string>;
@@ -72,7 +72,11 @@ export async function startBundledWorker(options: BundledWorkerOptions): Promise
       rootPath: root,
       modules: true,
       scriptPath: options.bundle,
-      bindings: { ...(fromWrangler.bindings as Record<string, Json> | undefined), ...options.bindings, IDEM_CONFIG: options.config },
+      bindings: {
+        ...(fromWrangler.bindings as Record<string, Json> | undefined),
+        ...options.bindings,
+        ...(options.config === undefined ? {} : { IDEM_CONFIG: options.config }),
+      },
       host: "127.0.0.1",
       port: options.port ?? 0,
       ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),

@@ -24,7 +24,18 @@ export const SCHEMA_FILE = new URL("../idem.config.schema.json", import.meta.url
  */
 export function configJsonSchemaText(): string {
   const schema = toJsonSchema(configSchema, { errorMode: "ignore", target: "draft-07" });
-  const titled = { ...schema, title: "Idem config", description: 'The IDEM_CONFIG of an Idem gateway (see README, "Configuration").' };
+  const { $schema: _, ...fields } = schema.properties ?? {};
+  // `[env.<name>]` sections (applied by src/config/sources.ts, not by the valibot schema): any top-level
+  // field but `env`, none required, each replacing the top level's field of that name.
+  const properties = Object.fromEntries(Object.keys(fields).map((name) => [name, { $ref: `#/properties/${name}` }]));
+  const section = { type: "object", properties, additionalProperties: false };
+  const env = { type: "object", description: "Sections per environment; IDEM_ENV names the one that applies.", additionalProperties: section };
+  const titled = {
+    ...schema,
+    title: "Idem config",
+    description: 'An Idem gateway\'s config: idem.config.toml / idem.config.json, or IDEM_CONFIG (see README, "Configuration").',
+    properties: { ...schema.properties, env },
+  };
   return `${JSON.stringify(titled, null, 2)}\n`;
 }
 

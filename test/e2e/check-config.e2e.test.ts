@@ -116,7 +116,7 @@ describe("check-config validates", () => {
   it("rejects text that is not JSON, a wrangler environment that does not exist, and unknown options", async () => {
     const notJson = await checkConfig("--config", jsonFile("broken.json", "{ origin: "));
     expect(notJson.code).toBe(1);
-    expect(notJson.stderr).toContain("IDEM_CONFIG: is not valid JSON");
+    expect(notJson.stderr).toContain("(file): is not valid JSON");
     const noEnv = await checkConfig("--env", "qa");
     expect(noEnv.code).toBe(2);
     expect(noEnv.stderr).toContain('No environment found in configuration with name "qa"');
@@ -125,11 +125,21 @@ describe("check-config validates", () => {
     expect((await checkConfig("--frobnicate")).code).toBe(2);
   });
 
-  it("warns when the config is larger than one Cloudflare variable may be", async () => {
-    const routes = Array.from({ length: 60 }, (_, i) => ({ name: `route-${i}`, path: `/resources-${i}/:id`, methods: ["POST", "PATCH"] }));
-    const { code, stdout } = await checkConfig("--config", jsonFile("large.json", { origin: "https://api.example.com", routes }));
+  it("warns when IDEM_CONFIG is larger than one Cloudflare variable may be", async () => {
+    const routes = Array.from({ length: 80 }, (_, i) => ({ name: `route-${i}`, path: `/resources-${i}/:id`, methods: ["POST", "PATCH"] }));
+    const wrangler = join(mkdtempSync(join(dir, "large-")), "wrangler.json");
+    writeFileSync(
+      wrangler,
+      JSON.stringify({
+        name: "large",
+        main: "index.ts",
+        compatibility_date: "2026-11-01",
+        vars: { IDEM_CONFIG: { origin: "https://api.example.com", routes } },
+      }),
+    );
+    const { code, stdout } = await checkConfig("--config", wrangler);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/IDEM_CONFIG is \d+ bytes as JSON; Cloudflare limits one environment variable to 5 KB/);
+    expect(stdout).toMatch(/IDEM_CONFIG is \d+ bytes as JSON; Cloudflare limits one environment variable to 5 KB.*move it to idem\.config\.toml/);
   });
 
   it("prints the effective config as JSON with --json", async () => {
@@ -138,6 +148,72 @@ describe("check-config validates", () => {
     const result = JSON.parse(stdout) as { valid: boolean; config: { routes: { name: string; concurrency: string; scope: string[] }[] } };
     expect(result.valid).toBe(true);
     expect(result.config.routes[0]).toMatchObject({ name: "v1", concurrency: "conflict", scope: ["header:Authorization", "header:Stripe-Account"] });
+  });
+});
+
+describe("check-config on a config file", () => {
+  /** A wrangler.toml beside an idem.config.toml, in a fresh folder. */
+  function project(wrangler: string[], file: string, fileName = "idem.config.toml"): string {
+    const folder = mkdtempSync(join(dir, "project-"));
+    writeFileSync(join(folder, fileName), file);
+    const path = join(folder, "wrangler.toml");
+    writeFileSync(
+      path,
+      ['name = "p"', 'main = "index.ts"', 'compatibility_date = "2026-11-01"', `alias = { "#idem-config" = "./${fileName}" }`, ...wrangler].join(
+        "\n",
+      ),
+    );
+    return path;
+  }
+  const FILE = [
+    'origin = "https://api.example.com"',
+    "[[routes]]",
+    'name = "orders"',
+    'path = "/orders"',
+    "[env.production]",
+    'origin = "https://prod.example.com"',
+  ].join("\n");
+
+  it("reads the file a wrangler config bundles, and the [env.<name>] section its IDEM_ENV names", async () => {
+    const wrangler = project(["[env.production]", 'vars = { IDEM_ENV = "production" }'], FILE);
+    const top = await checkConfig("--config", wrangler);
+    expect(top.stdout).toMatch(/wrangler\.toml → .*idem\.config\.toml: the Idem config is valid \(1 route\)/);
+    expect(top.stdout).toContain("origin: https://api.example.com");
+    const production = await checkConfig("--config", wrangler, "--env", "production");
+    expect(production.stdout).toContain("origin: https://prod.example.com");
+  });
+
+  it("reads a config file given directly, --env naming its section", async () => {
+    const path = jsonFile("idem.config.toml", FILE);
+    expect((await checkConfig("--config", path, "--env", "production")).stdout).toContain("origin: https://prod.example.com");
+  });
+
+  it("refuses a wrangler environment whose section would not apply, because its IDEM_ENV does not name it", async () => {
+    const { code, stderr } = await checkConfig("--config", project(["[env.production]", "vars = {}"], FILE), "--env", "production");
+    expect(code).toBe(1);
+    expect(stderr).toContain("env.production.vars.IDEM_ENV: is not set, so the [env.production] section of");
+  });
+
+  it("refuses the file and IDEM_CONFIG together, and a file the Worker could not name", async () => {
+    const both = await checkConfig("--config", project(["[vars.IDEM_CONFIG]", 'origin = "https://a.example"', "routes = []"], FILE));
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/IDEM_CONFIG: is set, and the config file .*idem\.config\.toml is bundled too; keep one of them/);
+    const named = await checkConfig("--config", project([], FILE, "routes.toml"));
+    expect(named.stderr).toContain('alias "#idem-config": points at ./routes.toml; name the file idem.config.toml or idem.config.json');
+  });
+
+  it("names the file and the field of a mistake, and never warns about the variable's 5 KB", async () => {
+    const bad = await checkConfig("--config", project([], FILE.replace('path = "/orders"', 'path = "orders"')));
+    expect(bad.stderr).toMatch(/✗ .*idem\.config\.toml: the Idem config is invalid\n {2}- routes\[0\]\.path: must start with \//);
+    const routes = Array.from({ length: 80 }, (_, i) => `[[routes]]\nname = "r${i}"\npath = "/resources-${i}/:id"`).join("\n");
+    const large = await checkConfig("--config", project([], `origin = "https://api.example.com"\n${routes}`));
+    expect(large.stdout).toContain("the Idem config is valid (80 routes)");
+    expect(large.stdout).not.toContain("5 KB");
+  });
+
+  it("explains a request against the file", async () => {
+    const { stdout } = await checkConfig("--config", project([], FILE), "--explain", "POST /orders", "--header", "Idempotency-Key: k-1");
+    expect(stdout).toContain("key         k-1");
   });
 });
 
