@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { boundWorker } from "./harness/bound-worker.ts";
 
 export default defineConfig({
   test: {
@@ -18,7 +19,11 @@ export default defineConfig({
                 DEAD_ORIGIN_URL: inject("deadOriginUrl"),
                 ERPLY_ORIGIN_URL: inject("erplyOriginUrl"),
                 ERPLY_IDEM_CONFIG: inject("erplyConfig"),
+                COMMERCE_CONFIG_FILE: inject("commerceConfigFile"),
               },
+              // A real second Worker, reached through a service binding (test/fixtures/bound-worker.ts).
+              serviceBindings: { BOUND_ORIGIN: "bound-orders" },
+              workers: [boundWorker("bound-orders")],
             },
           })),
         ],

@@ -8,5 +8,9 @@ declare namespace Cloudflare {
     ERPLY_ORIGIN_URL: string;
     /** `[vars.IDEM_CONFIG]` of examples/erply/wrangler.toml, as shipped. */
     ERPLY_IDEM_CONFIG: Record<string, unknown>;
+    /** The text of examples/commerce/idem.config.toml, as shipped. */
+    COMMERCE_CONFIG_FILE: string;
+    /** A real second Worker (test/fixtures/bound-worker.ts), bound as a service. */
+    BOUND_ORIGIN: Fetcher;
   }
 }

@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
 import type { Json } from "miniflare";
 import type { TestProject } from "vitest/node";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
 import { startErplyOrigin } from "../../examples/erply/origin.ts";
+import { configFileOf } from "../../harness/config-file.ts";
 import { freePort } from "../../harness/free-port.ts";
 import { idemConfigOf } from "../../harness/wrangler-config.ts";
 
@@ -11,10 +13,11 @@ declare module "vitest" {
     deadOriginUrl: string;
     erplyOriginUrl: string;
     erplyConfig: Record<string, Json>;
+    commerceConfigFile: string;
   }
 }
 
-/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped Erply example config. */
+/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped example configs. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const origin = await startOrdersOrigin();
   const erplyOrigin = await startErplyOrigin();
@@ -22,6 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("deadOriginUrl", `http://127.0.0.1:${await freePort()}`);
   project.provide("erplyOriginUrl", erplyOrigin.url);
   project.provide("erplyConfig", idemConfigOf("examples/erply/wrangler.toml"));
+  project.provide("commerceConfigFile", readFileSync(configFileOf("examples/commerce/wrangler.toml").path, "utf8"));
   return async () => {
     await origin.close();
     await erplyOrigin.close();
