@@ -23,6 +23,7 @@ import type { IdemConfig } from "../src/config/resolve.ts";
 import { CONFIG_FILE_NAMES, CONFIG_FILE_SPECIFIER, type ConfigSources, loadConfigFrom } from "../src/config/sources.ts";
 import { type Explanation, explainRequest } from "../src/gateway/explain.ts";
 import { RouteTable } from "../src/gateway/route-table.ts";
+import type { Origin } from "../src/origin/origins.ts";
 
 /** Cloudflare's documented limit on one environment variable, which IDEM_CONFIG is. */
 const VARIABLE_LIMIT_BYTES = 5 * 1024;
@@ -50,16 +51,43 @@ interface ConfigSource {
   customDomains: string[];
   /** Mistakes in how wrangler.toml wires the config, which loading the config cannot see. */
   wiringProblems: string[];
+  /** The service bindings the wrangler environment declares; undefined for a bare config file. */
+  serviceBindings?: string[];
 }
 
 /**
  * A Worker on a custom domain *is* that hostname: its own fetch to it comes
  * back to the Worker, so an origin on that hostname would loop.
  */
-function originLoop(config: IdemConfig, customDomains: readonly string[]): string | undefined {
-  const host = new URL(config.origin).hostname.toLowerCase();
-  if (!customDomains.some((domain) => domain.toLowerCase() === host)) return undefined;
-  return `origin: ${config.origin} is a custom domain of this Worker, so requests to it would come back to Idem; point origin at the API's own hostname (README, "Deploy")`;
+/** Every origin with where it is written: `origin`, `origins.payments`. */
+function originsOf(config: IdemConfig): [string, Origin][] {
+  return [["origin", config.origin], ...Object.entries(config.origins).map(([name, o]): [string, Origin] => [`origins.${name}`, o])];
+}
+
+/** Origins that name a service binding the wrangler environment does not declare. */
+function unboundServices(config: IdemConfig, serviceBindings: readonly string[] | undefined): string[] {
+  if (serviceBindings === undefined) return [];
+  return originsOf(config).flatMap(([at, origin]) =>
+    origin.kind === "service" && !serviceBindings.includes(origin.binding)
+      ? [`${at}.service: this wrangler environment declares no service binding ${origin.binding} ([[services]] binding = "${origin.binding}")`]
+      : [],
+  );
+}
+
+/** The secrets the origins' credential headers read: never their values, which check-config cannot see. */
+function secretsNeeded(config: IdemConfig): string[] {
+  return originsOf(config).flatMap(([at, origin]) => origin.credentials.map(({ header, secret }) => `${secret} (${at}.headers.${header})`));
+}
+
+function originLoops(config: IdemConfig, customDomains: readonly string[]): string[] {
+  return originsOf(config).flatMap(([at, origin]) => {
+    if (origin.kind !== "url") return [];
+    const host = new URL(origin.base).hostname.toLowerCase();
+    if (!customDomains.some((domain) => domain.toLowerCase() === host)) return [];
+    return [
+      `${at}: ${origin.base} is a custom domain of this Worker, so requests to it would come back to Idem; point it at the API's own hostname (README, "Deploy")`,
+    ];
+  });
 }
 
 function isCustomDomain(route: unknown): route is { pattern: string; custom_domain: true } {
@@ -141,6 +169,7 @@ async function readWranglerSource(path: string, absolute: string, env: string | 
     isVariable,
     customDomains,
     wiringProblems,
+    serviceBindings: (wrangler.services ?? []).map((service: { binding: string }) => service.binding),
   };
 }
 
@@ -277,8 +306,8 @@ async function check(argv: string[]): Promise<CheckResult> {
   try {
     if (source.wiringProblems.length > 0) throw new ConfigError(source.wiringProblems);
     config = loadConfigFrom(source.sources);
-    const loop = originLoop(config, source.customDomains);
-    if (loop) throw new ConfigError([loop]);
+    const problems = [...originLoops(config, source.customDomains), ...unboundServices(config, source.serviceBindings)];
+    if (problems.length > 0) throw new ConfigError(problems);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const lines = [`✗ ${source.label}: the Idem config is invalid`, ...error.problems.map((problem) => `  - ${problem}`)];
@@ -298,6 +327,8 @@ async function check(argv: string[]): Promise<CheckResult> {
       `  ! IDEM_CONFIG is ${size} bytes as JSON; Cloudflare limits one environment variable to 5 KB, so a deploy may refuse it: move it to ${CONFIG_FILE_NAMES[0]} (README, "Configuration")`,
     );
   }
+  const secrets = secretsNeeded(config);
+  if (secrets.length > 0) lines.push(`  secrets the origins read (set each with wrangler secret put): ${secrets.join(", ")}`);
   lines.push(...routesText(config));
   if (sample && explanation) lines.push("", ...explanationText(`${sample.method} ${sample.url.pathname}${sample.url.search}`, explanation));
   return { code: 0, stdout: lines.join("\n"), stderr: "" };

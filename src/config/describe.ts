@@ -1,3 +1,4 @@
+import type { Origin } from "../origin/origins.ts";
 import type { IdemConfig } from "./resolve.ts";
 
 /** A JSON value. */
@@ -42,5 +43,15 @@ function plain(value: unknown): Plain {
  * describeConfig(loadConfig(raw)).routes[0].key // { sources: ["header:Idempotency-Key"], required: false, maxLength: 255 }
  */
 export function describeConfig(config: IdemConfig): { [key: string]: Plain } {
-  return plain(config) as { [key: string]: Plain };
+  // A route names its origin; the origins themselves are described once, at the top level.
+  const routes = config.routes.map((route) => ({ ...route, origin: route.origin.name }));
+  const origins = Object.fromEntries(Object.entries(config.origins).map(([name, origin]) => [name, describeOrigin(origin)]));
+  return plain({ ...config, origin: describeOrigin(config.origin), origins, routes }) as { [key: string]: Plain };
+}
+
+/** An origin as written: a plain base URL as its string, others as their fields (credentials by secret name only). */
+function describeOrigin(origin: Origin): unknown {
+  if (origin.kind === "url" && origin.credentials.length === 0) return origin.base;
+  const { name: _, ...fields } = origin;
+  return fields;
 }

@@ -16,7 +16,7 @@ function problemsOf(raw: unknown): string[] {
 describe("loadConfig", () => {
   it("applies the documented defaults", () => {
     const config = loadConfig({ origin: `${origin}/`, routes: [{ name: "orders", path: "/orders" }] });
-    expect(config.origin).toBe(origin);
+    expect(config.origin).toMatchObject({ kind: "url", base: origin });
     expect(config.originTimeoutMs).toBe(30_000);
     const [route] = config.routes;
     expect(route).toMatchObject({
@@ -34,7 +34,7 @@ describe("loadConfig", () => {
   });
 
   it("accepts the config as a JSON string", () => {
-    expect(loadConfig(JSON.stringify({ origin, routes: [] })).origin).toBe(origin);
+    expect(loadConfig(JSON.stringify({ origin, routes: [] })).origin).toMatchObject({ base: origin });
   });
 
   it("lets defaults apply to every route, and a route override them", () => {

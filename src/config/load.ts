@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { originProblems } from "./origin-checks.ts";
 import { DEFAULTS, type IdemConfig, resolveConfig } from "./resolve.ts";
 import { configSchema, type ParsedConfig, type ParsedDedupRule } from "./schema.ts";
 
@@ -138,7 +139,7 @@ function crossFieldProblems(config: ParsedConfig): string[] {
       problems.push(`${at}.errors.template: required when errors.format is "json"`);
     }
   });
-  return [...problems, ...documentGroupProblems(config)];
+  return [...problems, ...documentGroupProblems(config), ...originProblems(config)];
 }
 
 /** Routes that share a document group must name documents the same way, or their locks would silently never meet. */

@@ -1,3 +1,5 @@
+import { problemDocsPath } from "../errors/problem-docs.ts";
+import { type Origin, originScopeFields, resolveOrigin } from "../origin/origins.ts";
 import { type FieldRef, parseFieldRef } from "../request/field-ref.ts";
 import type {
   ErrorKind,
@@ -116,10 +118,17 @@ export interface Route {
   document?: DocumentGuard;
   dedup: DedupRule[];
   errors: ErrorProfile;
+  /** Where the route's requests go. */
+  origin: Origin;
 }
 
 export interface IdemConfig {
-  origin: string;
+  /** The top-level origin: where requests no route takes go, and routes without `origin`. */
+  origin: Origin;
+  /** The named origins, by name. */
+  origins: Record<string, Origin>;
+  /** Base of the problem documentation links: `problemDocsUrl`, or the gateway's own pages. */
+  problemDocsBase: string;
   originTimeoutMs: number;
   maxRequestBodyBytes: number;
   keyspace: { strategy: "per-key" | "sharded"; shards: number };
@@ -177,14 +186,22 @@ function resolveDedup(rule: ParsedDedupRule, routeSuccessWhen: ParsedDedupRule["
   };
 }
 
-function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], originTimeoutMs: number): Route {
+/** Adds the fields that pick a template origin to a scope: two accounts' records never meet. */
+function withOriginFields(scope: FieldRef[], origin: Origin): FieldRef[] {
+  const extra = originScopeFields(origin).filter((ref) => !scope.some((s) => s.text === ref.text));
+  return [...scope, ...extra];
+}
+
+function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], originTimeoutMs: number, origins: OriginChoices): Route {
   const pick = <K extends keyof NonNullable<ParsedConfig["defaults"]>>(k: K) => raw[k] ?? defaults?.[k];
+  const originName = pick("origin");
+  const origin = originName === undefined ? origins.main : (origins.named[originName] as Origin);
   const keyRaw = { ...defaults?.key, ...raw.key };
   const keySource = keyRaw.source ?? DEFAULTS.keySource;
   const keySources = (Array.isArray(keySource) ? keySource : [keySource]).map(parseFieldRef);
   const ttlSeconds = pick("ttlSeconds") ?? DEFAULTS.ttlSeconds;
   const clientField = pick("clientField");
-  const scope = (pick("scope") ?? DEFAULTS.scope).map(parseFieldRef);
+  const scope = withOriginFields((pick("scope") ?? DEFAULTS.scope).map(parseFieldRef), origin);
   return {
     name: raw.name,
     path: raw.path,
@@ -215,18 +232,31 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
       group: raw.document.group ?? raw.name,
       isDelete: raw.document.delete ?? false,
       editTimeoutMs: raw.document.editTimeoutMs ?? DEFAULTS.editTimeoutMs,
-      scope: raw.document.scope?.map(parseFieldRef) ?? scope,
+      scope: raw.document.scope ? withOriginFields(raw.document.scope.map(parseFieldRef), origin) : scope,
     },
     dedup: (raw.dedup ?? []).map((rule) => resolveDedup(rule, pick("successWhen"))),
     errors: resolveErrors(pick("errors")),
+    origin,
   };
+}
+
+interface OriginChoices {
+  main: Origin;
+  named: Record<string, Origin>;
 }
 
 /** Applies defaults to a config that passed the schema and the cross-field checks. */
 export function resolveConfig(parsed: ParsedConfig): IdemConfig {
   const originTimeoutMs = parsed.originTimeoutMs ?? DEFAULTS.originTimeoutMs;
+  const origins: OriginChoices = {
+    main: resolveOrigin("origin", parsed.origin),
+    named: Object.fromEntries(Object.entries(parsed.origins ?? {}).map(([name, origin]) => [name, resolveOrigin(name, origin)])),
+  };
+  const adminPrefix = parsed.admin?.pathPrefix ?? "/__idem";
   return {
-    origin: parsed.origin.replace(/\/+$/, ""),
+    origin: origins.main,
+    origins: origins.named,
+    problemDocsBase: parsed.problemDocsUrl === undefined ? problemDocsPath(adminPrefix) : parsed.problemDocsUrl.replace(/\/*$/, "/"),
     originTimeoutMs,
     maxRequestBodyBytes: parsed.maxRequestBodyBytes ?? DEFAULTS.maxRequestBodyBytes,
     keyspace: {
@@ -234,7 +264,7 @@ export function resolveConfig(parsed: ParsedConfig): IdemConfig {
       shards: parsed.keyspace?.shards ?? DEFAULTS.shards,
     },
     placement: { ...parsed.placement },
-    admin: { pathPrefix: parsed.admin?.pathPrefix ?? "/__idem" },
-    routes: parsed.routes.map((r) => resolveRoute(r, parsed.defaults, originTimeoutMs)),
+    admin: { pathPrefix: adminPrefix },
+    routes: parsed.routes.map((r) => resolveRoute(r, parsed.defaults, originTimeoutMs, origins)),
   };
 }

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { originChoice, originSchema, originsSchema } from "./origin-schema.ts";
 
 /**
  * The shape of an Idem config as a user writes it (in `wrangler.toml` under
@@ -57,6 +58,7 @@ export const ERROR_KINDS = [
   "response-not-replayable",
   "coordinator-unavailable",
   "ambiguous-path",
+  "origin-not-allowed",
 ] as const;
 
 const errorProfile = v.strictObject({
@@ -186,6 +188,8 @@ const routePolicyFields = {
   /** Field carrying the API client's name, for dedup rules with `clients`. */
   clientField: v.optional(fieldRef),
   errors: v.optional(errorProfile),
+  /** Which of the named `origins` the route's requests go to. Default: the top-level `origin`. */
+  origin: v.optional(originChoice),
 };
 
 const route = v.strictObject({
@@ -204,12 +208,17 @@ export const JURISDICTIONS = ["eu", "fedramp"] as const;
 export const configSchema = v.strictObject({
   /** The JSON Schema an editor validates a JSON config file against; Idem ignores it. */
   $schema: v.optional(v.string()),
-  /** Base URL of the API Idem fronts. Requests keep their path and query. */
-  origin: v.pipe(
-    v.string(),
-    v.url("must be an absolute URL"),
-    v.check((u) => /^https?:/i.test(u), "must be http:// or https://"),
-    v.check((u) => !u.includes("?") && !u.includes("#"), "must not carry a query or fragment"),
+  /** The API Idem fronts (base URL, template or service binding); requests keep their path and query. Routes without `origin` go here. */
+  origin: originSchema,
+  /** More back ends, by name, for routes that choose one (`origin = "payments"`). */
+  origins: v.optional(originsSchema),
+  /** Where error answers' `Link: rel="describedby"` points (a base URL; the problem type's name is appended). Default: the gateway's own pages. */
+  problemDocsUrl: v.optional(
+    v.pipe(
+      v.string(),
+      v.url("must be an absolute URL"),
+      v.check((u) => /^https?:/i.test(u), "must be http:// or https://"),
+    ),
   ),
   originTimeoutMs: v.optional(positiveMs(600_000)),
   maxRequestBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_BODY_CAP))),

@@ -29,21 +29,21 @@ function errorOf(sources: Partial<ConfigSources>): ConfigError {
 describe("the config file", () => {
   it("is read from TOML, top level alone without IDEM_ENV", () => {
     const config = loadConfigFrom({ file: TOML, variable: undefined });
-    expect(config.origin).toBe("https://orders.example.com");
+    expect(config.origin).toMatchObject({ kind: "url", base: "https://orders.example.com" });
     expect(config.routes[0]?.ttlMs).toBe(600_000);
     expect(config.placement).toEqual({});
   });
 
   it("applies the [env.<name>] section IDEM_ENV names: each field it sets replaces the top level's", () => {
     const config = loadConfigFrom({ file: TOML, variable: undefined, environment: "production" });
-    expect(config.origin).toBe("https://orders.prod.example.com");
+    expect(config.origin).toMatchObject({ kind: "url", base: "https://orders.prod.example.com" });
     expect(config.placement).toEqual({ jurisdiction: "eu" });
     expect(config.routes.map((r) => [r.name, r.ttlMs, r.key.required])).toEqual([["create-order", 600_000, true]]);
   });
 
   it("is read from JSON too", () => {
     const json = JSON.stringify({ origin: "https://a.example", routes: [], env: { staging: { origin: "https://s.example" } } });
-    expect(loadConfigFrom({ file: json, variable: undefined, environment: "staging" }).origin).toBe("https://s.example");
+    expect(loadConfigFrom({ file: json, variable: undefined, environment: "staging" }).origin).toMatchObject({ base: "https://s.example" });
   });
 
   it("names the file and the field of every mistake, and the section for a field the section set", () => {
@@ -89,8 +89,10 @@ describe("the config file", () => {
 describe("IDEM_CONFIG", () => {
   it("keeps working alone, as an object or a JSON string, with env sections too", () => {
     const variable = { origin: "https://a.example", routes: [], env: { staging: { origin: "https://s.example" } } };
-    expect(loadConfigFrom({ file: "", variable }).origin).toBe("https://a.example");
-    expect(loadConfigFrom({ file: "", variable: JSON.stringify(variable), environment: "staging" }).origin).toBe("https://s.example");
+    expect(loadConfigFrom({ file: "", variable }).origin).toMatchObject({ base: "https://a.example" });
+    expect(loadConfigFrom({ file: "", variable: JSON.stringify(variable), environment: "staging" }).origin).toMatchObject({
+      base: "https://s.example",
+    });
     const error = errorOf({ variable: { origin: "ftp://a", routes: [] } });
     expect(error.message).toContain("Invalid Idem config in IDEM_CONFIG:");
     expect(error.problems).toEqual(["origin: must be http:// or https://"]);

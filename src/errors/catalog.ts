@@ -23,6 +23,7 @@ export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
   "invalid-body": { status: 400, title: "Request body cannot be read", erplyCode: 1015 },
   "body-too-large": { status: 413, title: "Request body too large" },
   "ambiguous-path": { status: 400, title: "Ambiguous request path" },
+  "origin-not-allowed": { status: 400, title: "The request names no allowed origin" },
   "fingerprint-mismatch": { status: 422, title: "Idempotency key reused with a different request" },
   "in-progress": { status: 409, title: "A request with this key is still in progress", erplyCode: 1204 },
   "key-already-used": { status: 409, title: "Idempotency key already used", erplyCode: 1206 },

@@ -40,6 +40,11 @@ export const PROBLEM_DOCS = {
     happened: "The path holds an encoded dot-segment, a backslash or a broken escape, which servers read in different ways.",
     retry: FIX_FIRST,
   },
+  "origin-not-allowed": {
+    happened:
+      "The back end this request goes to is chosen from its own fields (such as an account code), and those fields name no host the gateway allows, or are missing. The request was not sent.",
+    retry: `${FIX_FIRST} Check the field the detail names.`,
+  },
   "fingerprint-mismatch": {
     happened:
       "This key was used before with a different request (method, path, query, body or fingerprinted headers). The first request's record is kept.",

@@ -8,13 +8,14 @@ import { stubFor } from "../objects/stubs.ts";
 import { type DecisionLog, logDecision } from "../observability/decision-log.ts";
 import { writeDecisionMetrics } from "../observability/metrics.ts";
 import { fullBody } from "../origin/exchange.ts";
+import { originReadsBody } from "../origin/origins.ts";
 import { streamThrough } from "../origin/pass-through.ts";
 import { BodyTooLargeError, readBodyWithin } from "../request/body.ts";
 import { TooDeepError } from "../request/canonical.ts";
 import { FieldError, RequestFields } from "../request/request-fields.ts";
 import { requestFingerprint } from "./fingerprint.ts";
 import { keyObjectName } from "./identity.ts";
-import { originRequest } from "./origin-request.ts";
+import { originOf, originRequest, unroutedOriginReadsBody } from "./origin-request.ts";
 import { isAmbiguousPath } from "./path-guard.ts";
 import { identifyRequest } from "./request-identity.ts";
 import { timingOf, toResponse } from "./respond.ts";
@@ -43,9 +44,11 @@ function invalid(kind: ErrorKind, detail: string, field?: string): ErrorResult {
   return { type: "error", outcome: "invalid-request", kind, detail, field };
 }
 
-/** Reads the body for a route, or explains why it cannot be used. */
+/** Reads the body for the candidate routes (or for choosing the origin), or explains why it cannot be used. */
 async function bufferedFields(ex: Exchange, candidates: RouteCandidate[]): Promise<RequestFields | ErrorResult> {
-  if (!candidatesReadBody(candidates, ex.request.headers)) return new RequestFields(ex.url, ex.request.headers, new Uint8Array(0));
+  const originNeedsBody = unroutedOriginReadsBody(ex.config) || candidates.some((c) => originReadsBody(originOf(ex.config, c.route)));
+  if (!originNeedsBody && !candidatesReadBody(candidates, ex.request.headers))
+    return new RequestFields(ex.url, ex.request.headers, new Uint8Array(0));
   try {
     return new RequestFields(ex.url, ex.request.headers, await readBodyWithin(ex.request, ex.config.maxRequestBodyBytes));
   } catch (error) {
@@ -107,9 +110,10 @@ function bodyToForward(ex: Exchange, fields: RequestFields): Uint8Array | Readab
   return ex.request.bodyUsed ? fields.bodyBytes : ex.request.body;
 }
 
-async function passThrough(ex: Exchange, body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<GatewayResult> {
-  const origin = originRequest(ex.config, ex.request, ex.url, null);
-  const result = await streamThrough({ ...origin, body }, ex.config.originTimeoutMs);
+async function passThrough(ex: Exchange, route: Route | undefined, fields: RequestFields): Promise<GatewayResult> {
+  const origin = originRequest(ex.config, route, ex.request, ex.url, fields, null);
+  if ("refused" in origin) return invalid("origin-not-allowed", origin.detail, origin.field);
+  const result = await streamThrough(ex.env, { ...origin, body: bodyToForward(ex, fields) }, ex.config.originTimeoutMs);
   if (!result.ok) return { type: "error", outcome: "origin-error", kind: result.kind, detail: result.detail, originMs: result.originMs };
   return {
     type: "response",
@@ -138,8 +142,10 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
           editTimeoutMs: route.document.editTimeoutMs,
         }
       : undefined;
+  const origin = originRequest(ex.config, route, ex.request, ex.url, fields, fields.bodyBytes);
+  if ("refused" in origin) return { route, result: invalid("origin-not-allowed", origin.detail, origin.field) };
   const exchange: ExchangeCall = {
-    origin: originRequest(ex.config, ex.request, ex.url, fields.bodyBytes),
+    origin,
     originTimeoutMs: ex.config.originTimeoutMs,
     bufferLimit: route.maxStoredResponseBytes,
     document,
@@ -184,7 +190,7 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
   }
 
   if (document) return { route, result: await forwardUnrecorded(ex, exchange) };
-  return { route, result: await passThrough(ex, bodyToForward(ex, fields)) };
+  return { route, result: await passThrough(ex, route, fields) };
 }
 
 function callName(route: Route, fields: RequestFields): string | undefined {
@@ -200,15 +206,13 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
     return { result: invalid("ambiguous-path", "the path holds an encoded dot-segment, a backslash or a broken escape") };
   }
   const candidates = await table.candidates(ex.request.method, ex.url);
-  if (candidates.length === 0) return { result: await passThrough(ex, ex.request.body) };
-
   const buffered = await bufferedFields(ex, candidates);
   if (!(buffered instanceof RequestFields)) return { route: candidates[0]?.route, result: buffered };
   let matchedRoute: Route | undefined;
   let fields = buffered;
   try {
     const selected = selectRoute(candidates, buffered);
-    if (!selected) return { result: await passThrough(ex, bodyToForward(ex, buffered)) };
+    if (!selected) return { result: await passThrough(ex, undefined, buffered) };
     matchedRoute = selected.route;
     fields = selected.fields;
     const decided = await decide(ex, matchedRoute, fields);

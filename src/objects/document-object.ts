@@ -56,7 +56,7 @@ export class DocumentObject extends DurableObject<Env> {
       }
       const timer = setTimeout(() => this.#dropQueue(), editTimeoutMs);
       try {
-        return await exchange(call.origin, call.originTimeoutMs, call.bufferLimit);
+        return await exchange(this.env, call.origin, call.originTimeoutMs, call.bufferLimit);
       } finally {
         clearTimeout(timer);
         this.#overdue = false;

@@ -12,7 +12,7 @@ import { stubFor } from "./stubs.ts";
  */
 export async function runExchange(env: Env, call: ExchangeCall): Promise<GuardedResult> {
   const document = call.document;
-  if (!document) return exchange(call.origin, call.originTimeoutMs, call.bufferLimit);
+  if (!document) return exchange(env, call.origin, call.originTimeoutMs, call.bufferLimit);
   const stub = stubFor(env.DOCUMENTS, document.objectName, document.placement);
   return (await stub.run({ ...call, document })) as GuardedResult;
 }

@@ -1,9 +1,9 @@
 import { forwardableResponseHeaders, type HeaderList, storableResponseHeaders, toHeaders } from "../http/headers.ts";
 import { concatBytes } from "../request/body.ts";
+import { type SendBindings, type SendTarget, sendToOrigin } from "./send.ts";
 
-/** A request for the origin, in a form that crosses Durable Object RPC. */
-export interface OriginRequest {
-  url: string;
+/** A request for the origin, in a form that crosses Durable Object RPC: where it goes (URL, binding, credential names) and what it is. */
+export interface OriginRequest extends SendTarget {
   method: string;
   headers: HeaderList;
   body: Uint8Array | null;
@@ -84,15 +84,15 @@ function failure(kind: OriginFailureKind, detail: string, started: number): Orig
  * never a short body: nothing partial is ever stored or replayed.
  *
  * @example
- * const result = await exchange({ url, method: "POST", headers, body }, 30_000, 10 * 1024 * 1024);
+ * const result = await exchange(env, { url, method: "POST", headers, body }, 30_000, 10 * 1024 * 1024);
  * if (!result.ok) return errorResponse({ kind: result.kind, detail: result.detail });
  */
-export async function exchange(request: OriginRequest, timeoutMs: number, bufferLimit: number): Promise<OriginResult> {
+export async function exchange(bindings: SendBindings, request: OriginRequest, timeoutMs: number, bufferLimit: number): Promise<OriginResult> {
   const started = Date.now();
   const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
-    response = await fetch(request.url, {
+    response = await sendToOrigin(bindings, request, {
       method: request.method,
       headers: toHeaders(request.headers),
       body: request.body,

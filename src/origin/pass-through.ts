@@ -1,5 +1,6 @@
 import { forwardableResponseHeaders, type HeaderList, toHeaders } from "../http/headers.ts";
 import type { OriginFailure } from "./exchange.ts";
+import { type SendBindings, type SendTarget, sendToOrigin } from "./send.ts";
 
 export interface StreamedResponse {
   ok: true;
@@ -10,8 +11,7 @@ export interface StreamedResponse {
   originMs: number;
 }
 
-export interface StreamedRequest {
-  url: string;
+export interface StreamedRequest extends SendTarget {
   method: string;
   headers: HeaderList;
   body: ReadableStream<Uint8Array> | Uint8Array | null;
@@ -23,14 +23,14 @@ export interface StreamedRequest {
  * body then streams at the origin's pace.
  *
  * @example
- * const result = await streamThrough({ url, method, headers, body: request.body }, 30_000);
+ * const result = await streamThrough(env, { url, method, headers, body: request.body }, 30_000);
  */
-export async function streamThrough(request: StreamedRequest, timeoutMs: number): Promise<StreamedResponse | OriginFailure> {
+export async function streamThrough(bindings: SendBindings, request: StreamedRequest, timeoutMs: number): Promise<StreamedResponse | OriginFailure> {
   const started = Date.now();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const response = await fetch(request.url, {
+    const response = await sendToOrigin(bindings, request, {
       method: request.method,
       headers: toHeaders(request.headers),
       body: request.body,
