@@ -20,6 +20,8 @@ export default defineConfig({
                 ERPLY_ORIGIN_URL: inject("erplyOriginUrl"),
                 ERPLY_IDEM_CONFIG: inject("erplyConfig"),
                 COMMERCE_CONFIG_FILE: inject("commerceConfigFile"),
+                // A credential secret for origins' headers, as `wrangler secret put` would set it.
+                ORIGIN_AUTH_SECRET: "origin-auth-9f2c41d7e0b35a68",
               },
               // A real second Worker, reached through a service binding (test/fixtures/bound-worker.ts).
               serviceBindings: { BOUND_ORIGIN: "bound-orders" },

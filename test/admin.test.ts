@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import packageJson from "../package.json";
 import type { ConfigInput } from "../src/config/schema.ts";
+import { type ProblemKind, problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
 import { captureLogs } from "./support/logs.ts";
 
@@ -67,7 +68,7 @@ describe("admin authentication", () => {
       const off = gatewayFor(config, { ADMIN_TOKEN: token });
       const response = await off(clientRequest("/__idem/health", { tag, method: "GET", headers: { authorization: `Bearer ${token}` } }));
       expect(response.status).toBe(404);
-      expect(((await response.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-disabled");
+      expect(((await response.json()) as { type: string }).type).toBe(problemType("admin-disabled"));
     }
     expect(await originLog(tag)).toHaveLength(0);
   });
@@ -101,7 +102,7 @@ describe("admin authentication", () => {
   it("reserves the prefix: an unknown admin path is a 404 from Idem, not a request to the origin", async () => {
     const response = await admin("/nothing-here");
     expect(response.status).toBe(404);
-    expect(((await response.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-not-found");
+    expect(((await response.json()) as { type: string }).type).toBe(problemType("admin-not-found"));
   });
 });
 
@@ -167,7 +168,7 @@ describe("inspect", () => {
   it("answers 404 for a record that does not exist, and 400 for something that is not a record ID", async () => {
     const missing = await admin(`/records/${"0".repeat(64)}`);
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-record-not-found");
+    expect(((await missing.json()) as { type: string }).type).toBe(problemType("admin-record-not-found"));
     expect((await admin("/records/not-an-id")).status).toBe(400);
     // Asking left the object it asked without tables, so it holds no storage.
     const asked = env.KEYS.get(env.KEYS.idFromName("0".repeat(64)));
@@ -221,7 +222,7 @@ describe("lookup", () => {
     for (const [json, status, kind] of cases) {
       const response = await admin("/records/lookup", { method: "POST", json });
       expect(response.status).toBe(status);
-      expect(((await response.json()) as { type: string }).type).toBe(`https://idem.dev/problems/${kind}`);
+      expect(((await response.json()) as { type: string }).type).toBe(problemType(kind as ProblemKind));
     }
   });
 });
@@ -248,7 +249,7 @@ describe("purge", () => {
     ).record;
     const refused = await admin(`/records/${record}`, { method: "DELETE" });
     expect(refused.status).toBe(409);
-    expect(((await refused.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-record-running");
+    expect(((await refused.json()) as { type: string }).type).toBe(problemType("admin-record-running"));
     const forced = await admin(`/records/${record}?force=true`, { method: "DELETE" });
     expect(await forced.json()).toEqual({ purged: true, record, state: "in-flight" });
     await running;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
 
 const send = gatewayFor({
@@ -30,7 +31,7 @@ describe("concurrent requests with one key", () => {
     const waiter = await send(clientRequest("/short/a", { tag, key: "slow-1", json: {} }));
     expect(waiter.status).toBe(409);
     expect(waiter.headers.get("retry-after")).toBe("1");
-    expect((await waiter.json<{ type: string }>()).type).toBe("https://idem.dev/problems/in-progress");
+    expect((await waiter.json<{ type: string }>()).type).toBe(problemType("in-progress"));
     expect((await slow).status).toBe(200);
     const retry = await send(clientRequest("/short/a", { tag, key: "slow-1", json: {} }));
     expect(retry.headers.get("idempotent-replayed")).toBe("true");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
 
 // The document guard on a REST-shaped API, with the default error format (RFC 9457 problems).
@@ -18,7 +19,7 @@ describe("document guard with problem+json errors", () => {
     const queued = await send(clientRequest("/echo/orders/o-1", { tag, method: "PATCH", json: { n: 2 } }));
     expect(queued.status).toBe(409);
     expect(queued.headers.get("content-type")).toBe("application/problem+json");
-    expect(await queued.json()).toMatchObject({ type: "https://idem.dev/problems/edit-timeout", status: 409 });
+    expect(await queued.json()).toMatchObject({ type: problemType("edit-timeout"), status: 409 });
     expect((await slow).status).toBe(200);
     expect(await originLog(tag)).toHaveLength(1);
   });
@@ -30,7 +31,7 @@ describe("document guard with problem+json errors", () => {
     await originReceived(tag, 1);
     const second = await send(clientRequest("/echo/documents/delete", { tag, json: body }));
     expect(second.status).toBe(409);
-    expect(await second.json()).toMatchObject({ type: "https://idem.dev/problems/delete-in-progress", status: 409 });
+    expect(await second.json()).toMatchObject({ type: problemType("delete-in-progress"), status: 409 });
     // Refused by the queue: the origin was never called, so no origin time is reported.
     expect(second.headers.get("server-timing")).not.toContain("origin");
     // Another document is not affected.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
 
 const send = gatewayFor({
@@ -27,7 +28,7 @@ describe("key syntax at the gateway", () => {
     const response = await send(clientRequest("/orders", { tag, key, json: {} }));
     expect(response.status).toBe(400);
     const problem = await response.json<{ type: string; detail: string }>();
-    expect(problem.type).toBe("https://idem.dev/problems/invalid-key");
+    expect(problem.type).toBe(problemType("invalid-key"));
     expect(problem.detail).toContain("Idempotency-Key");
     expect(await originLog(tag)).toHaveLength(0);
   });
@@ -36,7 +37,7 @@ describe("key syntax at the gateway", () => {
     const tag = newTag();
     const response = await send(clientRequest("/payments", { tag, json: {} }));
     expect(response.status).toBe(400);
-    expect((await response.json<{ type: string }>()).type).toBe("https://idem.dev/problems/key-required");
+    expect((await response.json<{ type: string }>()).type).toBe(problemType("key-required"));
     expect(await originLog(tag)).toHaveLength(0);
   });
 

@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../src/config/schema.ts";
+import { problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
 import { locateKeyRecord } from "./support/key-records.ts";
 
@@ -18,7 +19,7 @@ describe("request body limit", () => {
     const tag = newTag();
     const response = await send(clientRequest("/orders", { tag, key: "big-1", json: { blob: "x".repeat(2000) } }));
     expect(response.status).toBe(413);
-    expect((await response.json<{ type: string }>()).type).toBe("https://idem.dev/problems/body-too-large");
+    expect((await response.json<{ type: string }>()).type).toBe(problemType("body-too-large"));
     expect(await originLog(tag)).toHaveLength(0);
   });
 
@@ -64,7 +65,7 @@ describe("stored response size", () => {
     const retry = await send(clientRequest("/capped/a", { tag, key: "cap-1", json: {} }));
     expect(retry.status).toBe(409);
     const problem = await retry.json<{ type: string; originalStatus: number }>();
-    expect(problem.type).toBe("https://idem.dev/problems/response-not-replayable");
+    expect(problem.type).toBe(problemType("response-not-replayable"));
     expect(problem.originalStatus).toBe(200);
     expect(retry.headers.get("retry-after")).toBeNull();
     expect(await originLog(tag)).toHaveLength(1);

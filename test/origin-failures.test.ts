@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
 
 const routes = [{ name: "orders", path: "/orders" }];
@@ -11,7 +12,7 @@ describe("origin failures", () => {
     const hung = await send(clientRequest("/orders", { tag, key: "hang-1", json: {}, headers: { "demo-hang": "1" } }));
     expect(hung.status).toBe(504);
     expect(hung.headers.get("content-type")).toBe("application/problem+json");
-    expect((await hung.json<{ type: string }>()).type).toBe("https://idem.dev/problems/origin-timeout");
+    expect((await hung.json<{ type: string }>()).type).toBe(problemType("origin-timeout"));
     const retry = await send(clientRequest("/orders", { tag, key: "hang-1", json: {} }));
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBeNull();
@@ -23,7 +24,7 @@ describe("origin failures", () => {
     const sendToDeadOrigin = gatewayFor({ origin: env.DEAD_ORIGIN_URL, routes });
     const refused = await sendToDeadOrigin(clientRequest("/orders", { tag, key: "refused-1", json: {} }));
     expect(refused.status).toBe(502);
-    expect((await refused.json<{ type: string }>()).type).toBe("https://idem.dev/problems/origin-unreachable");
+    expect((await refused.json<{ type: string }>()).type).toBe(problemType("origin-unreachable"));
     // Same key, same scope, now in front of a live origin: it executes.
     const retry = await send(clientRequest("/orders", { tag, key: "refused-1", json: {} }));
     expect(retry.status).toBe(201);

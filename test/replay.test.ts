@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
 
 const send = gatewayFor({
@@ -140,7 +141,7 @@ describe("fingerprint mismatch", () => {
     expect(reused.status).toBe(422);
     expect(reused.headers.get("content-type")).toBe("application/problem+json");
     const problem = await reused.json<{ type: string; status: number }>();
-    expect(problem.type).toBe("https://idem.dev/problems/fingerprint-mismatch");
+    expect(problem.type).toBe(problemType("fingerprint-mismatch"));
     expect(problem.status).toBe(422);
     expect(await originLog(tag)).toHaveLength(1);
   });

@@ -8,8 +8,8 @@ import * as v from "valibot";
  * Worker secrets.
  */
 
-/** `{param:clientCode}`: a field reference in braces, filled from the request. */
-export const PLACEHOLDER = /\{([a-z]+:[^{}\s]+)\}/g;
+/** `{param:clientCode}`: a field reference in braces, filled from the request (load.ts checks that it is one). */
+export const PLACEHOLDER = /\{([^{}]*)\}/g;
 
 const ORIGIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** Worker binding and secret names (`PAYMENTS_ORIGIN_AUTH`, `CUSTOMERS`). */

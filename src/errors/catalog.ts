@@ -2,9 +2,6 @@ import type { ErrorKind } from "../config/schema.ts";
 
 export type { ErrorKind };
 
-/** Base of the stable `type` URIs of Idem's problems. README lists each one. */
-export const PROBLEM_TYPE_BASE = "https://idem.dev/problems/";
-
 interface KindInfo {
   status: number;
   title: string;

@@ -1,5 +1,6 @@
 import type { ErrorProfile } from "../config/resolve.ts";
-import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG, type ErrorKind, PROBLEM_TYPE_BASE } from "./catalog.ts";
+import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG, type ErrorKind } from "./catalog.ts";
+import { problemType } from "./problem-docs.ts";
 
 /** What a gateway decision knows about an error when it answers with it. */
 export interface ErrorContext {
@@ -47,7 +48,7 @@ function fillTemplate(node: unknown, values: Record<string, string | number>): u
  *
  * @example
  * errorResponse({ kind: "fingerprint-mismatch", detail: "The body differs from the first request." })
- * // 422 {"type":"https://idem.dev/problems/fingerprint-mismatch","title":"…","status":422,"detail":"…"}
+ * // 422 {"type":"urn:idem:problem:fingerprint-mismatch","title":"…","status":422,"detail":"…"}
  */
 export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEFAULT_PROFILE): Response {
   const info = ERROR_CATALOG[context.kind];
@@ -60,7 +61,7 @@ export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEF
   if (profile.format === "problem") {
     headers.set("content-type", "application/problem+json");
     const body = {
-      type: `${PROBLEM_TYPE_BASE}${context.kind}`,
+      type: problemType(context.kind),
       title: message,
       status: httpStatus,
       detail: context.detail,
@@ -100,11 +101,11 @@ export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEF
  *
  * @example
  * adminProblem("admin-record-not-found", "no record 5c0e… in this keyspace")
- * // 404 {"type":"https://idem.dev/problems/admin-record-not-found","title":"No such record","status":404,"detail":"…"}
+ * // 404 {"type":"urn:idem:problem:admin-record-not-found","title":"No such record","status":404,"detail":"…"}
  */
 export function adminProblem(kind: AdminErrorKind, detail: string, members: Record<string, unknown> = {}, headers: HeadersInit = {}): Response {
   const { status, title } = ADMIN_ERROR_CATALOG[kind];
-  const body = { type: `${PROBLEM_TYPE_BASE}${kind}`, title, status, detail, ...members };
+  const body = { type: problemType(kind), title, status, detail, ...members };
   const responseHeaders = new Headers(headers);
   responseHeaders.set("content-type", "application/problem+json");
   responseHeaders.set("cache-control", "no-store");

@@ -5,8 +5,10 @@
  * the request; and a later valid request with the same key must run as new,
  * proving nothing was stored under it.
  */
+
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type ProblemKind, problemType } from "../../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
 
 const MAX_BODY = 4_096;
@@ -266,7 +268,7 @@ async function expectRefused(response: Response, expected: Expected): Promise<vo
   expect(response.status).toBe(expected.status);
   expect(response.headers.get("content-type")).toBe("application/problem+json");
   const problem = await response.json<{ type: string; status: number; detail: string }>();
-  expect(problem.type).toBe(`https://idem.dev/problems/${expected.type}`);
+  expect(problem.type).toBe(problemType(expected.type as ProblemKind));
   expect(problem.status).toBe(expected.status);
   expect(problem.detail.length).toBeGreaterThan(0);
 }

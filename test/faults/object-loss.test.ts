@@ -7,6 +7,7 @@
  * - `evictDurableObject()` is graceful: it lets requests in flight drain
  *   first, so the answer is stored before the instance goes.
  */
+
 import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../support/eventually.ts";
@@ -22,7 +23,7 @@ const send = gatewayFor(config);
 
 async function problemType(response: Response): Promise<string> {
   const problem = await response.json<{ type: string }>();
-  return problem.type.replace("https://idem.dev/problems/", "");
+  return problem.type.replace("urn:idem:problem:", "");
 }
 
 describe("the object is aborted mid-flight", () => {
@@ -42,7 +43,7 @@ describe("the object is aborted mid-flight", () => {
     const failed = await first;
     expect(failed.status).toBe(503);
     const problem = await failed.json<{ type: string; detail: string }>();
-    expect(problem.type).toBe("https://idem.dev/problems/coordinator-unavailable");
+    expect(problem.type).toBe("urn:idem:problem:coordinator-unavailable");
     // The origin did receive it: the answer must not claim otherwise.
     expect(problem.detail).not.toContain("not forwarded");
     expect(problem.detail).toContain("may or may not have reached the origin");

@@ -4,6 +4,7 @@
  * storage). Every origin here is real HTTP on 127.0.0.1: the demo origin's
  * Demo-* headers make it fail, and env.DEAD_ORIGIN_URL refuses connections.
  */
+
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
@@ -32,7 +33,7 @@ async function problemType(response: Response): Promise<string> {
   expect(response.headers.get("content-type")).toBe("application/problem+json");
   const problem = await response.json<Problem>();
   expect(problem.status).toBe(response.status);
-  return problem.type.replace("https://idem.dev/problems/", "");
+  return problem.type.replace("urn:idem:problem:", "");
 }
 
 describe("origin answers with an error status", () => {

@@ -7,8 +7,10 @@
  * for this. Whatever fails, the client gets an error and never a replay of a
  * response that was not stored whole.
  */
+
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { problemType } from "../../src/errors/problem-docs.ts";
 import { eventually } from "../support/eventually.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
 import { type KeyRecordLocation, locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
@@ -77,7 +79,7 @@ describe("the in-flight record cannot be written", () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("1");
     const problem = await refused.json<Problem>();
-    expect(problem.type).toBe("https://idem.dev/problems/coordinator-unavailable");
+    expect(problem.type).toBe(problemType("coordinator-unavailable"));
     expect(problem.detail).toContain(DISK_FULL);
     expect(await originLog(tag)).toHaveLength(0);
 
@@ -97,7 +99,7 @@ describe("the in-flight record cannot be written", () => {
 
     const refused = await send(clientRequest("/orders", { tag, key, json: {} }));
     expect(refused.status).toBe(503);
-    expect((await refused.json<Problem>()).type).toBe("https://idem.dev/problems/coordinator-unavailable");
+    expect((await refused.json<Problem>()).type).toBe(problemType("coordinator-unavailable"));
     expect(await originLog(tag)).toHaveLength(0);
 
     await heal();
@@ -122,7 +124,7 @@ describe("the origin's answer cannot be stored", () => {
     expect(failed.status).toBe(503);
     expect(failed.headers.get("idempotent-replayed")).toBeNull();
     const problem = await failed.json<Problem>();
-    expect(problem.type).toBe("https://idem.dev/problems/coordinator-unavailable");
+    expect(problem.type).toBe(problemType("coordinator-unavailable"));
     expect(problem.originalStatus).toBe(201);
     expect(problem.detail).toContain(DISK_FULL);
     expect(await originLog(tag)).toHaveLength(1);

@@ -10,6 +10,8 @@ declare namespace Cloudflare {
     ERPLY_IDEM_CONFIG: Record<string, unknown>;
     /** The text of examples/commerce/idem.config.toml, as shipped. */
     COMMERCE_CONFIG_FILE: string;
+    /** A secret the origins tests name in credential headers. */
+    ORIGIN_AUTH_SECRET: string;
     /** A real second Worker (test/fixtures/bound-worker.ts), bound as a service. */
     BOUND_ORIGIN: Fetcher;
   }

@@ -13,7 +13,7 @@ export { newTag } from "./origin-log.ts";
  * A gateway inside workerd, on the real KEYS/DOCUMENTS namespaces, in front of the real demo origin.
  * `bindings` replaces some of the Worker's bindings, e.g. `{ ADMIN_TOKEN: "…" }`.
  */
-export function gatewayFor(config: Omit<ConfigInput, "origin"> & { origin?: string }, bindings: Partial<Env> = {}) {
+export function gatewayFor(config: Omit<ConfigInput, "origin"> & { origin?: ConfigInput["origin"] }, bindings: Partial<Env> = {}) {
   const gateway = createGateway(loadConfig({ origin: env.ORIGIN_URL, ...config }));
   return (request: Request) => gateway.fetch(request, { ...env, ...bindings });
 }
