@@ -18,6 +18,7 @@ export default defineConfig({
                 DEAD_ORIGIN_URL: inject("deadOriginUrl"),
                 ERPLY_ORIGIN_URL: inject("erplyOriginUrl"),
                 ERPLY_IDEM_CONFIG: inject("erplyConfig"),
+                EXAMPLE_IDEM_CONFIGS: inject("exampleConfigs"),
               },
             },
           })),

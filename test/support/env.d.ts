@@ -8,5 +8,7 @@ declare namespace Cloudflare {
     ERPLY_ORIGIN_URL: string;
     /** `[vars.IDEM_CONFIG]` of examples/erply/wrangler.toml, as shipped. */
     ERPLY_IDEM_CONFIG: Record<string, unknown>;
+    /** The shipped configs by name (`demo` is wrangler.toml's own, the others examples/<name>/wrangler.toml). */
+    EXAMPLE_IDEM_CONFIGS: Record<string, Record<string, unknown>>;
   }
 }

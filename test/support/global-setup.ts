@@ -11,10 +11,11 @@ declare module "vitest" {
     deadOriginUrl: string;
     erplyOriginUrl: string;
     erplyConfig: Record<string, Json>;
+    exampleConfigs: Record<string, Record<string, Json>>;
   }
 }
 
-/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped Erply example config. */
+/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped configs. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const origin = await startOrdersOrigin();
   const erplyOrigin = await startErplyOrigin();
@@ -22,6 +23,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("deadOriginUrl", `http://127.0.0.1:${await freePort()}`);
   project.provide("erplyOriginUrl", erplyOrigin.url);
   project.provide("erplyConfig", idemConfigOf("examples/erply/wrangler.toml"));
+  project.provide("exampleConfigs", {
+    demo: idemConfigOf("wrangler.toml"),
+    erply: idemConfigOf("examples/erply/wrangler.toml"),
+    stripe: idemConfigOf("examples/stripe/wrangler.toml"),
+    printone: idemConfigOf("examples/printone/wrangler.toml"),
+  });
   return async () => {
     await origin.close();
     await erplyOrigin.close();
