@@ -21,9 +21,10 @@ import { describeConfig, type Plain } from "../src/config/describe.ts";
 import { ConfigError } from "../src/config/load.ts";
 import type { IdemConfig } from "../src/config/resolve.ts";
 import { CONFIG_FILE_NAMES, CONFIG_FILE_SPECIFIER, type ConfigSources, loadConfigFrom } from "../src/config/sources.ts";
-import { type Explanation, explainRequest } from "../src/gateway/explain.ts";
-import { RouteTable } from "../src/gateway/route-table.ts";
 import type { Origin } from "../src/origin/origins.ts";
+import { type Explanation, explainRequest } from "../src/plan/explain.ts";
+import { RouteTable } from "../src/plan/route-table.ts";
+import { errorMessage } from "../src/util/error-message.ts";
 
 /** Cloudflare's documented limit on one environment variable, which IDEM_CONFIG is. */
 const VARIABLE_LIMIT_BYTES = 5 * 1024;
@@ -105,7 +106,7 @@ function readText(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${path}: ${errorMessage(error)}`);
   }
 }
 
@@ -130,7 +131,7 @@ async function readWranglerSource(path: string, absolute: string, env: string | 
   try {
     wrangler = unstable_readConfig({ config: absolute, env }, { hideWarnings: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(errorMessage(error));
   }
   // Without any environment defined, wrangler quietly falls back to the top level.
   if (env !== undefined && !wrangler.definedEnvironments?.includes(env)) {
@@ -348,7 +349,7 @@ export async function checkConfig(argv: string[]): Promise<CheckResult> {
   } catch (error) {
     const parseArgsError = error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS");
     if (!(error instanceof UsageError) && !parseArgsError) throw error;
-    return { code: 2, stdout: "", stderr: `check-config: ${(error as Error).message}\n\n${USAGE}` };
+    return { code: 2, stdout: "", stderr: `check-config: ${errorMessage(error)}\n\n${USAGE}` };
   }
 }
 

@@ -27,6 +27,7 @@ function templateProblems(at: string, origin: ParsedOrigin): string[] {
 /**
  * Mistakes in the origins that the schema cannot see: a route naming an
  * origin that does not exist, a template without the hosts it may reach.
+ * Runs on the config as written (before `defaults` are merged into routes).
  *
  * @example
  * originProblems(parsed) // ['routes[3].origin: "paymnets" names none of origins (payments, customers)']

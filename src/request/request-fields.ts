@@ -1,8 +1,7 @@
+import { errorMessage } from "../util/error-message.ts";
 import { canonicalJson, JsonNumberText, parseExactJson, TooDeepError } from "./canonical.ts";
+import { FieldError } from "./field-error.ts";
 import type { FieldRef, FieldSource } from "./field-ref.ts";
-
-/** A field that cannot be read unambiguously; the gateway answers 400 `invalid-body`. */
-export class FieldError extends Error {}
 
 export type BodyKind = "json" | "form" | "other" | "none";
 
@@ -125,7 +124,7 @@ export class RequestFields {
     } catch (error) {
       // Too deep is not "invalid, hash the bytes": no route may take it, so it is refused (400) up front.
       if (error instanceof TooDeepError) throw error;
-      return { kind: "invalid-json", reason: (error as Error).message };
+      return { kind: "invalid-json", reason: errorMessage(error) };
     }
   }
 

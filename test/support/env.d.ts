@@ -14,5 +14,7 @@ declare namespace Cloudflare {
     ORIGIN_AUTH_SECRET: string;
     /** A real second Worker (test/fixtures/bound-worker.ts), bound as a service. */
     BOUND_ORIGIN: Fetcher;
+    /** The shipped configs by name (`demo` is wrangler.toml's own, the others examples/<name>/wrangler.toml). */
+    EXAMPLE_IDEM_CONFIGS: Record<string, Record<string, unknown>>;
   }
 }

@@ -13,11 +13,12 @@ declare module "vitest" {
     deadOriginUrl: string;
     erplyOriginUrl: string;
     erplyConfig: Record<string, Json>;
+    exampleConfigs: Record<string, Record<string, Json>>;
     commerceConfigFile: string;
   }
 }
 
-/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped example configs. */
+/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped configs. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const origin = await startOrdersOrigin();
   const erplyOrigin = await startErplyOrigin();
@@ -25,6 +26,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("deadOriginUrl", `http://127.0.0.1:${await freePort()}`);
   project.provide("erplyOriginUrl", erplyOrigin.url);
   project.provide("erplyConfig", idemConfigOf("examples/erply/wrangler.toml"));
+  project.provide("exampleConfigs", {
+    demo: idemConfigOf("wrangler.toml"),
+    erply: idemConfigOf("examples/erply/wrangler.toml"),
+    stripe: idemConfigOf("examples/stripe/wrangler.toml"),
+    printone: idemConfigOf("examples/printone/wrangler.toml"),
+  });
   project.provide("commerceConfigFile", readFileSync(configFileOf("examples/commerce/wrangler.toml").path, "utf8"));
   return async () => {
     await origin.close();
