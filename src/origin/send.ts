@@ -14,7 +14,12 @@ function bindingOf(bindings: SendBindings, name: string): unknown {
   return (bindings as Record<string, unknown>)[name];
 }
 
-function isFetcher(value: unknown): value is Fetcher {
+/** What a service binding offers that sending uses. */
+interface BoundWorker {
+  fetch(url: string, init: RequestInit): Promise<Response>;
+}
+
+function isFetcher(value: unknown): value is BoundWorker {
   return typeof value === "object" && value !== null && "fetch" in value && typeof value.fetch === "function";
 }
 
