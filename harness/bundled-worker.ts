@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { convertV4MiniflareOptions, type Json, Miniflare } from "miniflare";
+import { convertV4MiniflareOptions, type Json, Miniflare, type V4WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
@@ -48,6 +48,8 @@ export interface BundledWorkerOptions {
   port?: number;
   /** Opens workerd's V8 inspector on this port (for CPU profiles; see bench/profile.ts). */
   inspectorPort?: number;
+  /** Other Workers to run beside Idem, e.g. a service-binding origin (`boundWorker("commerce-customers")`). */
+  workers?: V4WorkerOptions[];
 }
 
 /**
@@ -64,23 +66,27 @@ export async function startBundledWorker(options: BundledWorkerOptions): Promise
   // that climbs out of rootPath, as examples/*/wrangler.toml would need).
   const { modulesRules: _rules, rootPath: _root, ...fromWrangler } = workerOptions;
   // wrangler speaks Miniflare 4's option shape; Miniflare 5 converts it.
+  const idem = {
+    ...fromWrangler,
+    name: "idem",
+    // Module names are taken relative to this: the bundle lives under the repository, not beside an example's wrangler file.
+    rootPath: root,
+    modules: true,
+    scriptPath: options.bundle,
+    bindings: {
+      ...(fromWrangler.bindings as Record<string, Json> | undefined),
+      ...options.bindings,
+      ...(options.config === undefined ? {} : { IDEM_CONFIG: options.config }),
+    },
+  };
+  const shared = {
+    host: "127.0.0.1",
+    port: options.port ?? 0,
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
+  };
+  // The first Worker is the one Miniflare serves on `port`.
   const miniflare = new Miniflare(
-    convertV4MiniflareOptions({
-      ...fromWrangler,
-      name: "idem",
-      // Module names are taken relative to this: the bundle lives under the repository, not beside an example's wrangler file.
-      rootPath: root,
-      modules: true,
-      scriptPath: options.bundle,
-      bindings: {
-        ...(fromWrangler.bindings as Record<string, Json> | undefined),
-        ...options.bindings,
-        ...(options.config === undefined ? {} : { IDEM_CONFIG: options.config }),
-      },
-      host: "127.0.0.1",
-      port: options.port ?? 0,
-      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
-    }),
+    convertV4MiniflareOptions(options.workers === undefined ? { ...idem, ...shared } : { ...shared, workers: [idem, ...options.workers] }),
   );
   const url = await miniflare.ready;
   return { url, miniflare, dispose: () => miniflare.dispose() };

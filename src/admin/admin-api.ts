@@ -2,6 +2,8 @@ import { type IRequest, Router } from "itty-router";
 import { describeConfig } from "../config/describe.ts";
 import type { IdemConfig } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
+import type { AdminErrorKind } from "../errors/catalog.ts";
+import { problemDocsLink, problemDocsPage } from "../errors/problem-docs.ts";
 import { adminProblem } from "../errors/render.ts";
 import { stubFor } from "../objects/stubs.ts";
 import { type AdminLog, logAdminAction } from "../observability/admin-log.ts";
@@ -59,18 +61,21 @@ export interface AdminApi {
  */
 export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi {
   const prefix = config.admin.pathPrefix;
+  // Every admin problem links its documentation, like the gateway's.
+  const problem = (kind: AdminErrorKind, detail: string, members: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+    adminProblem(kind, detail, members, { ...headers, link: problemDocsLink(kind, config.problemDocsBase) });
   const stub = (env: Env, id: string) => stubFor(env.KEYS, keyObjectName(id, config.keyspace), config.placement);
 
   const inspect = async (env: Env, id: string, withBody: boolean): Promise<Response> => {
     const snapshot = (await stub(env, id).inspect(id, { body: withBody })) as RecordSnapshot | null;
-    if (!snapshot) return adminProblem("admin-record-not-found", `no record ${id} (never stored, expired and deleted, or purged)`, { record: id });
+    if (!snapshot) return problem("admin-record-not-found", `no record ${id} (never stored, expired and deleted, or purged)`, { record: id });
     return json(recordView(snapshot, keyObjectName(id, config.keyspace)));
   };
 
   const router = Router<IRequest, [AdminContext]>({
     base: prefix,
     catch: (error: unknown) =>
-      adminProblem("admin-unavailable", `the record store could not be reached (${errorMessage(error)})`, {}, { "retry-after": "1" }),
+      problem("admin-unavailable", `the record store could not be reached (${errorMessage(error)})`, {}, { "retry-after": "1" }),
   });
 
   router.get("/health", (_request, { env, log }) => {
@@ -81,7 +86,7 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
   router.get("/records/:id", async (request, { env, log }) => {
     log.action = "inspect";
     const id = request.params.id ?? "";
-    if (!RECORD_ID.test(id)) return adminProblem("admin-invalid-request", "a record ID is 64 lower-case hex digits, as logged in `record`");
+    if (!RECORD_ID.test(id)) return problem("admin-invalid-request", "a record ID is 64 lower-case hex digits, as logged in `record`");
     log.record = id;
     return inspect(env, id, flag(request, "body"));
   });
@@ -89,7 +94,7 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
   router.delete("/records/:id", async (request, { env, log }) => {
     log.action = "purge";
     const id = request.params.id ?? "";
-    if (!RECORD_ID.test(id)) return adminProblem("admin-invalid-request", "a record ID is 64 lower-case hex digits, as logged in `record`");
+    if (!RECORD_ID.test(id)) return problem("admin-invalid-request", "a record ID is 64 lower-case hex digits, as logged in `record`");
     log.record = id;
     const result = (await stub(env, id).purge(id, { force: flag(request, "force") })) as PurgeResult;
     if (result.purged) {
@@ -98,13 +103,13 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
     }
     log.result = result.reason;
     if (result.reason === "running") {
-      return adminProblem(
+      return problem(
         "admin-record-running",
         "the first request with this key is still at the origin; purging now would let a retry run alongside it (add ?force=true to purge anyway)",
         { record: id },
       );
     }
-    return adminProblem("admin-record-not-found", `no record ${id}`, { record: id });
+    return problem("admin-record-not-found", `no record ${id}`, { record: id });
   });
 
   router.post("/records/lookup", async (request, { env, log }) => {
@@ -113,29 +118,35 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
     try {
       body = await request.json();
     } catch {
-      return adminProblem("admin-invalid-request", "the body must be JSON");
+      return problem("admin-invalid-request", "the body must be JSON");
     }
     const target = await resolveLookup(config, table, body, new URL(request.url));
-    if (!target.ok) return adminProblem(target.kind, target.detail);
+    if (!target.ok) return problem(target.kind, target.detail);
     log.record = target.recordId;
     return inspect(env, target.recordId, flag(request, "body"));
   });
 
   const respond = async (request: Request, env: Env, log: AdminLog): Promise<Response> => {
+    // Public: clients follow these links from error answers, without a token.
+    const docs = request.method === "GET" || request.method === "HEAD" ? problemDocsPage(prefix, new URL(request.url).pathname) : undefined;
+    if (docs) {
+      log.action = "problem-docs";
+      return docs;
+    }
     const token = env.ADMIN_TOKEN;
     const disabled = adminDisabledReason(token);
     if (disabled !== undefined || token === undefined) {
       log.result = "disabled";
-      return adminProblem("admin-disabled", `the admin API is off: ${disabled}`);
+      return problem("admin-disabled", `the admin API is off: ${disabled}`);
     }
     if (!(await bearerMatches(request.headers.get("authorization"), token))) {
       log.result = "unauthorized";
-      return adminProblem("admin-unauthorized", "send Authorization: Bearer <ADMIN_TOKEN>", {}, { "www-authenticate": 'Bearer realm="idem-admin"' });
+      return problem("admin-unauthorized", "send Authorization: Bearer <ADMIN_TOKEN>", {}, { "www-authenticate": 'Bearer realm="idem-admin"' });
     }
     const response: Response | undefined = await router.fetch(request, { env, log });
     if (response) return response;
     log.result = "no-such-endpoint";
-    return adminProblem("admin-not-found", `no admin endpoint ${request.method} ${new URL(request.url).pathname}`);
+    return problem("admin-not-found", `no admin endpoint ${request.method} ${new URL(request.url).pathname}`);
   };
 
   return {

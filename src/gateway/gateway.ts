@@ -120,6 +120,7 @@ export function createGateway(config: IdemConfig, table: RouteTable): { fetch(re
         startedAt: ex.startedAt,
         timing,
         call: plan.type === "pass-through" ? undefined : plan.call,
+        docsBase: config.problemDocsBase,
       });
       const entry: DecisionLog = {
         route: route?.name ?? null,

@@ -1,4 +1,5 @@
 import type { Route } from "../config/resolve.ts";
+import { problemDocsLink } from "../errors/problem-docs.ts";
 import { errorResponse } from "../errors/render.ts";
 import { toHeaders } from "../http/headers.ts";
 import { isReplayed } from "../protocol/outcomes.ts";
@@ -56,6 +57,8 @@ export interface ResponseMeta {
   timing: DecisionTiming;
   /** The API call name, for error envelopes that echo it. */
   call?: string;
+  /** Where problem documentation lives (`problemDocsLink`). */
+  docsBase: string;
 }
 
 /**
@@ -81,6 +84,8 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
       },
       meta.route?.errors,
     );
+    // Whatever the error format, the answer links the documentation of its problem type.
+    response.headers.set("link", problemDocsLink(result.kind, meta.docsBase));
   } else {
     const nullBody = NULL_BODY_STATUSES.has(result.status) || meta.method === "HEAD";
     response = new Response(nullBody ? null : result.body, { status: result.status, headers: toHeaders(result.headers) });

@@ -1,5 +1,5 @@
 /** What an admin request did. */
-export type AdminAction = "health" | "inspect" | "lookup" | "purge" | "refused";
+export type AdminAction = "health" | "inspect" | "lookup" | "purge" | "problem-docs" | "refused";
 
 /** One line per admin request. Never holds the token, a raw key or scope values. */
 export interface AdminLog {

@@ -30,12 +30,19 @@ describe("a config file's #:schema directive", () => {
     const path = join(folder, "idem.config.toml");
     writeFileSync(
       path,
-      ["#:schema ../../idem.config.schema.json", "origin = 5", "routes = []", "[env.production]", 'orign = "https://x.example"'].join("\n"),
+      [
+        "#:schema ../../idem.config.schema.json",
+        'origin = "https://api.example.com"',
+        'originTimeoutMs = "slow"',
+        "routes = []",
+        "[env.production]",
+        'orign = "https://x.example"',
+      ].join("\n"),
     );
     const { code, output } = taploCheck(path);
     rmSync(folder, { recursive: true });
     expect(code).not.toBe(0);
-    expect(output).toContain('5 is not of type "string"');
+    expect(output).toContain('"slow" is not of type "integer"');
     expect(output).toContain("'orign' was unexpected");
   });
 });

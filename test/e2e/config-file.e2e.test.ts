@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { boundWorker } from "../../harness/bound-worker.ts";
 import { buildBundle, startBundledWorker } from "../../harness/bundled-worker.ts";
 import { bundledConfigFile, type ConfigTable } from "../../harness/config-file.ts";
 
 /** A wrangler config that bundles its Idem config file (examples/commerce): the bundle built here carries `config`. */
 const WRANGLER_CONFIG = "examples/commerce/wrangler.toml";
+/** The Worker its CUSTOMERS service binding names. */
+const workers = [boundWorker("commerce-customers")];
 
 function bundleWith(config: ConfigTable, name: string): string {
   return buildBundle(WRANGLER_CONFIG, `.wrangler/config-file-${name}`, bundledConfigFile(config));
@@ -12,7 +15,7 @@ function bundleWith(config: ConfigTable, name: string): string {
 
 /** Starts a bundle and returns its start-up failure (or the first answer's text, if it started). */
 async function startupFailure(bundle: string, bindings: Record<string, string> = {}, config?: Record<string, string>): Promise<string> {
-  return startBundledWorker({ bundle, wranglerConfig: WRANGLER_CONFIG, bindings, config }).then(
+  return startBundledWorker({ bundle, wranglerConfig: WRANGLER_CONFIG, bindings, config, workers }).then(
     async (worker) => {
       const text = await (await fetch(new URL("/orders", worker.url), { method: "POST" })).text();
       await worker.dispose();
@@ -38,7 +41,7 @@ describe("a config file bundled into the Worker", () => {
       },
       "env",
     );
-    const worker = await startBundledWorker({ bundle, wranglerConfig: WRANGLER_CONFIG, bindings: { IDEM_ENV: "e2e" } });
+    const worker = await startBundledWorker({ bundle, wranglerConfig: WRANGLER_CONFIG, bindings: { IDEM_ENV: "e2e" }, workers });
     try {
       const send = () =>
         fetch(new URL("/orders", worker.url), { method: "POST", headers: { "idempotency-key": "file-1", "demo-tag": "config-file-1" } });
