@@ -19,9 +19,9 @@ import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
 import { describeConfig, type Plain } from "../src/config/describe.ts";
 import { ConfigError } from "../src/config/load.ts";
+import type { Origin } from "../src/config/origins.ts";
 import type { IdemConfig } from "../src/config/resolve.ts";
 import { CONFIG_FILE_NAMES, CONFIG_FILE_SPECIFIER, type ConfigSources, loadConfigFrom } from "../src/config/sources.ts";
-import type { Origin } from "../src/origin/origins.ts";
 import { type Explanation, explainRequest } from "../src/plan/explain.ts";
 import { RouteTable } from "../src/plan/route-table.ts";
 import { errorMessage } from "../src/util/error-message.ts";
@@ -249,6 +249,10 @@ function explanationText(request: string, explanation: Explanation): string[] {
   }
   if (o.type === "key" || o.type === "dedup" || o.type === "forward") lines.push(`  scope       ${o.scope}`);
   if (o.type === "key" || o.type === "dedup") lines.push(`  record      ${o.recordId}`, `  key object  ${o.keyObject}`);
+  if (explanation.origin) {
+    const { name, url, binding } = explanation.origin;
+    lines.push(`  origin      ${name}: ${binding === undefined ? url : `${url} through the service binding ${binding}`}`);
+  }
   if ((o.type === "key" || o.type === "forward") && o.documentId !== undefined) {
     lines.push(`  document    ${o.documentId} (its calls run one at a time)`);
   }

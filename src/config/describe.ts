@@ -1,4 +1,4 @@
-import type { Origin } from "../origin/origins.ts";
+import type { Origin } from "./origins.ts";
 import type { IdemConfig } from "./resolve.ts";
 
 /** A JSON value. */

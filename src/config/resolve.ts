@@ -1,8 +1,7 @@
-import { problemDocsPath } from "../errors/problem-docs.ts";
 import { type StatusRange, statusRanges } from "../http/status.ts";
-import { type Origin, originScopeFields, resolveOrigin } from "../origin/origins.ts";
 import type { RecordPolicy } from "../protocol/messages.ts";
 import { type FieldRef, parseFieldRef } from "../request/field-ref.ts";
+import { type Origin, originScopeFields, resolveOrigin } from "./origins.ts";
 import type {
   ErrorKind,
   Jurisdiction,
@@ -42,6 +41,16 @@ export const DEFAULTS = {
   shards: 256,
   adminPathPrefix: "/__idem",
 } as const;
+
+/**
+ * Where the gateway serves its problem pages: under the admin prefix, public.
+ *
+ * @example
+ * problemDocsPath("/__idem") // "/__idem/problems/"
+ */
+export function problemDocsPath(adminPrefix: string): string {
+  return `${adminPrefix}/problems/`;
+}
 
 /** A condition on a request field: it holds when the field's value is one of `values`. */
 export interface Condition {

@@ -1,3 +1,4 @@
+import { problemDocsPath } from "../config/resolve.ts";
 import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG, type ErrorKind } from "./catalog.ts";
 
 /** Every problem Idem can answer with: the gateway's and the admin API's. */
@@ -115,16 +116,6 @@ export const PROBLEM_DOCS = {
 } as const satisfies Record<ProblemKind, ProblemDoc>;
 
 const PROBLEM_PAGE = /^\/problems(?:\/([a-z-]+))?\/?$/;
-
-/**
- * Where the gateway serves its problem pages: under the admin prefix, public.
- *
- * @example
- * problemDocsPath("/__idem") // "/__idem/problems/"
- */
-export function problemDocsPath(adminPrefix: string): string {
-  return `${adminPrefix}/problems/`;
-}
 
 function isProblemKind(name: string): name is ProblemKind {
   return Object.hasOwn(PROBLEM_DOCS, name);

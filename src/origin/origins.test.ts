@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { resolveOrigin } from "../config/origins.ts";
 import { RequestFields } from "../request/request-fields.ts";
-import { originTarget, resolveOrigin } from "./origins.ts";
+import { originTarget } from "./origins.ts";
 
 const erply = resolveOrigin("erply", { url: "https://{param:clientCode}.erply.com/api", allowHosts: ["*.erply.com", "sandbox.example.com"] });
 
@@ -11,7 +12,7 @@ function targetFor(clientCode: string | undefined) {
 
 describe("a template origin", () => {
   it("fills the host from the request and keeps the client's path and query", () => {
-    expect(targetFor("104")).toEqual({ url: "https://104.erply.com/api/v1/?clientCode=104", credentials: [] });
+    expect(targetFor("104")).toEqual({ name: "erply", url: "https://104.erply.com/api/v1/?clientCode=104", credentials: [] });
   });
 
   it.each([
@@ -43,10 +44,12 @@ describe("other origins", () => {
     const url = new URL("https://shop.example/orders?x=1");
     const fields = new RequestFields(url, new Headers(), new Uint8Array(0));
     expect(originTarget(resolveOrigin("origin", "https://api.example.com/v2/"), fields, url)).toEqual({
+      name: "origin",
       url: "https://api.example.com/v2/orders?x=1",
       credentials: [],
     });
     expect(originTarget(resolveOrigin("c", { service: "CUSTOMERS", headers: { "X-Origin-Auth": { secret: "AUTH" } } }), fields, url)).toEqual({
+      name: "c",
       url: "https://shop.example/orders?x=1",
       binding: "CUSTOMERS",
       credentials: [{ header: "x-origin-auth", secret: "AUTH" }],

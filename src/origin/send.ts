@@ -1,4 +1,4 @@
-import type { CredentialHeader, Origin } from "./origins.ts";
+import type { CredentialHeader, Origin } from "../config/origins.ts";
 
 /** What sending needs to know of a request's target: chosen by `originTarget`, carried to wherever the fetch runs. */
 export interface SendTarget {

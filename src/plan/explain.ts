@@ -32,9 +32,18 @@ export type ExplainedOutcome =
   | ({ type: "dedup"; route: string; rule: string; windowMs: number; scope: string } & RecordLocation)
   | { type: "forward"; route: string; scope: string; documentId?: string };
 
+/** Where the request would go: the origin's name, and the URL (and service binding) it would be sent to. */
+export interface ExplainedOrigin {
+  name: string;
+  url: string;
+  binding?: string;
+}
+
 export interface Explanation {
   candidates: ExplainedCandidate[];
   outcome: ExplainedOutcome;
+  /** Unset when Idem would refuse the request. */
+  origin?: ExplainedOrigin;
 }
 
 function outcomeOf(plan: RequestPlan): ExplainedOutcome {
@@ -93,5 +102,10 @@ export async function explainRequest(config: IdemConfig, table: RouteTable, samp
       return sample.body;
     },
   });
-  return { candidates: candidatesOf(plan, sample), outcome: outcomeOf(plan) };
+  const explanation: Explanation = { candidates: candidatesOf(plan, sample), outcome: outcomeOf(plan) };
+  if (plan.type !== "refused") {
+    const { name, url, binding } = plan.target;
+    explanation.origin = { name, url, ...(binding === undefined ? {} : { binding }) };
+  }
+  return explanation;
 }

@@ -1,5 +1,6 @@
+import { originReadsBody } from "../config/origins.ts";
 import type { IdemConfig, Route } from "../config/resolve.ts";
-import { type OriginRefusal, type OriginTarget, originReadsBody, originTarget } from "../origin/origins.ts";
+import { type OriginRefusal, type OriginTarget, originTarget } from "../origin/origins.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 import type { RouteCandidate } from "./route-table.ts";
 

@@ -34,6 +34,8 @@ describe("check-config validates", () => {
     ["wrangler.toml", ["--env", "production"]],
     ["examples/stripe/wrangler.toml", []],
     ["examples/printone/wrangler.toml", []],
+    ["examples/commerce/wrangler.toml", []],
+    ["examples/commerce/wrangler.toml", ["--env", "production"]],
   ])("accepts %s %j and prints its routes", async (config, env) => {
     const { code, stdout } = await checkConfig("--config", config, ...env);
     expect(code).toBe(0);
@@ -214,6 +216,51 @@ describe("check-config on a config file", () => {
   it("explains a request against the file", async () => {
     const { stdout } = await checkConfig("--config", project([], FILE), "--explain", "POST /orders", "--header", "Idempotency-Key: k-1");
     expect(stdout).toContain("key         k-1");
+  });
+});
+
+describe("check-config on examples/commerce", () => {
+  it("reads its 112 routes from the file, names the secret its payments origin reads, and shows no secret value", async () => {
+    const { code, stdout } = await checkConfig("--config", "examples/commerce/wrangler.toml", "--env", "production", "--json");
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as { sizeBytes: number; config: { routes: { origin: string }[]; origins: Record<string, unknown> } };
+    expect(result.config.routes).toHaveLength(112);
+    expect(result.sizeBytes).toBeGreaterThan(5 * 1024);
+    expect(new Set(result.config.routes.map((r) => r.origin))).toEqual(new Set(["origin", "payments", "customers"]));
+    expect(result.config.origins.payments).toEqual({
+      kind: "url",
+      base: "https://payments.internal.example.com",
+      credentials: [{ header: "x-origin-auth", secret: "PAYMENTS_ORIGIN_AUTH" }],
+    });
+    const text = await checkConfig("--config", "examples/commerce/wrangler.toml");
+    expect(text.stdout).toContain(
+      "secrets the origins read (set each with wrangler secret put): PAYMENTS_ORIGIN_AUTH (origins.payments.headers.x-origin-auth)",
+    );
+  });
+
+  it("explains which back end a request goes to", async () => {
+    const { stdout } = await checkConfig(
+      "--config",
+      "examples/commerce/wrangler.toml",
+      "--explain",
+      "POST /payments/pay_1/refunds",
+      "--header",
+      "Idempotency-Key: r-1",
+    );
+    expect(stdout).toContain("route       create-refund");
+    expect(stdout).toContain("origin      payments: http://127.0.0.1:8792/payments/pay_1/refunds");
+  });
+
+  it("refuses a service binding its wrangler environment does not declare", async () => {
+    const folder = mkdtempSync(join(dir, "unbound-"));
+    writeFileSync(join(folder, "idem.config.toml"), 'origin = { service = "ORDERS" }\nroutes = []\n');
+    writeFileSync(
+      join(folder, "wrangler.toml"),
+      'name = "u"\nmain = "index.ts"\ncompatibility_date = "2026-11-01"\nalias = { "#idem-config" = "./idem.config.toml" }\n',
+    );
+    const { code, stderr } = await checkConfig("--config", join(folder, "wrangler.toml"));
+    expect(code).toBe(1);
+    expect(stderr).toContain('origin.service: this wrangler environment declares no service binding ORDERS ([[services]] binding = "ORDERS")');
   });
 });
 

@@ -1,0 +1,65 @@
+import { type FieldRef, parseFieldRef, readsBody } from "../request/field-ref.ts";
+import { type ParsedOrigin, PLACEHOLDER } from "./origin-schema.ts";
+
+/** A header Idem adds to every request for an origin, its value read from a Worker secret when it is sent. */
+export interface CredentialHeader {
+  /** Lower-case header name. */
+  header: string;
+  /** The secret's binding name. */
+  secret: string;
+}
+
+interface OriginBase {
+  /** `origin` for the top-level one, else its key in `origins`. */
+  name: string;
+  credentials: CredentialHeader[];
+}
+
+/** A back end Idem sends requests to, resolved from the config. */
+export type Origin =
+  | (OriginBase & { kind: "url"; base: string })
+  | (OriginBase & { kind: "service"; binding: string })
+  | (OriginBase & {
+      kind: "template";
+      /** The URL as written, with `{field}` placeholders. */
+      template: string;
+      /** The fields the placeholders name, in order. */
+      fields: FieldRef[];
+      /** Lower-case host patterns; `*.` stands for exactly one label. */
+      allowHosts: string[];
+    });
+
+const stripSlashes = (url: string) => url.replace(/\/+$/, "");
+
+/**
+ * Resolves one origin as written in the config.
+ *
+ * @example
+ * resolveOrigin("payments", { url: "https://pay.example.com/", headers: { "X-Origin-Auth": { secret: "PAY_AUTH" } } })
+ * // { name: "payments", kind: "url", base: "https://pay.example.com", credentials: [{ header: "x-origin-auth", secret: "PAY_AUTH" }] }
+ */
+export function resolveOrigin(name: string, parsed: ParsedOrigin): Origin {
+  const written = typeof parsed === "string" ? { url: parsed } : parsed;
+  const credentials = Object.entries(written.headers ?? {}).map(([header, { secret }]) => ({ header: header.toLowerCase(), secret }));
+  if ("service" in written) return { name, kind: "service", binding: written.service, credentials };
+  const fields = [...written.url.matchAll(PLACEHOLDER)].map((m) => parseFieldRef(m[1] as string));
+  if (fields.length === 0) return { name, kind: "url", base: stripSlashes(written.url), credentials };
+  return {
+    name,
+    kind: "template",
+    template: stripSlashes(written.url),
+    fields,
+    allowHosts: "allowHosts" in written ? (written.allowHosts ?? []) : [],
+    credentials,
+  };
+}
+
+/** Whether choosing this origin needs the request's body (a placeholder names a body field). */
+export function originReadsBody(origin: Origin): boolean {
+  return origin.kind === "template" && origin.fields.some(readsBody);
+}
+
+/** The fields that pick the origin: records of one route on two accounts' hosts must never meet, so they join the scope. */
+export function originScopeFields(origin: Origin): FieldRef[] {
+  return origin.kind === "template" ? origin.fields : [];
+}
