@@ -54,12 +54,22 @@ export function resolveOrigin(name: string, parsed: ParsedOrigin): Origin {
   };
 }
 
-/** Whether choosing this origin needs the request's body (a placeholder names a body field). */
+/**
+ * Whether choosing this origin needs the request's body (a placeholder names a body field).
+ *
+ * @example
+ * originReadsBody(resolveOrigin("erply", { url: "https://{param:clientCode}.erply.com", allowHosts: ["*.erply.com"] })) // true
+ */
 export function originReadsBody(origin: Origin): boolean {
   return origin.kind === "template" && origin.fields.some(readsBody);
 }
 
-/** The fields that pick the origin: records of one route on two accounts' hosts must never meet, so they join the scope. */
+/**
+ * The fields that pick the origin: records of one route on two accounts' hosts must never meet, so they join the scope.
+ *
+ * @example
+ * originScopeFields(erply).map((ref) => ref.text) // ["param:clientCode"]
+ */
 export function originScopeFields(origin: Origin): FieldRef[] {
   return origin.kind === "template" ? origin.fields : [];
 }
