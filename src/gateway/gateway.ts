@@ -38,7 +38,8 @@ async function askKeyObject(ex: Exchange, objectName: string, call: KeyCall): Pr
   try {
     return (await stubFor(ex.env.KEYS, objectName, ex.config.placement).decide(call)) as GatewayResult;
   } catch (error) {
-    if (isMissingMethod(error)) return versionSkew("KeyObject", OBJECT_PROTOCOL - 1);
+    // Older than OBJECT_PROTOCOL, which renamed the method; such an object never got to run anything.
+    if (isMissingMethod(error)) return versionSkew("KeyObject", { sent: OBJECT_PROTOCOL, speaks: OBJECT_PROTOCOL - 1 });
     // The object may have been lost mid-call, after it sent the request on: do not claim it was not forwarded.
     return coordinatorUnavailable(
       `the idempotency record could not be reached (${errorMessage(error)}); the request may or may not have reached the origin, retry with the same key`,

@@ -42,7 +42,8 @@ export class DocumentObject extends DurableObject<Env> {
    * const result = await stubFor(env.DOCUMENTS, name, placement).run(call);
    */
   async run(call: DocumentExchangeCall): Promise<GuardedResult> {
-    if (call.protocol !== OBJECT_PROTOCOL) return refusal("version-skew", versionSkewDetail("DocumentObject", call.protocol));
+    if (call.protocol !== OBJECT_PROTOCOL)
+      return refusal("version-skew", versionSkewDetail("DocumentObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL }));
     const { isDelete, editTimeoutMs } = call.document;
     if (isDelete && this.#deletes > 0) {
       return refusal("delete-in-progress", "another delete of this document is still in progress");

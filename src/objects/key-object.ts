@@ -79,7 +79,7 @@ export class KeyObject extends DurableObject<Env> {
    * const result = await stubFor(env.KEYS, objectName, placement).decide(call);
    */
   async decide(call: KeyCall): Promise<GatewayResult> {
-    if (call.protocol !== OBJECT_PROTOCOL) return versionSkew("KeyObject", call.protocol);
+    if (call.protocol !== OBJECT_PROTOCOL) return versionSkew("KeyObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL });
     const { policy } = call;
     const deadline = Date.now() + policy.waitTimeoutMs;
     let waited = false;

@@ -1,6 +1,6 @@
 import type { ErrorKind } from "../errors/catalog.ts";
 import type { HeaderList } from "../http/headers.ts";
-import { type GuardedResult, OBJECT_PROTOCOL } from "./messages.ts";
+import type { GuardedResult } from "./messages.ts";
 import type { Outcome } from "./outcomes.ts";
 import type { RecordFailure } from "./snapshots.ts";
 
@@ -133,24 +133,26 @@ export function unknownOutcome(failure: RecordFailure, expiresAt: number | undef
 }
 
 /**
- * Why a message of another protocol version was refused. It was not acted
- * on, so the client may retry at once: a rollout finishes within minutes.
+ * Why a message was refused between sides of different protocol versions
+ * (`sent`: the message's, `speaks`: the receiver's; a message from before
+ * versions is version 1). It was not acted on, so the client may retry at
+ * once: a rollout finishes within minutes.
  *
  * @example
- * versionSkewDetail("KeyObject", 1) // "a KeyObject of another Idem version received this request (message version 1, …"
+ * versionSkewDetail("KeyObject", { sent: 1, speaks: 2 }) // "a KeyObject speaking version 2 of Idem's object messages received one of version 1 …"
  */
-export function versionSkewDetail(receiver: string, protocol: number | undefined): string {
-  return `a ${receiver} of another Idem version received this request (message version ${protocol ?? 1}, this side speaks ${OBJECT_PROTOCOL}) while a deploy rolls out; it was not forwarded to the origin, retry shortly`;
+export function versionSkewDetail(receiver: string, versions: { sent: number | undefined; speaks: number }): string {
+  return `a ${receiver} speaking version ${versions.speaks} of Idem's object messages received one of version ${versions.sent ?? 1} while a deploy rolls out; the request was not forwarded to the origin, retry shortly`;
 }
 
 /**
  * The refusal of a message of another protocol version (see OBJECT_PROTOCOL).
  *
  * @example
- * versionSkew("KeyObject", 1) // { type: "error", kind: "version-skew", retryAfterSeconds: 1, … }
+ * versionSkew("KeyObject", { sent: 1, speaks: OBJECT_PROTOCOL }) // { type: "error", kind: "version-skew", retryAfterSeconds: 1, … }
  */
-export function versionSkew(receiver: string, protocol: number | undefined): ErrorResult {
-  return errorResult("unavailable", "version-skew", versionSkewDetail(receiver, protocol), { retryAfterSeconds: 1 });
+export function versionSkew(receiver: string, versions: { sent: number | undefined; speaks: number }): ErrorResult {
+  return errorResult("unavailable", "version-skew", versionSkewDetail(receiver, versions), { retryAfterSeconds: 1 });
 }
 
 /**
