@@ -13,10 +13,10 @@ import { originLogAt } from "./origin-log.ts";
 
 export const NEVER_TWICE_ADMIN_TOKEN = "never-twice-admin-token-0123456789abcdef";
 
-/** Short timeouts, so a hanging origin and a lost lock are quick to wait out. */
+/** Short timeouts, so a hanging origin is quick to wait out, but long enough that no other fault is taken for a timeout under load. */
 export const NEVER_TWICE_CONFIG: Omit<ConfigInput, "origin"> = {
-  originTimeoutMs: 1_000,
-  defaults: { lockTimeoutMs: 3_000 },
+  originTimeoutMs: 3_000,
+  defaults: { lockTimeoutMs: 5_000 },
   routes: [
     { name: "orders", path: "/orders" },
     // An origin that deduplicates on its own can take a re-run: it releases keys, and gets the record ID to deduplicate on.
