@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { streamThrough } from "../src/origin/pass-through.ts";
-import { gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
 import { NEVER_TWICE_ADMIN_TOKEN, NEVER_TWICE_CONFIG, neverTwiceProofs } from "./support/never-twice-proofs.ts";
 
 const bindings = { ADMIN_TOKEN: NEVER_TWICE_ADMIN_TOKEN };
@@ -25,5 +25,54 @@ describe("a GET or HEAD with a body (a Request cannot carry one here, so the pas
     if (result.ok) await new Response(result.body).arrayBuffer();
     const [received] = await originLog(tag);
     expect(received).toMatchObject({ method, body: "" });
+  });
+});
+
+describe("an unknown outcome beyond a plain keyed request", () => {
+  const sendOther = gatewayFor({
+    originTimeoutMs: 3_000,
+    routes: [
+      { name: "single-use", path: "/single-use", mode: "reject" },
+      { name: "invoices", path: "/invoices", dedup: [{ name: "invoice", prerequisites: ["body:number"], compare: ["body:number"] }] },
+      { name: "orders", path: "/orders" },
+    ],
+  });
+  const typeOf = async (response: Response) => ((await response.json()) as { type: string }).type.replace("https://idem.dev/problems/", "");
+
+  it("a single-use key (mode reject): its reuse is told the outcome is unknown, not that the key was used", async () => {
+    const tag = newTag();
+    const key = `single-${tag}`;
+    const first = await sendOther(clientRequest("/single-use", { tag, key, json: {}, headers: { "demo-reset": "1" } }));
+    expect(first.status).toBe(502);
+    const reuse = await sendOther(clientRequest("/single-use", { tag, key, json: { other: true } }));
+    expect(reuse.status).toBe(502);
+    expect(reuse.headers.get("idempotent-replayed")).toBe("true");
+    expect(await typeOf(reuse)).toBe("outcome-unknown");
+    expect(await originLog(tag)).toHaveLength(1);
+  });
+
+  it("a dedup rule: a copy of a document whose outcome is unknown is told so, and never reaches the origin", async () => {
+    const tag = newTag();
+    const invoice = { number: `INV-${tag}`, total: 10 };
+    const first = await sendOther(clientRequest("/invoices", { tag, json: invoice, headers: { "demo-reset": "1" } }));
+    expect(first.status).toBe(502);
+    expect(await typeOf(first)).toBe("outcome-unknown");
+    const copy = await sendOther(clientRequest("/invoices", { tag, json: invoice }));
+    expect(copy.status).toBe(502);
+    expect(copy.headers.get("idempotent-replayed")).toBe("true");
+    expect(await originLog(tag)).toHaveLength(1);
+  });
+
+  it("a retry waiting for the first attempt is told the same when that attempt's outcome turns out unknown", async () => {
+    const tag = newTag();
+    const key = `waiting-${tag}`;
+    const first = sendOther(clientRequest("/orders", { tag, key, json: {}, headers: { "demo-delay": "300", "demo-reset": "1" } }));
+    await originReceived(tag, 1);
+    const waiting = await sendOther(clientRequest("/orders", { tag, key, json: {} }));
+    expect(waiting.status).toBe(502);
+    expect(waiting.headers.get("idempotent-replayed")).toBe("true");
+    expect(await typeOf(waiting)).toBe("outcome-unknown");
+    expect((await first).headers.get("idempotent-replayed")).toBeNull();
+    expect(await originLog(tag)).toHaveLength(1);
   });
 });

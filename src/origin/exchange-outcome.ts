@@ -28,7 +28,7 @@ export type OriginFailureKind = "origin-timeout" | "origin-unreachable" | "origi
 
 /** An exchange that did not end in an answer Idem can hand on or store. */
 export interface ExchangeFailure {
-  end: "never-began" | "unknown";
+  end: Exclude<ExchangeEnd, "answered">;
   kind: OriginFailureKind;
   detail: string;
   /** The status that came back instead of an answer (a 52x, or one outside 200–599). */
@@ -36,7 +36,7 @@ export interface ExchangeFailure {
 }
 
 /** Where in the exchange something was thrown: before the response's head arrived, or while reading its body. */
-export type ExchangeStage = "head" | "body";
+type ExchangeStage = "head" | "body";
 
 /**
  * Statuses Cloudflare answers with for an origin behind it when the origin

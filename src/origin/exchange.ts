@@ -10,8 +10,6 @@ export interface OriginRequest {
   body: Uint8Array | null;
 }
 
-export type { OriginFailureKind } from "./exchange-outcome.ts";
-
 /** An exchange that ended without an answer; `end` says whether the origin may have acted (see exchange-outcome.ts). */
 export interface OriginFailure extends ExchangeFailure {
   ok: false;
