@@ -1,7 +1,6 @@
 import { type IRequest, Router } from "itty-router";
 import { describeConfig } from "../config/describe.ts";
-import type { IdemConfig } from "../config/resolve.ts";
-import { DEFAULTS } from "../config/resolve.ts";
+import { DEFAULTS, type IdemConfig } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
 import { adminProblem } from "../errors/render.ts";
 import { stubFor } from "../objects/stubs.ts";
