@@ -14,8 +14,8 @@
  * that breaks off throws the same from the body's reader. Nothing in the
  * error tells a refusal from a reset after the request was sent, so a thrown
  * `fetch()` is `unknown`: the safe class. In production, an origin behind
- * Cloudflare reports most failures as a 52x status instead, and those say
- * which side of the request they happened on.
+ * Cloudflare often reports its failures as a 52x status instead, and most of
+ * those say which side of the request they happened on.
  */
 
 import { errorMessage } from "../util/error-message.ts";
