@@ -76,3 +76,26 @@ describe("an unknown outcome beyond a plain keyed request", () => {
     expect(await originLog(tag)).toHaveLength(1);
   });
 });
+
+describe("forwardKey", () => {
+  const sendKeyed = gatewayFor({
+    routes: [
+      { name: "key-to-origin", path: "/orders", forwardKey: { header: "X-Client-Key", value: "key" } },
+      {
+        name: "invoices",
+        path: "/invoices",
+        forwardKey: { header: "X-Client-Key", value: "key" },
+        dedup: [{ name: "invoice", prerequisites: ["body:number"], compare: ["body:number"] }],
+      },
+    ],
+  });
+
+  it('value "key" sends the key as the client sent it; a dedup-covered request has none, and any such header of the client is dropped', async () => {
+    const tag = newTag();
+    await sendKeyed(clientRequest("/orders", { tag, key: `"quoted-${tag}"`, json: {} }));
+    await sendKeyed(clientRequest("/invoices", { tag, json: { number: `INV-${tag}` }, headers: { "x-client-key": "forged" } }));
+    const [keyed, deduplicated] = await originLog(tag);
+    expect(keyed?.headers["x-client-key"]).toBe(`quoted-${tag}`);
+    expect(deduplicated?.headers["x-client-key"]).toBeUndefined();
+  });
+});
