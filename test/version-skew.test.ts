@@ -13,26 +13,38 @@ import { locateKeyRecord, readKeyRecord } from "./support/key-records.ts";
 
 const config = { routes: [{ name: "orders", path: "/orders" }] };
 
-/** What a KeyObject call looks like, for the given protocol version (undefined: a message from before versions). */
-function keyCall(tag: string, id: string, protocol: number | undefined) {
+/** A KeyObject call as the Worker of OBJECT_PROTOCOL sends it, with the given versions on the call and its exchange. */
+function keyCall(tag: string, id: string, protocol: number | undefined, exchangeProtocol = protocol, document?: unknown) {
   return {
     ...(protocol === undefined ? {} : { protocol }),
-    origin: { url: `${env.ORIGIN_URL}/orders`, method: "POST", headers: [["demo-tag", tag]], body: new TextEncoder().encode("{}") },
-    originTimeoutMs: 1_000,
-    bufferLimit: 1024 * 1024,
     id,
-    kind: "key",
-    route: "orders",
-    mode: "replay",
     fingerprint: "f".repeat(64),
-    ttlMs: 60_000,
-    concurrency: "wait",
-    waitTimeoutMs: 1_000,
-    lockTimeoutMs: 6_000,
-    neverStore: [],
-    successWhen: [],
-    onUnknownOutcome: "remember",
+    policy: {
+      route: "orders",
+      kind: "key",
+      mode: "replay",
+      concurrency: "wait",
+      waitTimeoutMs: 1_000,
+      lockTimeoutMs: 6_000,
+      ttlMs: 60_000,
+      neverStore: [],
+      successWhen: [],
+      onUnknownOutcome: "remember",
+    },
+    exchange: {
+      ...(exchangeProtocol === undefined ? {} : { protocol: exchangeProtocol }),
+      origin: { url: `${env.ORIGIN_URL}/orders`, method: "POST", headers: [["demo-tag", tag]], body: new TextEncoder().encode("{}") },
+      originTimeoutMs: 1_000,
+      bufferLimit: 1024 * 1024,
+      ...(document === undefined ? {} : { document }),
+    },
   };
+}
+
+/** The flat call of the Worker before versions (and before calls carried a policy), as it reached `KeyObject.handle`. */
+function unversionedCall(tag: string, id: string) {
+  const { policy, exchange, ...call } = keyCall(tag, id, undefined);
+  return { ...call, ...policy, ...exchange };
 }
 
 interface Refusal {
@@ -49,7 +61,7 @@ describe("a Worker of the previous version calls the new KeyObject", () => {
     const stub = location.stub as unknown as { handle(call: unknown): Promise<unknown> };
     let refused: unknown;
     try {
-      await stub.handle(keyCall(tag, location.id, undefined));
+      await stub.handle(unversionedCall(tag, location.id));
     } catch (error) {
       refused = error;
     }
@@ -67,7 +79,7 @@ describe("a Worker of the previous version calls the new KeyObject", () => {
     const tag = newTag();
     const location = await locateKeyRecord(config, "orders", `skew-${tag}`);
     const stub = location.stub as unknown as { decide(call: unknown): Promise<Refusal> };
-    const refused = await stub.decide(keyCall(tag, location.id, protocol));
+    const refused = await stub.decide(protocol === undefined ? unversionedCall(tag, location.id) : keyCall(tag, location.id, protocol));
     expect(refused).toMatchObject({ type: "error", kind: "version-skew", retryAfterSeconds: 1 });
     expect(refused.detail).toContain("not forwarded");
     expect(await originLog(tag)).toHaveLength(0);
@@ -100,14 +112,29 @@ describe("the DocumentObject checks the version too", () => {
   it.each([
     ["without a version", undefined],
     ["of a newer version", OBJECT_PROTOCOL + 1],
-  ])("a call %s is refused as never begun: not forwarded", async (_case, protocol) => {
+  ])("a call %s is refused as never begun with a kind every version knows: not forwarded", async (_case, protocol) => {
     const tag = newTag();
     const stub = env.DOCUMENTS.get(env.DOCUMENTS.idFromName(`doc-${tag}`)) as unknown as {
       run(call: unknown): Promise<Refusal & { ok: boolean; end: string }>;
     };
-    const call = { ...keyCall(tag, "x", protocol), document: { objectName: `doc-${tag}`, placement: {}, isDelete: false, editTimeoutMs: 1_000 } };
-    const refused = await stub.run(call);
-    expect(refused).toMatchObject({ ok: false, end: "never-began", kind: "version-skew" });
+    const document = { objectName: `doc-${tag}`, placement: {}, isDelete: false, editTimeoutMs: 1_000 };
+    const refused = await stub.run(keyCall(tag, "x", protocol, protocol, document).exchange);
+    expect(refused).toMatchObject({ ok: false, end: "never-began", kind: "coordinator-unavailable" });
+    expect(refused.detail).toContain("not forwarded");
     expect(await originLog(tag)).toHaveLength(0);
+  });
+});
+
+describe("a KeyObject whose document's object speaks another version", () => {
+  it("gets the refusal as never begun: the key is released and the client may retry at once", async () => {
+    const tag = newTag();
+    const location = await locateKeyRecord(config, "orders", `doc-skew-${tag}`);
+    const stub = location.stub as unknown as { decide(call: unknown): Promise<Refusal> };
+    const document = { objectName: `doc-skew-${tag}`, placement: {}, isDelete: false, editTimeoutMs: 1_000 };
+    const refused = await stub.decide(keyCall(tag, location.id, OBJECT_PROTOCOL, OBJECT_PROTOCOL + 1, document));
+    expect(refused).toMatchObject({ type: "error", kind: "coordinator-unavailable", retryAfterSeconds: 1 });
+    expect(refused.detail).toContain("not forwarded");
+    expect(await originLog(tag)).toHaveLength(0);
+    expect(await readKeyRecord(location)).toBeUndefined();
   });
 });

@@ -23,7 +23,10 @@ function refusal(kind: DocumentRefusal["kind"], detail: string): DocumentRefusal
  *   it is still overdue are dropped at once. The slow call itself completes.
  * - A delete that arrives while another delete of the document is queued or
  *   running is refused at once with `delete-in-progress`.
- * - A call of another protocol version is refused untouched (`version-skew`).
+ * - A call of another protocol version is refused untouched. The refusal is
+ *   a `coordinator-unavailable`, a kind every version knows: the caller may be
+ *   a KeyObject or Worker of the previous version, which could not render
+ *   a kind it has never heard of.
  *
  * The queue lives in memory on purpose: it only orders calls that are alive.
  * If the object restarts, those calls failed with it, and nothing is left to
@@ -43,7 +46,7 @@ export class DocumentObject extends DurableObject<Env> {
    */
   async run(call: DocumentExchangeCall): Promise<GuardedResult> {
     if (call.protocol !== OBJECT_PROTOCOL)
-      return refusal("version-skew", versionSkewDetail("DocumentObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL }));
+      return refusal("coordinator-unavailable", versionSkewDetail("DocumentObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL }));
     const { isDelete, editTimeoutMs } = call.document;
     if (isDelete && this.#deletes > 0) {
       return refusal("delete-in-progress", "another delete of this document is still in progress");

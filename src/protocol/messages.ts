@@ -87,7 +87,8 @@ export interface KeyCall {
 export type DocumentRefusal = {
   ok: false;
   end: "never-began";
-  kind: "edit-timeout" | "delete-in-progress" | "version-skew";
+  /** `coordinator-unavailable`: the DocumentObject speaks another protocol version (see OBJECT_PROTOCOL). */
+  kind: "edit-timeout" | "delete-in-progress" | "coordinator-unavailable";
   detail: string;
   originMs?: undefined;
   originStatus?: undefined;

@@ -84,14 +84,14 @@ export function exchangeFailed(failure: Extract<GuardedResult, { ok: false }>, n
   const outcome: Outcome =
     failure.kind === "edit-timeout" || failure.kind === "delete-in-progress"
       ? failure.kind
-      : failure.kind === "version-skew"
+      : failure.kind === "coordinator-unavailable"
         ? "unavailable"
         : "origin-error";
   return errorResult(outcome, failure.kind, `${failure.detail}${note}`, {
     originMs: failure.originMs,
     originStatus: failure.originStatus,
-    // A version skew clears within minutes of a deploy: the client may retry at once.
-    ...(failure.kind === "version-skew" ? { retryAfterSeconds: 1 } : {}),
+    // The document's object speaks another version: that clears within minutes of a deploy, so retry at once.
+    ...(failure.kind === "coordinator-unavailable" ? { retryAfterSeconds: 1 } : {}),
     ...(failure.originStatus === undefined ? {} : { members: { originalStatus: failure.originStatus } }),
   });
 }
