@@ -73,14 +73,29 @@ describe("an origin behind a service binding (a real second Worker)", () => {
     expect(await boundLog(tag)).toHaveLength(1);
   });
 
-  it("classifies a failure of the bound Worker like any origin failure, and releases the key", async () => {
+  it("classifies a failure of the bound Worker like any origin failure: an unknown outcome, never run again", async () => {
     const tag = newTag();
     const failed = await send(clientRequest("/bound/orders", { tag, key: "k-3", headers: { "demo-throw": "1" } }));
     expect(failed.status).toBe(502);
-    expect((await failed.json<{ type: string }>()).type).toBe(problemType("origin-unreachable"));
+    expect(await failed.json()).toMatchObject({ type: problemType("outcome-unknown"), failure: "origin-unreachable" });
     const retry = await send(clientRequest("/bound/orders", { tag, key: "k-3", headers: { "demo-throw": "1" } }));
     expect(retry.status).toBe(502);
-    // Released, as for a network origin: the retry ran at the Worker again.
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    // As for a network origin that broke off: the Worker may have acted, so the retry is not sent again.
+    expect(await boundLog(tag)).toHaveLength(1);
+  });
+
+  it("on a route that releases unknown outcomes, lets the retry run at the Worker again", async () => {
+    const release = gatewayFor({
+      origins: { bound: { service: "BOUND_ORIGIN" } },
+      routes: [{ name: "bound-orders", path: "/bound/orders", origin: "bound", onUnknownOutcome: "release" }],
+    });
+    const tag = newTag();
+    const failed = await release(clientRequest("/bound/orders", { tag, key: "k-4", headers: { "demo-throw": "1" } }));
+    expect(failed.status).toBe(502);
+    expect((await failed.json<{ type: string }>()).type).toBe(problemType("origin-unreachable"));
+    const retry = await release(clientRequest("/bound/orders", { tag, key: "k-4" }));
+    expect(retry.status).toBe(201);
     expect(await boundLog(tag)).toHaveLength(2);
   });
 });

@@ -34,6 +34,8 @@ export const DEFAULTS = {
   dedupNeverStoreStatuses: ["400-599"] as StatusSelector[],
   maxStoredResponseBytes: 10 * 1024 * 1024,
   editTimeoutMs: 5_000,
+  /** At most once: a request whose outcome is unknown is never run again (README, rule 9). */
+  onUnknownOutcome: "remember",
   errorFormat: "problem",
   /** Where the `erply` error format finds the call name it echoes. */
   errorCallField: "param:request",
@@ -131,6 +133,10 @@ export interface Route {
   /** Conditions the origin's answer must meet to be stored; empty: every answer not in `neverStore`. */
   successWhen: Condition[];
   maxStoredResponseBytes: number;
+  /** What a request whose outcome is unknown leaves behind (README, rule 9). */
+  onUnknownOutcome: "remember" | "release";
+  /** The header that carries the key (or the record ID) to the origin; lower-case name. */
+  forwardKey?: { header: string; value: "key" | "record" };
   clientField?: FieldRef;
   document?: DocumentGuard;
   dedup: DedupRule[];
@@ -229,6 +235,7 @@ function resolveDedup(rule: ParsedDedupRule, route: ParsedRoute, lockTimeoutMs: 
       ttlMs: windowMs,
       neverStore,
       successWhen,
+      onUnknownOutcome: route.onUnknownOutcome ?? DEFAULTS.onUnknownOutcome,
     },
   };
 }
@@ -279,6 +286,8 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: Origin
     neverStore: statusRanges(raw.neverStoreStatuses ?? DEFAULTS.neverStoreStatuses),
     successWhen: conditionsFrom(raw.successWhen),
     maxStoredResponseBytes: raw.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes,
+    onUnknownOutcome: raw.onUnknownOutcome ?? DEFAULTS.onUnknownOutcome,
+    forwardKey: raw.forwardKey && { header: raw.forwardKey.header.toLowerCase(), value: raw.forwardKey.value },
     clientField: raw.clientField === undefined ? undefined : parseFieldRef(raw.clientField),
     document: raw.document && {
       id: parseFieldRef(raw.document.id),
@@ -291,8 +300,11 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: Origin
     errors: resolveErrors(raw.errors),
     origin,
   };
-  const { name, mode, concurrency, waitTimeoutMs, ttlMs, neverStore, successWhen } = route;
-  return { ...route, record: { route: name, kind: "key", mode, concurrency, waitTimeoutMs, lockTimeoutMs, ttlMs, neverStore, successWhen } };
+  const { name, mode, concurrency, waitTimeoutMs, ttlMs, neverStore, successWhen, onUnknownOutcome } = route;
+  return {
+    ...route,
+    record: { route: name, kind: "key", mode, concurrency, waitTimeoutMs, lockTimeoutMs, ttlMs, neverStore, successWhen, onUnknownOutcome },
+  };
 }
 
 /**

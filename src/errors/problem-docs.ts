@@ -85,6 +85,20 @@ export const PROBLEM_DOCS = {
     happened: "The API's answer broke off half-way. Nothing partial was stored.",
     retry: "Yes, with the same key: the record was released, so the retry runs at the API again.",
   },
+  "origin-invalid-status": {
+    happened: "The API answered with a status outside 200-599, which no client can be given. originalStatus says which.",
+    retry: "With the same key: on a route that remembers unknown outcomes the retry gets outcome-unknown; otherwise it runs again.",
+  },
+  "outcome-unknown": {
+    happened:
+      "The request with this key may have run at the API: it timed out, the connection broke, the answer broke off or could not be stored. failure says which. Idem remembers this and never sends the request again.",
+    retry:
+      "Not blindly: every retry with this key gets this answer. Check at the API whether it ran; an operator can record the real answer (admin API, resolve) or purge the record so the key runs again.",
+  },
+  "version-skew": {
+    happened: "A deploy is rolling out and the gateway and its record store briefly run different versions; nothing was sent to the API.",
+    retry: "Yes, with the same key, after Retry-After (1 s).",
+  },
   "coordinator-unavailable": {
     happened:
       "The gateway could not reach or write the key's record, so it did not forward the request (or, with originalStatus, could not store the API's answer).",
@@ -107,6 +121,10 @@ export const PROBLEM_DOCS = {
   "admin-record-running": {
     happened: "The record's request is still running at the API, so purging it could let a retry run twice.",
     retry: "Yes, once it has finished; or purge with ?force=true if you know its owner is gone.",
+  },
+  "admin-record-completed": {
+    happened: "The record already holds the API's answer, so there is no unknown outcome to resolve.",
+    retry: "No: purge the record first if the stored answer is wrong.",
   },
   "admin-no-record": {
     happened: "The request described resolves to no record: no route, key or dedup rule covers it.",

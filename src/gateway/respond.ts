@@ -76,6 +76,7 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
       {
         kind: result.kind,
         detail: result.detail,
+        status: result.status,
         retryAfterSeconds: result.retryAfterSeconds,
         members: result.members,
         field: result.field,
@@ -84,6 +85,8 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
       },
       meta.route?.errors,
     );
+    // A retry told that the first attempt's outcome is unknown gets what Idem remembered: a replay.
+    if (isReplayed(result.outcome)) response.headers.set(REPLAYED_HEADER, "true");
     // Whatever the error format, the answer links the documentation of its problem type.
     response.headers.set("link", problemDocsLink(result.kind, meta.docsBase));
   } else {

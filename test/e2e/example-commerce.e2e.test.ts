@@ -137,12 +137,14 @@ describe("examples/commerce, end to end on a sample of its routes", () => {
     expect(await customersLog(tag)).toHaveLength(1);
   });
 
-  it("answers a failure of the bound Worker like any origin failure", async () => {
+  it("answers a failure of the bound Worker like any origin failure, linking what to do", async () => {
     const tag = "commerce-customer-fails";
     const failed = await send("/customers/cus_1/merge", { tag, key: "cu-f", headers: { "demo-throw": "1" } });
     expect(failed.status).toBe(502);
-    expect((await failed.json()) as { type: string }).toMatchObject({ type: "urn:idem:problem:origin-unreachable" });
-    expect(failed.headers.get("link")).toBe('</__idem/problems/origin-unreachable>; rel="describedby"; type="text/html"');
+    expect((await failed.json()) as { type: string }).toMatchObject({ type: "urn:idem:problem:outcome-unknown", failure: "origin-unreachable" });
+    expect(failed.headers.get("link")).toBe('</__idem/problems/outcome-unknown>; rel="describedby"; type="text/html"');
+    const docs = await fetch(new URL("/__idem/problems/outcome-unknown", worker.url));
+    expect(await docs.text()).toContain("Idem remembers this and never sends the request again");
   });
 
   it("sends what no route names to the orders back end as it is", async () => {

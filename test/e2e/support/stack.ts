@@ -23,6 +23,8 @@ export type StackOptions<O extends Origin> = {
   | {
       /** Routes to run with the top-level wrangler.toml's bindings. */
       routes: Json[];
+      /** Other top-level config fields to run with, e.g. `originTimeoutMs`, `defaults`. */
+      settings?: { [field: string]: Json };
       example?: never;
     }
   | {
@@ -47,7 +49,9 @@ export function useBundledStack<O extends Origin>(options: StackOptions<O>): () 
   beforeAll(async () => {
     const origin = await options.origin();
     const config: Json =
-      options.example === undefined ? { origin: origin.url, routes: options.routes } : { ...idemConfigOf(options.example), origin: origin.url };
+      options.example === undefined
+        ? { ...options.settings, origin: origin.url, routes: options.routes }
+        : { ...idemConfigOf(options.example), origin: origin.url };
     const worker = await startBundledWorker({
       bundle: inject("bundlePath"),
       config,
