@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
 
 const routes = [
