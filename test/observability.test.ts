@@ -25,6 +25,7 @@ const sendToDeadOrigin = gatewayFor({ origin: env.DEAD_ORIGIN_URL, routes: [{ na
 const LOG_FIELDS = new Set([
   "event",
   "route",
+  "origin",
   "outcome",
   "method",
   "status",
@@ -84,7 +85,15 @@ describe("one decision line per request, for every outcome, with no secrets", ()
   it("forwarded, then replayed: with the route, statuses, durations and the record ID", async () => {
     const tag = newTag();
     const first = await lastDecision([() => send(request("/orders", { tag, key: true }))]);
-    expect(first).toMatchObject({ event: "idem.decision", route: "orders", outcome: "forwarded", method: "POST", status: 201, originStatus: 201 });
+    expect(first).toMatchObject({
+      event: "idem.decision",
+      route: "orders",
+      origin: "origin",
+      outcome: "forwarded",
+      method: "POST",
+      status: 201,
+      originStatus: 201,
+    });
     expect(typeof first.originMs).toBe("number");
     const retry = await lastDecision([() => send(request("/orders", { tag, key: true }))]);
     expect(retry).toMatchObject({ outcome: "replayed", status: 201, originStatus: 201, record: first.record });

@@ -45,6 +45,20 @@ describe("routes choose their origin", () => {
     expect((await boundLog(tag)).map((r) => r.path)).toEqual(["/bound/orders"]);
   });
 
+  it("names the origin in the decision log", async () => {
+    const logs = captureLogs();
+    try {
+      await send(clientRequest("/bound/orders/1", { tag: newTag(), method: "GET" }));
+      await send(clientRequest("/api/", { tag: newTag(), form: { request: "getProducts" } }));
+      expect(logs.lines("idem.decision").map((line) => [line.route, line.origin, line.outcome])).toEqual([
+        ["bound-rest", "bound", "passed-through"],
+        ["erply", undefined, "invalid-request"],
+      ]);
+    } finally {
+      logs.restore();
+    }
+  });
+
   it("reaches a Worker through its service binding for a read no key covers, keeping path and query", async () => {
     const tag = newTag();
     const response = await send(clientRequest("/bound/orders/7?expand=lines", { tag, method: "GET" }));

@@ -146,6 +146,7 @@ export function createGateway(config: IdemConfig, table: RouteTable): { fetch(re
       });
       const entry: DecisionLog = {
         route: route?.name ?? null,
+        origin: plan.type === "refused" ? undefined : plan.target.name,
         outcome: result.outcome,
         method: request.method,
         status: response.status,

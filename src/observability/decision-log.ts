@@ -3,6 +3,8 @@ import type { Outcome } from "../protocol/outcomes.ts";
 /** One line per gateway decision, indexed by Workers Logs. Never holds a raw key, body or credential. */
 export interface DecisionLog {
   route: string | null;
+  /** The origin the request went to (`origin`, or a name from `origins`); absent when Idem refused it. */
+  origin?: string;
   outcome: Outcome;
   method: string;
   /** The status the client got. */
