@@ -79,7 +79,7 @@ export async function explainRequest(config: IdemConfig, table: RouteTable, samp
   }
   const found = await table.candidates(sample.method, sample.url);
   const readsBody = candidatesReadBody(found, sample.headers);
-  const fields = new RequestFields(sample.url, sample.headers, readsBody ? sample.body : new Uint8Array(0));
+  const fields = await RequestFields.read(sample.url, sample.headers, readsBody ? sample.body : new Uint8Array(0));
   const candidates = found.map(({ route, params }) => ({
     route: route.name,
     path: route.path,

@@ -47,7 +47,7 @@ function invalid(kind: ErrorKind, detail: string, field?: string): ErrorResult {
 async function bufferedFields(ex: Exchange, candidates: RouteCandidate[]): Promise<RequestFields | ErrorResult> {
   if (!candidatesReadBody(candidates, ex.request.headers)) return new RequestFields(ex.url, ex.request.headers, new Uint8Array(0));
   try {
-    return new RequestFields(ex.url, ex.request.headers, await readBodyWithin(ex.request, ex.config.maxRequestBodyBytes));
+    return await RequestFields.read(ex.url, ex.request.headers, await readBodyWithin(ex.request, ex.config.maxRequestBodyBytes));
   } catch (error) {
     if (error instanceof BodyTooLargeError) return invalid("body-too-large", `${error.message}; the limit is maxRequestBodyBytes`);
     return invalid("invalid-body", `the request body could not be read (${(error as Error).message})`);
