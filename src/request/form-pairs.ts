@@ -93,7 +93,7 @@ export class FieldPairs {
     if (!NON_ASCII.test(text) && !HAS_HIGH_ESCAPE.test(text)) return new FieldPairs([...new URLSearchParams(text)]);
     // Every byte outside ASCII, raw or escaped, is handed to URLSearchParams as the one code unit of that byte
     // (escaped as its UTF-8, which URLSearchParams decodes back to that code unit); each value's bytes are then decoded.
-    const escaped = text.replace(HIGH_ESCAPES, (escape) => encodeURIComponent(String.fromCharCode(Number.parseInt(escape.slice(1), 16))));
+    const escaped = text.replace(HIGH_ESCAPES, (hex) => encodeURIComponent(String.fromCharCode(Number.parseInt(hex.slice(1), 16))));
     return new FieldPairs([...new URLSearchParams(escaped)].map(([name, value]) => [fromBinary(name), fromBinary(value)]));
   }
 
