@@ -17,8 +17,21 @@ export interface ErplyTarget {
   originUrl: string;
 }
 
-/** Where the parameters travel: Erply's Go SDK uses the query string, other clients a form body. */
-export type Via = "query" | "form" | "json";
+/**
+ * Where the parameters travel: Erply's Go SDK uses the query string, other
+ * clients a form body; PHP's cURL with an array of fields sends
+ * multipart/form-data; `form-windows-1252` is a form whose values are
+ * windows-1252 bytes (as an older POS sends them), percent-escaped.
+ */
+export type Via = "query" | "form" | "json" | "multipart" | "form-windows-1252";
+
+/** Every way of sending parameters, for tests that prove a guard holds whatever the encoding. */
+export const EVERY_VIA: readonly Via[] = ["query", "form", "json", "multipart", "form-windows-1252"];
+
+/** A value's windows-1252 bytes, percent-escaped (the characters used in tests are all in Latin-1, which 1252 shares above 0x9F). */
+function windows1252Escaped(value: string): string {
+  return [...value].map((char) => `%${(char.codePointAt(0) ?? 0).toString(16).padStart(2, "0")}`).join("");
+}
 
 export interface CallOptions {
   /** Labels the call in the origin's log; one per test. */
@@ -60,7 +73,7 @@ export function erplyRequest(base: string | URL, params: Record<string, string>,
   const url = new URL("/api/", base);
   const headers = new Headers(options.headers);
   headers.set("demo-tag", options.tag);
-  let body: string | undefined;
+  let body: string | FormData | undefined;
   switch (options.via ?? "form") {
     case "query":
       for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
@@ -72,6 +85,19 @@ export function erplyRequest(base: string | URL, params: Record<string, string>,
     case "json":
       headers.set("content-type", "application/json");
       body = JSON.stringify(params);
+      break;
+    case "multipart": {
+      // The runtime writes the multipart body and its Content-Type, with a fresh boundary each time, as cURL does.
+      const form = new FormData();
+      for (const [name, value] of Object.entries(params)) form.append(name, value);
+      body = form;
+      break;
+    }
+    case "form-windows-1252":
+      headers.set("content-type", "application/x-www-form-urlencoded; charset=windows-1252");
+      body = Object.entries(params)
+        .map(([name, value]) => `${encodeURIComponent(name)}=${windows1252Escaped(value)}`)
+        .join("&");
       break;
   }
   return new Request(url, { method: "POST", headers, body });
