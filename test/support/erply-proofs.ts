@@ -6,7 +6,7 @@
  * order and overlap of the calls it received.
  */
 import { describe, expect, it } from "vitest";
-import { EVERY_VIA, type ErplyTarget, erplyClient, newAccount, oneAfterAnother, sleep } from "./erply-client.ts";
+import { type ErplyTarget, EVERY_VIA, erplyClient, newAccount, oneAfterAnother, sleep } from "./erply-client.ts";
 import { newTag } from "./origin-log.ts";
 
 /** Long enough for the shipped 5 s edit timeout to pass. */
