@@ -18,6 +18,8 @@ export default defineConfig({
                 DEAD_ORIGIN_URL: inject("deadOriginUrl"),
                 ERPLY_ORIGIN_URL: inject("erplyOriginUrl"),
                 ERPLY_IDEM_CONFIG: inject("erplyConfig"),
+                STRIPE_ORIGIN_URL: inject("stripeOriginUrl"),
+                STRIPE_IDEM_CONFIG: inject("stripeConfig"),
               },
             },
           })),

@@ -8,5 +8,9 @@ declare namespace Cloudflare {
     ERPLY_ORIGIN_URL: string;
     /** `[vars.IDEM_CONFIG]` of examples/erply/wrangler.toml, as shipped. */
     ERPLY_IDEM_CONFIG: Record<string, unknown>;
+    /** The Stripe-like origin (examples/stripe/origin.ts) started by test/support/global-setup.ts. */
+    STRIPE_ORIGIN_URL: string;
+    /** `[vars.IDEM_CONFIG]` of examples/stripe/wrangler.toml, as shipped. */
+    STRIPE_IDEM_CONFIG: Record<string, unknown>;
   }
 }

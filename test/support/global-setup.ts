@@ -2,6 +2,7 @@ import type { Json } from "miniflare";
 import type { TestProject } from "vitest/node";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
 import { startErplyOrigin } from "../../examples/erply/origin.ts";
+import { startStripeOrigin } from "../../examples/stripe/origin.ts";
 import { freePort } from "../../harness/free-port.ts";
 import { idemConfigOf } from "../../harness/wrangler-config.ts";
 
@@ -11,19 +12,25 @@ declare module "vitest" {
     deadOriginUrl: string;
     erplyOriginUrl: string;
     erplyConfig: Record<string, Json>;
+    stripeOriginUrl: string;
+    stripeConfig: Record<string, Json>;
   }
 }
 
-/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped Erply example config. */
+/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped example configs. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const origin = await startOrdersOrigin();
   const erplyOrigin = await startErplyOrigin();
+  const stripeOrigin = await startStripeOrigin();
   project.provide("originUrl", origin.url);
   project.provide("deadOriginUrl", `http://127.0.0.1:${await freePort()}`);
   project.provide("erplyOriginUrl", erplyOrigin.url);
   project.provide("erplyConfig", idemConfigOf("examples/erply/wrangler.toml"));
+  project.provide("stripeOriginUrl", stripeOrigin.url);
+  project.provide("stripeConfig", idemConfigOf("examples/stripe/wrangler.toml"));
   return async () => {
     await origin.close();
     await erplyOrigin.close();
+    await stripeOrigin.close();
   };
 }
