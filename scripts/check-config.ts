@@ -8,7 +8,8 @@
  *   npm run check-config -- --json                          the effective config as JSON
  *
  * It validates the config (exit 1 and one line per mistake when it is wrong),
- * prints the effective routes with their policies, and, with --explain, says
+ * warns (`!`) about what deserves a second look (routes where unidentified
+ * callers share records), prints the effective routes with their policies, and, with --explain, says
  * which route and which rule a sample request would hit and which record it
  * would use. The explanation runs the gateway's own route table, conditions,
  * key reading and dedup matcher, so it cannot disagree with the Worker.
@@ -19,6 +20,7 @@ import { parseArgs } from "node:util";
 import { describeConfig, type Plain } from "../src/config/describe.ts";
 import { ConfigError, loadConfig } from "../src/config/load.ts";
 import type { IdemConfig } from "../src/config/resolve.ts";
+import { configWarnings } from "../src/config/warnings.ts";
 import { type Explanation, explainRequest } from "../src/gateway/explain.ts";
 import { RouteTable } from "../src/gateway/route-table.ts";
 
@@ -223,13 +225,21 @@ async function check(argv: string[]): Promise<CheckResult> {
   const explanation = sample && (await explainRequest(config, new RouteTable(config.routes), sample));
 
   if (values.json) {
-    const result = { valid: true, source: source.label, sizeBytes: size, config: describeConfig(config), explanation };
+    const result = {
+      valid: true,
+      source: source.label,
+      sizeBytes: size,
+      warnings: configWarnings(config),
+      config: describeConfig(config),
+      explanation,
+    };
     return { code: 0, stdout: JSON.stringify(result, null, 2), stderr: "" };
   }
   const lines = [`✓ ${source.label}: the Idem config is valid (${config.routes.length} route${config.routes.length === 1 ? "" : "s"})`];
   if (size > VARIABLE_LIMIT_BYTES) {
     lines.push(`  ! IDEM_CONFIG is ${size} bytes as JSON; Cloudflare limits one environment variable to 5 KB, so a deploy may refuse it`);
   }
+  for (const warning of configWarnings(config)) lines.push(`  ! ${warning}`);
   lines.push(...routesText(config));
   if (sample && explanation) lines.push("", ...explanationText(`${sample.method} ${sample.url.pathname}${sample.url.search}`, explanation));
   return { code: 0, stdout: lines.join("\n"), stderr: "" };

@@ -18,6 +18,7 @@ export const DEFAULTS = {
   keySource: "header:Idempotency-Key",
   keyMaxLength: 255,
   scope: ["header:Authorization"],
+  anonymous: "share",
   ttlSeconds: 86_400,
   waitTimeoutMs: 5_000,
   /** Added to the origin timeout to get the default lock timeout. */
@@ -102,6 +103,8 @@ export interface Route {
   key: KeyPolicy;
   mode: "replay" | "reject";
   scope: FieldRef[];
+  /** A keyed request without any scope field: refused, or put in the one scope all such callers share. */
+  anonymous: "refuse" | "share";
   ttlMs: number;
   concurrency: "wait" | "conflict";
   waitTimeoutMs: number;
@@ -201,6 +204,7 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
     },
     mode: pick("mode") ?? "replay",
     scope,
+    anonymous: pick("anonymous") ?? DEFAULTS.anonymous,
     ttlMs: ttlSeconds * 1000,
     concurrency: pick("concurrency") ?? "wait",
     waitTimeoutMs: pick("waitTimeoutMs") ?? DEFAULTS.waitTimeoutMs,

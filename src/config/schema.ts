@@ -57,6 +57,7 @@ export const ERROR_KINDS = [
   "response-not-replayable",
   "coordinator-unavailable",
   "ambiguous-path",
+  "caller-unidentified",
 ] as const;
 
 const errorProfile = v.strictObject({
@@ -168,6 +169,12 @@ const routePolicyFields = {
   mode: v.optional(v.picklist(["replay", "reject"])),
   /** Request parts whose values, hashed together, identify the caller. Default `["header:Authorization"]`. */
   scope: v.optional(v.array(fieldRef)),
+  /**
+   * What a request with a key gets when it carries none of the scope fields (a caller Idem cannot tell
+   * apart from others): `"refuse"` answers 400 `caller-unidentified` (and a dedup rule does no check);
+   * `"share"` (default) puts every such caller in one shared scope, where they see each other's records.
+   */
+  anonymous: v.optional(v.picklist(["refuse", "share"])),
   ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(30 * DAY_SECONDS))),
   concurrency: v.optional(v.picklist(["wait", "conflict"])),
   waitTimeoutMs: v.optional(positiveMs(300_000)),

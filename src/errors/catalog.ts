@@ -33,6 +33,7 @@ export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
   "origin-unreachable": { status: 502, title: "Origin could not be reached" },
   "origin-broken-response": { status: 502, title: "Origin response broke off" },
   "coordinator-unavailable": { status: 503, title: "Idempotency store unavailable" },
+  "caller-unidentified": { status: 400, title: "Caller cannot be identified", erplyCode: 1010 },
 };
 
 /** Problems of the admin API. They are Idem's own, so no route's error profile reshapes them. */

@@ -137,7 +137,30 @@ describe("check-config validates", () => {
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as { valid: boolean; config: { routes: { name: string; concurrency: string; scope: string[] }[] } };
     expect(result.valid).toBe(true);
-    expect(result.config.routes[0]).toMatchObject({ name: "v1", concurrency: "conflict", scope: ["header:Authorization", "header:Stripe-Account"] });
+    expect(result.config.routes[0]).toMatchObject({
+      name: "v1",
+      concurrency: "conflict",
+      scope: ["header:Authorization", "header:Stripe-Account", "header:Stripe-Context"],
+      anonymous: "refuse",
+    });
+  });
+
+  it("warns about each route where callers without a scope field share records, and not about routes that refuse them", async () => {
+    const routes = [
+      { name: "shared", path: "/orders" },
+      { name: "refused", path: "/payments", anonymous: "refuse" },
+      { name: "unscoped", path: "/public", scope: [] },
+    ];
+    const { code, stdout } = await checkConfig("--config", jsonFile("anonymous.json", { origin: "https://api.example.com", routes }));
+    expect(code).toBe(0);
+    const warnings = stdout.split("\n").filter((line) => line.startsWith("  ! "));
+    expect(warnings).toEqual([
+      '  ! routes "shared": a request with a key but no header:Authorization shares one scope with every other such request, so those callers see each other\'s answers; set anonymous = "refuse" to answer them 400 (README, rule 3)',
+      '  ! routes "unscoped": scope is empty, so every caller shares one scope: two callers sending the same key see each other\'s answers',
+    ]);
+    for (const example of ["examples/stripe/wrangler.toml", "examples/erply/wrangler.toml", "examples/printone/wrangler.toml"]) {
+      expect((await checkConfig("--config", example)).stdout).not.toContain("  ! ");
+    }
   });
 });
 
@@ -184,8 +207,10 @@ describe("check-config --explain", () => {
 
   it("reads the body from a file with --body @file", async () => {
     const body = jsonFile("order.json", { customerId: "cus_9" });
-    const { stdout } = await checkConfig("--config", "examples/printone/wrangler.toml", "--explain", "POST /v2/orders", "--body", `@${body}`);
-    expect(stdout).toContain("key         cus_9");
+    const explain = ["--config", "examples/printone/wrangler.toml", "--explain", "POST /v2/orders", "--body", `@${body}`];
+    expect((await checkConfig(...explain, "--header", "X-API-Key: pk_1")).stdout).toContain("key         cus_9");
+    // Without its API key the example refuses the order rather than share a record with other such callers.
+    expect((await checkConfig(...explain)).stdout).toContain("Idem refuses it: caller-unidentified");
   });
 });
 

@@ -130,6 +130,16 @@ export function stripeProofs(target: () => StripeTarget): void {
         expect(await executed(tag)).toHaveLength(2);
       });
 
+      it("refuses a keyed request without an API key with 401, in Stripe's envelope, without calling the API", async () => {
+        const tag = newTag();
+        const request = stripeRequest(target().base, "/v1/customers", { tag, headers: key(), form: {} });
+        request.headers.delete("authorization");
+        const refused = await target().send(request);
+        expect(refused.status).toBe(401);
+        expect(((await refused.json()) as StripeError).error.code).toBe("api_key_required");
+        expect(await executed(tag)).toHaveLength(0);
+      });
+
       it("keeps one key of two API keys apart", async () => {
         const tag = newTag();
         const headers = key();
