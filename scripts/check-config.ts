@@ -222,7 +222,7 @@ async function check(argv: string[]): Promise<CheckResult> {
   }
   const size = new TextEncoder().encode(typeof source.raw === "string" ? source.raw : JSON.stringify(source.raw)).byteLength;
   const sample = values.explain === undefined ? undefined : sampleFrom(values.explain, values.header, values.body);
-  const explanation = sample && (await explainRequest(config, new RouteTable(config.routes), sample));
+  const explanation = sample && (await explainRequest(config, new RouteTable(config.routes, config.pathMatching), sample));
 
   if (values.json) {
     const result = {

@@ -4,6 +4,7 @@ import type { IdemConfig } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
 import { adminProblem } from "../errors/render.ts";
 import { keyObjectName } from "../gateway/identity.ts";
+import { isUnder } from "../gateway/matching-path.ts";
 import type { RouteTable } from "../gateway/route-table.ts";
 import type { PurgeResult, RecordSnapshot } from "../objects/protocol.ts";
 import { stubFor } from "../objects/stubs.ts";
@@ -138,7 +139,9 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
   };
 
   return {
-    owns: (url) => url.pathname === prefix || url.pathname.startsWith(`${prefix}/`),
+    // Every spelling of the prefix an origin's router might read as it (`/__IDEM`, `//__idem`, `/__idem;x`):
+    // the admin API refuses what it does not serve, so none of them reaches the origin.
+    owns: (url) => isUnder(url.pathname, prefix),
     async fetch(request, env) {
       const log: AdminLog = { action: "refused", method: request.method, path: new URL(request.url).pathname, status: 0 };
       const response = await respond(request, env, log);

@@ -1,3 +1,4 @@
+import { EXACT_PATHS, type PathMatching } from "../gateway/matching-path.ts";
 import { type FieldRef, parseFieldRef } from "../request/field-ref.ts";
 import type {
   ErrorKind,
@@ -123,6 +124,7 @@ export interface Route {
 
 export interface IdemConfig {
   origin: string;
+  pathMatching: PathMatching;
   originTimeoutMs: number;
   maxRequestBodyBytes: number;
   keyspace: { strategy: "per-key" | "sharded"; shards: number };
@@ -231,6 +233,7 @@ export function resolveConfig(parsed: ParsedConfig): IdemConfig {
   const originTimeoutMs = parsed.originTimeoutMs ?? DEFAULTS.originTimeoutMs;
   return {
     origin: parsed.origin.replace(/\/+$/, ""),
+    pathMatching: { ...EXACT_PATHS, ...parsed.pathMatching },
     originTimeoutMs,
     maxRequestBodyBytes: parsed.maxRequestBodyBytes ?? DEFAULTS.maxRequestBodyBytes,
     keyspace: {

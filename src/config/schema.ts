@@ -220,6 +220,18 @@ export const configSchema = v.strictObject({
   ),
   originTimeoutMs: v.optional(positiveMs(600_000)),
   maxRequestBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_BODY_CAP))),
+  /**
+   * How route matching reads a request path, to mirror the origin's router: `caseInsensitive` (`/Orders`
+   * is `/orders`), `mergeSlashes` (`//orders` is `/orders`), `stripParams` (`/orders;x=1` is `/orders`).
+   * Each is off by default; percent-escapes of unreserved characters (`/%6frders`) are always decoded.
+   */
+  pathMatching: v.optional(
+    v.strictObject({
+      caseInsensitive: v.optional(v.boolean()),
+      mergeSlashes: v.optional(v.boolean()),
+      stripParams: v.optional(v.boolean()),
+    }),
+  ),
   keyspace: v.optional(
     v.strictObject({
       strategy: v.picklist(["per-key", "sharded"]),

@@ -67,7 +67,7 @@ function conditionsOf(candidateFields: RequestFields, when: Parameters<typeof co
  * record lookup.
  *
  * @example
- * const { outcome } = await explainRequest(config, new RouteTable(config.routes), sample);
+ * const { outcome } = await explainRequest(config, new RouteTable(config.routes, config.pathMatching), sample);
  * outcome.type === "key" && outcome.recordId // "5c0e…"
  */
 export async function explainRequest(config: IdemConfig, table: RouteTable, sample: SampleRequest): Promise<Explanation> {

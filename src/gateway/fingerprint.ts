@@ -2,6 +2,7 @@ import { hashParts, sha256Hex } from "../crypto/digest.ts";
 import { mediaType } from "../http/media-type.ts";
 import { canonicalJson, canonicalPairs } from "../request/canonical.ts";
 import type { RequestFields } from "../request/request-fields.ts";
+import { EXACT_PATHS, matchingPath, type PathMatching } from "./matching-path.ts";
 
 async function canonicalBodyDigest(fields: RequestFields): Promise<string> {
   const body = fields.parsedBody();
@@ -17,7 +18,9 @@ async function canonicalBodyDigest(fields: RequestFields): Promise<string> {
 
 /**
  * The request fingerprint: a hash over method, path, query, media type, the
- * route's chosen headers and the body. JSON bodies are hashed in canonical
+ * route's chosen headers and the body. The path is spelt as route matching
+ * reads it (`pathMatching`), but keeps its case: an origin that routes
+ * `/Orders` as `/orders` may still tell `/orders/AbC` from `/orders/abc`. JSON bodies are hashed in canonical
  * form (sorted keys), form bodies (urlencoded or multipart, file parts by
  * content digest) and queries with their names sorted, so two encodings of
  * the same request agree. Any other body is hashed as bytes. Values are
@@ -27,11 +30,16 @@ async function canonicalBodyDigest(fields: RequestFields): Promise<string> {
  * @example
  * await requestFingerprint("POST", fields, ["x-tenant-version"])
  */
-export async function requestFingerprint(method: string, fields: RequestFields, headerNames: readonly string[]): Promise<string> {
+export async function requestFingerprint(
+  method: string,
+  fields: RequestFields,
+  headerNames: readonly string[],
+  pathMatching: PathMatching = EXACT_PATHS,
+): Promise<string> {
   const headerParts = headerNames.map((name) => `${name}=${fields.headers.get(name) ?? ""}`);
   return hashParts([
     method,
-    fields.url.pathname,
+    matchingPath(fields.url.pathname, pathMatching),
     canonicalPairs(fields.query.list),
     mediaType(fields.headers.get("content-type")),
     ...headerParts,

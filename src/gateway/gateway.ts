@@ -152,7 +152,7 @@ async function decide(ex: Exchange, route: Route, fields: RequestFields): Promis
   };
 
   if (identity.type === "key") {
-    const fingerprint = await requestFingerprint(ex.request.method, fields, route.fingerprintHeaders);
+    const fingerprint = await requestFingerprint(ex.request.method, fields, route.fingerprintHeaders, ex.config.pathMatching);
     const result = await askKeyObject(ex, {
       ...exchange,
       ...recordPolicy,
@@ -236,7 +236,7 @@ async function route(ex: Exchange, table: RouteTable): Promise<Decided> {
  * return gateway.fetch(request, env);
  */
 export function createGateway(config: IdemConfig): { fetch(request: Request, env: Env): Promise<Response> } {
-  const table = new RouteTable(config.routes);
+  const table = new RouteTable(config.routes, config.pathMatching);
   const admin = createAdminApi(config, table);
   return {
     async fetch(request, env) {

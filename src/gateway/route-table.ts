@@ -3,6 +3,7 @@ import type { Route } from "../config/resolve.ts";
 import { conditionsHold } from "../request/conditions.ts";
 import { readsBody } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";
+import { EXACT_PATHS, matchingPath, type PathMatching } from "./matching-path.ts";
 
 export interface RouteCandidate {
   route: Route;
@@ -38,27 +39,36 @@ export function candidatesReadBody(candidates: readonly RouteCandidate[], header
 
 /**
  * The configured routes, matched on method and path with itty-router's
- * patterns (`/orders/:id`, `/api/*`). Conditions on fields are checked later,
- * once the body is read, so this returns every candidate in config order.
+ * patterns (`/orders/:id`, `/api/*`), on the path as `pathMatching` spells
+ * it (see matching-path.ts). Conditions on fields are checked later, once the
+ * body is read, so this returns every candidate in config order.
  *
  * @example
- * const table = new RouteTable(config.routes);
+ * const table = new RouteTable(config.routes, config.pathMatching);
  * await table.candidates("POST", new URL("https://x/orders/7")) // [{ route, params: { id: "7" } }]
  */
 export class RouteTable {
   readonly #router = Router<IRequest, [RouteCandidate[]]>();
+  readonly #pathMatching: PathMatching;
 
-  constructor(routes: readonly Route[]) {
+  constructor(routes: readonly Route[], pathMatching: PathMatching = EXACT_PATHS) {
+    this.#pathMatching = pathMatching;
     for (const route of routes) {
       this.#router.all(route.path, (request, found) => {
         if (route.methods.includes(request.method)) found.push({ route, params: { ...request.params } });
       });
     }
+    // itty-router compiles each pattern to a RegExp in its public `routes` list; matching them
+    // case-insensitively keeps path parameters as the client spelt them (a document ID is case-sensitive).
+    if (pathMatching.caseInsensitive) {
+      for (const entry of this.#router.routes) entry[1] = new RegExp(entry[1].source, `${entry[1].flags}i`);
+    }
   }
 
   async candidates(method: string, url: URL): Promise<RouteCandidate[]> {
     const found: RouteCandidate[] = [];
-    await this.#router.fetch({ method, url: url.href }, found);
+    const path = matchingPath(url.pathname, this.#pathMatching);
+    await this.#router.fetch({ method, url: `${url.origin}${path}` }, found);
     return found;
   }
 }
