@@ -39,7 +39,7 @@ const UNRESERVED_ESCAPE = /%(2[dDeE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA]|5[fF]|7[
  * matchingPath("/%6Frders;v=1//7", EXACT_PATHS) // "/orders;v=1//7"
  */
 export function matchingPath(pathname: string, options: PathMatching): string {
-  let path = pathname.replace(UNRESERVED_ESCAPE, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)));
+  let path = pathname.replace(UNRESERVED_ESCAPE, (hex) => String.fromCharCode(Number.parseInt(hex.slice(1), 16)));
   if (options.stripParams) path = path.replace(/;[^/]*/g, "");
   if (options.mergeSlashes) path = path.replace(/\/{2,}/g, "/");
   return path;
