@@ -19,7 +19,7 @@ export default defineConfig({
                 ERPLY_ORIGIN_URL: inject("erplyOriginUrl"),
                 ERPLY_IDEM_CONFIG: inject("erplyConfig"),
                 STRIPE_ORIGIN_URL: inject("stripeOriginUrl"),
-                STRIPE_IDEM_CONFIG: inject("stripeConfig"),
+                EXAMPLE_IDEM_CONFIGS: inject("exampleConfigs"),
               },
             },
           })),

@@ -7,6 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import { buffer } from "node:stream/consumers";
 import { isJson, isMultipartForm, isUrlencodedForm } from "../src/http/media-type.ts";
+import { errorMessage } from "../src/util/error-message.ts";
 
 export interface DemoFile {
   name: string;
@@ -33,7 +34,7 @@ async function parse(contentType: string | undefined, bytes: Buffer): Promise<De
     try {
       return { kind: "json", value: JSON.parse(bytes.toString("utf8")) };
     } catch (error) {
-      return { kind: "invalid", reason: (error as Error).message };
+      return { kind: "invalid", reason: errorMessage(error) };
     }
   }
   if (!isUrlencodedForm(contentType) && !isMultipartForm(contentType)) return { kind: "other" };
@@ -47,7 +48,7 @@ async function parse(contentType: string | undefined, bytes: Buffer): Promise<De
     }
     return { kind: "form", fields, files };
   } catch (error) {
-    return { kind: "invalid", reason: (error as Error).message };
+    return { kind: "invalid", reason: errorMessage(error) };
   }
 }
 

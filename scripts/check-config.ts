@@ -21,8 +21,9 @@ import { describeConfig, type Plain } from "../src/config/describe.ts";
 import { ConfigError, loadConfig } from "../src/config/load.ts";
 import type { IdemConfig } from "../src/config/resolve.ts";
 import { configWarnings } from "../src/config/warnings.ts";
-import { type Explanation, explainRequest } from "../src/gateway/explain.ts";
-import { RouteTable } from "../src/gateway/route-table.ts";
+import { type Explanation, explainRequest } from "../src/plan/explain.ts";
+import { RouteTable } from "../src/plan/route-table.ts";
+import { errorMessage } from "../src/util/error-message.ts";
 
 /** Cloudflare's documented limit on one environment variable, which IDEM_CONFIG is. */
 const VARIABLE_LIMIT_BYTES = 5 * 1024;
@@ -76,7 +77,7 @@ async function readSource(path: string, env: string | undefined): Promise<Config
     try {
       wrangler = unstable_readConfig({ config: absolute, env }, { hideWarnings: true });
     } catch (error) {
-      throw new UsageError((error as Error).message);
+      throw new UsageError(errorMessage(error));
     }
     // Without any environment defined, wrangler quietly falls back to the top level.
     if (env !== undefined && !wrangler.definedEnvironments?.includes(env)) {
@@ -91,7 +92,7 @@ async function readSource(path: string, env: string | undefined): Promise<Config
   try {
     text = readFileSync(absolute, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${path}: ${errorMessage(error)}`);
   }
   return { label: path, raw: text, customDomains: [] };
 }
@@ -259,7 +260,7 @@ export async function checkConfig(argv: string[]): Promise<CheckResult> {
   } catch (error) {
     const parseArgsError = error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS");
     if (!(error instanceof UsageError) && !parseArgsError) throw error;
-    return { code: 2, stdout: "", stderr: `check-config: ${(error as Error).message}\n\n${USAGE}` };
+    return { code: 2, stdout: "", stderr: `check-config: ${errorMessage(error)}\n\n${USAGE}` };
   }
 }
 

@@ -1,14 +1,34 @@
 import { env } from "cloudflare:workers";
+import { createAdminApi } from "./admin/admin-api.ts";
 import { loadConfig } from "./config/load.ts";
+import type { IdemConfig } from "./config/resolve.ts";
 import type { Env } from "./env.ts";
 import { createGateway } from "./gateway/gateway.ts";
+import { RouteTable } from "./plan/route-table.ts";
 
 export { DocumentObject } from "./objects/document-object.ts";
 export { KeyObject } from "./objects/key-object.ts";
 
+/**
+ * Idem's Worker for one config: requests under the admin prefix go to the
+ * admin API (and never reach the origin); every other request to the gateway.
+ *
+ * @example
+ * const worker = createWorker(loadConfig(env.IDEM_CONFIG));
+ * return worker.fetch(request, env);
+ */
+export function createWorker(config: IdemConfig): { fetch(request: Request, env: Env): Promise<Response> } {
+  const table = new RouteTable(config.routes, config.pathMatching);
+  const admin = createAdminApi(config, table);
+  const gateway = createGateway(config, table);
+  return {
+    fetch: (request, env) => (admin.owns(new URL(request.url)) ? admin.fetch(request, env) : gateway.fetch(request, env)),
+  };
+}
+
 // Validated at start-up: a bad config stops `wrangler dev` and `wrangler deploy`, naming the field.
-const gateway = createGateway(loadConfig(env.IDEM_CONFIG));
+const worker = createWorker(loadConfig(env.IDEM_CONFIG));
 
 export default {
-  fetch: (request, env) => gateway.fetch(request, env),
+  fetch: (request, env) => worker.fetch(request, env),
 } satisfies ExportedHandler<Env>;

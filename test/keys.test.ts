@@ -6,6 +6,7 @@ const send = gatewayFor({
     { name: "optional", path: "/orders" },
     { name: "required", path: "/payments", key: { required: true } },
     { name: "field-key", path: "/api/", key: { source: "param:temporaryUUID", pattern: "^[A-Za-z0-9.-]{1,128}$" } },
+    { name: "query-key", path: "/imports", key: { source: "query:key" } },
   ],
 });
 
@@ -47,6 +48,17 @@ describe("key syntax at the gateway", () => {
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     const invalid = await send(clientRequest("/api/", { tag, form: { temporaryUUID: "has space" } }));
     expect(invalid.status).toBe(400);
+    expect(await originLog(tag)).toHaveLength(1);
+  });
+
+  it("forwards the body, and fingerprints it, when the key is in the query string", async () => {
+    const tag = newTag();
+    const first = await send(clientRequest("/imports?key=q-1", { tag, json: { rows: 3 } }));
+    expect(first.status).toBe(200);
+    const [received] = await originLog(tag);
+    expect(received?.body).toBe('{"rows":3}');
+    const changed = await send(clientRequest("/imports?key=q-1", { tag, json: { rows: 4 } }));
+    expect(changed.status).toBe(422);
     expect(await originLog(tag)).toHaveLength(1);
   });
 });

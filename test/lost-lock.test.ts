@@ -1,8 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../src/config/schema.ts";
-import { requestFingerprint } from "../src/gateway/fingerprint.ts";
 import { RecordStore } from "../src/objects/record-store.ts";
+import { requestFingerprint } from "../src/plan/fingerprint.ts";
 import { RequestFields } from "../src/request/request-fields.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
 import { locateKeyRecord } from "./support/key-records.ts";
@@ -28,7 +28,6 @@ async function orphanRecord(key: string, lockExpiresAt: number): Promise<Durable
       createdAt: Date.now() - 1000,
       expiresAt: Date.now() + 86_400_000,
       lockExpiresAt,
-      owner: "an-instance-that-crashed",
     });
   });
   return stub;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Outcome } from "../src/objects/protocol.ts";
+import type { Outcome } from "../src/protocol/outcomes.ts";
 import { clientRequest, gatewayFor, newTag, originReceived, type SendOptions } from "./support/gateway.ts";
 import { captureLogs, type LogLine } from "./support/logs.ts";
 

@@ -20,6 +20,7 @@ import type { AddressInfo } from "node:net";
 import { buffer } from "node:stream/consumers";
 import { Idempotency, IdempotencyError, IdempotencyErrorCodes } from "@node-idempotency/core";
 import { RedisStorageAdapter } from "@node-idempotency/storage-adapter-redis";
+import { errorMessage } from "../../src/util/error-message.ts";
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -135,7 +136,7 @@ export async function startPeer(originUrl: string, redisUrl: string): Promise<{ 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       res.writeHead(502, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: "peer-failure", message: (error as Error).message }));
+      res.end(JSON.stringify({ error: "peer-failure", message: errorMessage(error) }));
     });
   });
   server.keepAliveTimeout = 60_000;

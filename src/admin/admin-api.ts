@@ -3,12 +3,13 @@ import { describeConfig } from "../config/describe.ts";
 import type { IdemConfig } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
 import { adminProblem } from "../errors/render.ts";
-import { keyObjectName } from "../gateway/identity.ts";
-import { isUnder } from "../gateway/matching-path.ts";
-import type { RouteTable } from "../gateway/route-table.ts";
-import type { PurgeResult, RecordSnapshot } from "../objects/protocol.ts";
+import { isUnder } from "../http/matching-path.ts";
 import { stubFor } from "../objects/stubs.ts";
 import { type AdminLog, logAdminAction } from "../observability/admin-log.ts";
+import { keyObjectName } from "../plan/identity.ts";
+import type { RouteTable } from "../plan/route-table.ts";
+import type { PurgeResult, RecordSnapshot } from "../protocol/snapshots.ts";
+import { errorMessage } from "../util/error-message.ts";
 import { IDEM_VERSION } from "../version.ts";
 import { adminDisabledReason, bearerMatches } from "./auth.ts";
 import { resolveLookup } from "./lookup.ts";
@@ -70,7 +71,7 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
   const router = Router<IRequest, [AdminContext]>({
     base: prefix,
     catch: (error: unknown) =>
-      adminProblem("admin-unavailable", `the record store could not be reached (${(error as Error).message})`, {}, { "retry-after": "1" }),
+      adminProblem("admin-unavailable", `the record store could not be reached (${errorMessage(error)})`, {}, { "retry-after": "1" }),
   });
 
   router.get("/health", (_request, { env, log }) => {

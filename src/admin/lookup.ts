@@ -1,11 +1,12 @@
 import * as v from "valibot";
 import type { IdemConfig, Route } from "../config/resolve.ts";
 import { FIELD_REF_PATTERN } from "../config/schema.ts";
-import { explainRequest } from "../gateway/explain.ts";
-import { keyRecordId, scopeHash } from "../gateway/identity.ts";
-import { parseKey } from "../gateway/key.ts";
-import type { RouteTable } from "../gateway/route-table.ts";
+import { explainRequest } from "../plan/explain.ts";
+import { keyRecordId, scopeHash } from "../plan/identity.ts";
+import { parseKey } from "../plan/key.ts";
+import type { RouteTable } from "../plan/route-table.ts";
 import { parseFieldRef } from "../request/field-ref.ts";
+import { errorMessage } from "../util/error-message.ts";
 
 /** Names a record by route, key and the caller's scope values, as an operator knows them. */
 const byKey = v.strictObject({
@@ -77,7 +78,7 @@ async function recordOfRequest(config: IdemConfig, table: RouteTable, input: v.I
   try {
     headers = new Headers(request.headers);
   } catch (error) {
-    return { ok: false, kind: "admin-invalid-request", detail: `request.headers: ${(error as Error).message}` };
+    return { ok: false, kind: "admin-invalid-request", detail: `request.headers: ${errorMessage(error)}` };
   }
   const explanation = await explainRequest(config, table, {
     method: request.method,

@@ -1,4 +1,4 @@
-import type { RecordSnapshot } from "../objects/protocol.ts";
+import type { RecordSnapshot } from "../protocol/snapshots.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 

@@ -4,7 +4,7 @@ import type { IdemConfig } from "./resolve.ts";
 export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
 
 /** Derived fields that only restate another field of the same object. */
-const RESTATED = new Set(["isStandardHeader", "isComposite", "sourceText"]);
+const RESTATED = new Set(["isStandardHeader", "isComposite", "sourceText", "record"]);
 
 function isFieldRef(value: object): value is { text: string } {
   return "text" in value && "source" in value && "name" in value && typeof value.text === "string";

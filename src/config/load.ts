@@ -1,5 +1,6 @@
 import * as v from "valibot";
-import { DEFAULTS, type IdemConfig, resolveConfig } from "./resolve.ts";
+import { errorMessage } from "../util/error-message.ts";
+import { DEFAULTS, type IdemConfig, mergeDefaults, resolveConfig } from "./resolve.ts";
 import { configSchema, type ParsedConfig, type ParsedDedupRule } from "./schema.ts";
 
 /**
@@ -67,11 +68,11 @@ function dedupRefs(rule: ParsedDedupRule, at: string): [string, string][] {
   return refs;
 }
 
-/** Rules that span several fields, which the schema cannot express. */
+/** Rules that span several fields, which the schema cannot express; run on routes with the defaults merged in. */
 function crossFieldProblems(config: ParsedConfig): string[] {
   const problems: string[] = [];
-  const originTimeoutMs = config.originTimeoutMs ?? 30_000;
-  const adminPrefix = config.admin?.pathPrefix ?? "/__idem";
+  const originTimeoutMs = config.originTimeoutMs ?? DEFAULTS.originTimeoutMs;
+  const adminPrefix = config.admin?.pathPrefix ?? DEFAULTS.adminPathPrefix;
   const seen = new Set<string>();
   config.routes.forEach((route, i) => {
     const at = `routes[${i}]`;
@@ -92,7 +93,7 @@ function crossFieldProblems(config: ParsedConfig): string[] {
         refs.push([`${at}.key.source[${j}]`, ref]);
       });
     }
-    const key = { ...config.defaults?.key, ...route.key };
+    const key = route.key ?? {};
     if (Array.isArray(key.source)) {
       for (const knob of ["pattern", "maxLength"] as const) {
         if (key[knob] !== undefined) {
@@ -115,13 +116,13 @@ function crossFieldProblems(config: ParsedConfig): string[] {
         problems.push(`${field}: "${ref}" names no parameter of path ${route.path}`);
       }
     }
-    const lockTimeoutMs = route.lockTimeoutMs ?? config.defaults?.lockTimeoutMs;
+    const lockTimeoutMs = route.lockTimeoutMs;
     if (lockTimeoutMs !== undefined && lockTimeoutMs <= originTimeoutMs) {
       problems.push(
         `${at}.lockTimeoutMs: ${lockTimeoutMs} must exceed originTimeoutMs (${originTimeoutMs}), or a request still at the origin could run twice`,
       );
     }
-    const clientField = route.clientField ?? config.defaults?.clientField;
+    const clientField = route.clientField;
     const ruleNames = new Set<string>();
     route.dedup?.forEach((rule, j) => {
       if (ruleNames.has(rule.name)) problems.push(`${at}.dedup[${j}].name: "${rule.name}" is used by another rule of this route`);
@@ -130,7 +131,7 @@ function crossFieldProblems(config: ParsedConfig): string[] {
         problems.push(`${at}.dedup[${j}].clients: needs the route's clientField to know which client sent a request`);
       }
     });
-    const errors = route.errors ?? config.defaults?.errors;
+    const errors = route.errors;
     if (errors?.format === "json" && errors.template === undefined) {
       problems.push(`${at}.errors.template: required when errors.format is "json"`);
     }
@@ -145,7 +146,7 @@ function documentGroupProblems(config: ParsedConfig): string[] {
   config.routes.forEach((route, i) => {
     if (!route.document) return;
     const group = route.document.group ?? route.name;
-    const scope = (route.document.scope ?? route.scope ?? config.defaults?.scope ?? DEFAULTS.scope).join(", ");
+    const scope = (route.document.scope ?? route.scope ?? DEFAULTS.scope).join(", ");
     const first = firstOfGroup.get(group);
     if (!first) firstOfGroup.set(group, { name: route.name, scope });
     else if (first.scope !== scope) {
@@ -175,12 +176,13 @@ export function loadConfig(raw: unknown): IdemConfig {
     try {
       input = JSON.parse(input);
     } catch (error) {
-      throw new ConfigError([`IDEM_CONFIG: is not valid JSON (${(error as Error).message})`]);
+      throw new ConfigError([`IDEM_CONFIG: is not valid JSON (${errorMessage(error)})`]);
     }
   }
   const result = v.safeParse(configSchema, input);
   if (!result.success) throw new ConfigError(result.issues.map(describe));
-  const problems = crossFieldProblems(result.output);
+  const merged = mergeDefaults(result.output);
+  const problems = crossFieldProblems(merged);
   if (problems.length > 0) throw new ConfigError(problems);
-  return resolveConfig(result.output);
+  return resolveConfig(merged);
 }

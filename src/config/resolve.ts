@@ -1,4 +1,6 @@
-import { EXACT_PATHS, type PathMatching } from "../gateway/matching-path.ts";
+import { EXACT_PATHS, type PathMatching } from "../http/matching-path.ts";
+import { type StatusRange, statusRanges } from "../http/status.ts";
+import type { RecordPolicy } from "../protocol/messages.ts";
 import { type FieldRef, parseFieldRef } from "../request/field-ref.ts";
 import type {
   ErrorKind,
@@ -11,31 +13,35 @@ import type {
   StatusSelector,
 } from "./schema.ts";
 
-/** Defaults for every optional knob. README's config reference lists the same values. */
+/** Defaults for every optional knob: the one place they are written. README's config reference lists the same values. */
 export const DEFAULTS = {
   originTimeoutMs: 30_000,
   maxRequestBodyBytes: 1024 * 1024,
   methods: ["POST", "PATCH"],
   keySource: "header:Idempotency-Key",
+  keyRequired: false,
   keyMaxLength: 255,
+  mode: "replay",
   scope: ["header:Authorization"],
   anonymous: "share",
   ttlSeconds: 86_400,
+  concurrency: "wait",
   waitTimeoutMs: 5_000,
   /** Added to the origin timeout to get the default lock timeout. */
   lockMarginMs: 5_000,
+  fingerprintHeaders: [],
   neverStoreStatuses: [408, 409, 425, 429] as StatusSelector[],
   dedupWindowSeconds: 86_400,
   dedupNeverStoreStatuses: ["400-599"] as StatusSelector[],
   maxStoredResponseBytes: 10 * 1024 * 1024,
   editTimeoutMs: 5_000,
+  errorFormat: "problem",
+  /** Where the `erply` error format finds the call name it echoes. */
+  errorCallField: "param:request",
+  keyspaceStrategy: "sharded",
   shards: 256,
+  adminPathPrefix: "/__idem",
 } as const;
-
-export interface StatusRange {
-  from: number;
-  to: number;
-}
 
 /** A condition on a request field: it holds when the field's value is one of `values`. */
 export interface Condition {
@@ -62,6 +68,8 @@ export interface DedupRule {
   neverStore: StatusRange[];
   /** Conditions on the origin's answer (headers, JSON body) for it to be stored as the original. */
   successWhen: Condition[];
+  /** How this rule's records behave, from the fields above and the route's timeouts. */
+  record: RecordPolicy;
 }
 
 export interface DocumentGuard {
@@ -120,6 +128,8 @@ export interface Route {
   document?: DocumentGuard;
   dedup: DedupRule[];
   errors: ErrorProfile;
+  /** How this route's key records behave, from the fields above. */
+  record: RecordPolicy;
 }
 
 export interface IdemConfig {
@@ -133,19 +143,6 @@ export interface IdemConfig {
   routes: Route[];
 }
 
-/** Turns `[408, "500-599"]` into ranges. */
-export function statusRanges(selectors: readonly StatusSelector[]): StatusRange[] {
-  return selectors.map((s) => {
-    if (typeof s === "number") return { from: s, to: s };
-    const [from, to] = s.split("-").map(Number) as [number, number];
-    return { from, to };
-  });
-}
-
-export function inRanges(status: number, ranges: readonly StatusRange[]): boolean {
-  return ranges.some((r) => status >= r.from && status <= r.to);
-}
-
 function conditionsFrom(record: Record<string, string | string[]> | undefined): Condition[] {
   return Object.entries(record ?? {}).map(([ref, value]) => ({
     field: parseFieldRef(ref),
@@ -155,15 +152,44 @@ function conditionsFrom(record: Record<string, string | string[]> | undefined): 
 
 function resolveErrors(profile: ParsedErrorProfile | undefined): ErrorProfile {
   return {
-    format: profile?.format ?? "problem",
+    format: profile?.format ?? DEFAULTS.errorFormat,
     template: profile?.template,
     status: profile?.status,
-    callField: parseFieldRef(profile?.callField ?? "param:request"),
+    callField: parseFieldRef(profile?.callField ?? DEFAULTS.errorCallField),
     kinds: (profile?.kinds ?? {}) as ErrorProfile["kinds"],
   };
 }
 
-function resolveDedup(rule: ParsedDedupRule, routeSuccessWhen: ParsedDedupRule["successWhen"]): DedupRule {
+/**
+ * The error profile of answers that belong to no route (an ambiguous path,
+ * a pass-through whose origin failed): problem+json.
+ */
+export const DEFAULT_ERROR_PROFILE: ErrorProfile = resolveErrors(undefined);
+
+/**
+ * The config with its `defaults` section folded into every route (a route's
+ * own value wins; `key` is merged field by field). Cross-field checks and
+ * resolution both read these routes, so neither repeats `route.x ??
+ * defaults.x`.
+ *
+ * @example
+ * mergeDefaults({ origin, defaults: { ttlSeconds: 60 }, routes: [{ name: "a", path: "/a" }] }).routes[0].ttlSeconds // 60
+ */
+export function mergeDefaults(parsed: ParsedConfig): ParsedConfig {
+  const { defaults, ...config } = parsed;
+  if (!defaults) return config;
+  const routes = parsed.routes.map((route) => {
+    const merged: ParsedRoute = { ...defaults, ...route };
+    if (defaults.key || route.key) merged.key = { ...defaults.key, ...route.key };
+    return merged;
+  });
+  return { ...config, routes };
+}
+
+function resolveDedup(rule: ParsedDedupRule, route: ParsedRoute, lockTimeoutMs: number): DedupRule {
+  const windowMs = (rule.windowSeconds ?? DEFAULTS.dedupWindowSeconds) * 1000;
+  const neverStore = statusRanges(rule.neverStoreStatuses ?? DEFAULTS.dedupNeverStoreStatuses);
+  const successWhen = conditionsFrom(rule.successWhen ?? route.successWhen);
   return {
     name: rule.name,
     when: conditionsFrom(rule.when),
@@ -176,46 +202,60 @@ function resolveDedup(rule: ParsedDedupRule, routeSuccessWhen: ParsedDedupRule["
         : { field: parseFieldRef(c.field), ifPresent: c.ifPresent ?? false, when: conditionsFrom(c.when) },
     ),
     items: rule.items?.fields,
-    windowMs: (rule.windowSeconds ?? DEFAULTS.dedupWindowSeconds) * 1000,
-    neverStore: statusRanges(rule.neverStoreStatuses ?? DEFAULTS.dedupNeverStoreStatuses),
-    successWhen: conditionsFrom(rule.successWhen ?? routeSuccessWhen),
+    windowMs,
+    neverStore,
+    successWhen,
+    // A copy of a document always waits for its original, and is never refused as a reused key.
+    record: {
+      route: route.name,
+      kind: "dedup",
+      mode: "replay",
+      concurrency: "wait",
+      waitTimeoutMs: route.waitTimeoutMs ?? DEFAULTS.waitTimeoutMs,
+      lockTimeoutMs,
+      ttlMs: windowMs,
+      neverStore,
+      successWhen,
+    },
   };
 }
 
-function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], originTimeoutMs: number): Route {
-  const pick = <K extends keyof NonNullable<ParsedConfig["defaults"]>>(k: K) => raw[k] ?? defaults?.[k];
-  const keyRaw = { ...defaults?.key, ...raw.key };
-  const keySource = keyRaw.source ?? DEFAULTS.keySource;
-  const keySources = (Array.isArray(keySource) ? keySource : [keySource]).map(parseFieldRef);
-  const ttlSeconds = pick("ttlSeconds") ?? DEFAULTS.ttlSeconds;
-  const clientField = pick("clientField");
-  const scope = (pick("scope") ?? DEFAULTS.scope).map(parseFieldRef);
+function resolveKey(raw: ParsedRoute["key"]): KeyPolicy {
+  const source = raw?.source ?? DEFAULTS.keySource;
+  const sources = (Array.isArray(source) ? source : [source]).map(parseFieldRef);
   return {
+    sources,
+    isComposite: Array.isArray(source),
+    sourceText: sources.map((ref) => ref.text).join(" + "),
+    isStandardHeader: typeof source === "string" && source.toLowerCase() === DEFAULTS.keySource.toLowerCase(),
+    required: raw?.required ?? DEFAULTS.keyRequired,
+    pattern: raw?.pattern === undefined ? undefined : new RegExp(raw.pattern),
+    maxLength: raw?.maxLength ?? DEFAULTS.keyMaxLength,
+  };
+}
+
+/** Applies the built-in defaults to a route whose config defaults are already merged in. */
+function resolveRoute(raw: ParsedRoute, originTimeoutMs: number): Route {
+  const scope = (raw.scope ?? DEFAULTS.scope).map(parseFieldRef);
+  const lockTimeoutMs = raw.lockTimeoutMs ?? originTimeoutMs + DEFAULTS.lockMarginMs;
+  const route: Omit<Route, "record"> = {
     name: raw.name,
     path: raw.path,
-    methods: pick("methods") ?? [...DEFAULTS.methods],
+    methods: raw.methods ?? [...DEFAULTS.methods],
     when: conditionsFrom(raw.when),
-    key: {
-      sources: keySources,
-      isComposite: Array.isArray(keySource),
-      sourceText: keySources.map((ref) => ref.text).join(" + "),
-      isStandardHeader: typeof keySource === "string" && keySource.toLowerCase() === DEFAULTS.keySource.toLowerCase(),
-      required: keyRaw.required ?? false,
-      pattern: keyRaw.pattern === undefined ? undefined : new RegExp(keyRaw.pattern),
-      maxLength: keyRaw.maxLength ?? DEFAULTS.keyMaxLength,
-    },
-    mode: pick("mode") ?? "replay",
+    key: resolveKey(raw.key),
+    mode: raw.mode ?? DEFAULTS.mode,
     scope,
-    anonymous: pick("anonymous") ?? DEFAULTS.anonymous,
-    ttlMs: ttlSeconds * 1000,
-    concurrency: pick("concurrency") ?? "wait",
-    waitTimeoutMs: pick("waitTimeoutMs") ?? DEFAULTS.waitTimeoutMs,
-    lockTimeoutMs: pick("lockTimeoutMs") ?? originTimeoutMs + DEFAULTS.lockMarginMs,
-    fingerprintHeaders: (pick("fingerprintHeaders") ?? []).map((h) => h.toLowerCase()),
-    neverStore: statusRanges(pick("neverStoreStatuses") ?? DEFAULTS.neverStoreStatuses),
-    successWhen: conditionsFrom(pick("successWhen")),
-    maxStoredResponseBytes: pick("maxStoredResponseBytes") ?? DEFAULTS.maxStoredResponseBytes,
-    clientField: clientField === undefined ? undefined : parseFieldRef(clientField),
+    anonymous: raw.anonymous ?? DEFAULTS.anonymous,
+    ttlMs: (raw.ttlSeconds ?? DEFAULTS.ttlSeconds) * 1000,
+    concurrency: raw.concurrency ?? DEFAULTS.concurrency,
+    waitTimeoutMs: raw.waitTimeoutMs ?? DEFAULTS.waitTimeoutMs,
+    lockTimeoutMs,
+    fingerprintHeaders: (raw.fingerprintHeaders ?? DEFAULTS.fingerprintHeaders).map((h) => h.toLowerCase()),
+    neverStore: statusRanges(raw.neverStoreStatuses ?? DEFAULTS.neverStoreStatuses),
+    successWhen: conditionsFrom(raw.successWhen),
+    maxStoredResponseBytes: raw.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes,
+    clientField: raw.clientField === undefined ? undefined : parseFieldRef(raw.clientField),
     document: raw.document && {
       id: parseFieldRef(raw.document.id),
       group: raw.document.group ?? raw.name,
@@ -223,25 +263,33 @@ function resolveRoute(raw: ParsedRoute, defaults: ParsedConfig["defaults"], orig
       editTimeoutMs: raw.document.editTimeoutMs ?? DEFAULTS.editTimeoutMs,
       scope: raw.document.scope?.map(parseFieldRef) ?? scope,
     },
-    dedup: (raw.dedup ?? []).map((rule) => resolveDedup(rule, pick("successWhen"))),
-    errors: resolveErrors(pick("errors")),
+    dedup: (raw.dedup ?? []).map((rule) => resolveDedup(rule, raw, lockTimeoutMs)),
+    errors: resolveErrors(raw.errors),
   };
+  const { name, mode, concurrency, waitTimeoutMs, ttlMs, neverStore, successWhen } = route;
+  return { ...route, record: { route: name, kind: "key", mode, concurrency, waitTimeoutMs, lockTimeoutMs, ttlMs, neverStore, successWhen } };
 }
 
-/** Applies defaults to a config that passed the schema and the cross-field checks. */
-export function resolveConfig(parsed: ParsedConfig): IdemConfig {
-  const originTimeoutMs = parsed.originTimeoutMs ?? DEFAULTS.originTimeoutMs;
+/**
+ * Applies the built-in defaults to a config that passed the schema and the
+ * cross-field checks, with its `defaults` section merged in (`mergeDefaults`).
+ *
+ * @example
+ * resolveConfig(mergeDefaults(parsed)).routes[0].record.ttlMs // 86_400_000
+ */
+export function resolveConfig(merged: ParsedConfig): IdemConfig {
+  const originTimeoutMs = merged.originTimeoutMs ?? DEFAULTS.originTimeoutMs;
   return {
-    origin: parsed.origin.replace(/\/+$/, ""),
-    pathMatching: { ...EXACT_PATHS, ...parsed.pathMatching },
+    origin: merged.origin.replace(/\/+$/, ""),
+    pathMatching: { ...EXACT_PATHS, ...merged.pathMatching },
     originTimeoutMs,
-    maxRequestBodyBytes: parsed.maxRequestBodyBytes ?? DEFAULTS.maxRequestBodyBytes,
+    maxRequestBodyBytes: merged.maxRequestBodyBytes ?? DEFAULTS.maxRequestBodyBytes,
     keyspace: {
-      strategy: parsed.keyspace?.strategy ?? "sharded",
-      shards: parsed.keyspace?.shards ?? DEFAULTS.shards,
+      strategy: merged.keyspace?.strategy ?? DEFAULTS.keyspaceStrategy,
+      shards: merged.keyspace?.shards ?? DEFAULTS.shards,
     },
-    placement: { ...parsed.placement },
-    admin: { pathPrefix: parsed.admin?.pathPrefix ?? "/__idem" },
-    routes: parsed.routes.map((r) => resolveRoute(r, parsed.defaults, originTimeoutMs)),
+    placement: { ...merged.placement },
+    admin: { pathPrefix: merged.admin?.pathPrefix ?? DEFAULTS.adminPathPrefix },
+    routes: merged.routes.map((r) => resolveRoute(r, originTimeoutMs)),
   };
 }

@@ -61,7 +61,7 @@ export const ERROR_KINDS = [
 ] as const;
 
 const errorProfile = v.strictObject({
-  format: v.optional(v.picklist(["problem", "erply", "json"]), "problem"),
+  format: v.optional(v.picklist(["problem", "erply", "json"])),
   /** For `format: "json"`: a JSON template whose string leaves may hold {{kind}}, {{status}}, {{code}}, {{message}}, {{call}}, {{now}}. */
   template: v.optional(v.unknown()),
   /** For `format: "json"` and `"erply"`: the HTTP status every error answers with (Erply answers 200). */

@@ -1,8 +1,8 @@
 import type { DedupRule, Route } from "../config/resolve.ts";
 import { hashParts } from "../crypto/digest.ts";
-import { TooDeepError } from "../request/canonical.ts";
 import { conditionsHold } from "../request/conditions.ts";
-import { FieldError, type RequestFields } from "../request/request-fields.ts";
+import { FieldError } from "../request/field-error.ts";
+import type { RequestFields } from "../request/request-fields.ts";
 import { canonicalContent, isSupplied } from "./content.ts";
 
 export interface DedupMatch {
@@ -41,7 +41,7 @@ export async function matchDedup(route: Route, fields: RequestFields): Promise<D
     if (!rule?.prerequisites.every((ref) => isSupplied(fields.get(ref)))) return undefined;
     content = canonicalContent(rule, fields);
   } catch (error) {
-    if (error instanceof FieldError || error instanceof TooDeepError) return undefined;
+    if (error instanceof FieldError) return undefined;
     throw error;
   }
   return { rule, contentHash: await hashParts([content]) };

@@ -1,4 +1,4 @@
-import type { ErrorProfile } from "../config/resolve.ts";
+import { DEFAULT_ERROR_PROFILE, type ErrorProfile } from "../config/resolve.ts";
 import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG, type ErrorKind, PROBLEM_TYPE_BASE } from "./catalog.ts";
 
 /** What a gateway decision knows about an error when it answers with it. */
@@ -16,12 +16,6 @@ export interface ErrorContext {
   /** The request field the error is about; the `erply` envelope names it in `errorField`. */
   field?: string;
 }
-
-const DEFAULT_PROFILE: ErrorProfile = {
-  format: "problem",
-  callField: { source: "param", name: "request", text: "param:request" },
-  kinds: {},
-};
 
 function fillTemplate(node: unknown, values: Record<string, string | number>): unknown {
   if (typeof node === "string") {
@@ -49,7 +43,7 @@ function fillTemplate(node: unknown, values: Record<string, string | number>): u
  * errorResponse({ kind: "fingerprint-mismatch", detail: "The body differs from the first request." })
  * // 422 {"type":"https://idem.dev/problems/fingerprint-mismatch","title":"…","status":422,"detail":"…"}
  */
-export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEFAULT_PROFILE): Response {
+export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEFAULT_ERROR_PROFILE): Response {
   const info = ERROR_CATALOG[context.kind];
   const override = profile.kinds[context.kind] ?? {};
   const httpStatus = override.status ?? info.status;

@@ -1,10 +1,10 @@
 import type { Route } from "../config/resolve.ts";
 import { errorResponse } from "../errors/render.ts";
 import { toHeaders } from "../http/headers.ts";
-import type { GatewayResult, Outcome } from "../objects/protocol.ts";
+import { isReplayed } from "../protocol/outcomes.ts";
+import type { GatewayResult } from "../protocol/results.ts";
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
-const REPLAYED: ReadonlySet<Outcome> = new Set(["replayed", "waited-then-replayed", "deduplicated"]);
 
 /** Marks an answer that came from storage rather than from the origin (Stripe's header). */
 export const REPLAYED_HEADER = "Idempotent-Replayed";
@@ -84,7 +84,7 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
   } else {
     const nullBody = NULL_BODY_STATUSES.has(result.status) || meta.method === "HEAD";
     response = new Response(nullBody ? null : result.body, { status: result.status, headers: toHeaders(result.headers) });
-    if (REPLAYED.has(result.outcome)) response.headers.set(REPLAYED_HEADER, "true");
+    if (isReplayed(result.outcome)) response.headers.set(REPLAYED_HEADER, "true");
   }
   if (result.expiresAt !== undefined) response.headers.set(EXPIRES_HEADER, new Date(result.expiresAt).toUTCString());
   // Appended, so an origin's own Server-Timing metrics reach the client too.

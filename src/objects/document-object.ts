@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { exchange } from "../origin/exchange.ts";
-import type { DocumentRefusal, ExchangeCall, GuardedResult } from "./protocol.ts";
+import type { DocumentExchangeCall, DocumentRefusal, GuardedResult } from "../protocol/messages.ts";
 
 interface Waiter {
   /** true: it is this call's turn; false: it was dropped by an edit timeout. */
@@ -39,7 +39,7 @@ export class DocumentObject extends DurableObject<Env> {
    * @example
    * const result = await stubFor(env.DOCUMENTS, name, placement).run(call);
    */
-  async run(call: ExchangeCall & { document: NonNullable<ExchangeCall["document"]> }): Promise<GuardedResult> {
+  async run(call: DocumentExchangeCall): Promise<GuardedResult> {
     const { isDelete, editTimeoutMs } = call.document;
     if (isDelete && this.#deletes > 0) {
       return refusal("delete-in-progress", "another delete of this document is still in progress");

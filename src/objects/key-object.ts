@@ -1,16 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
-import { inRanges } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
-import type { ErrorKind } from "../errors/catalog.ts";
+import { inRanges } from "../http/status.ts";
 import { fullBody } from "../origin/exchange.ts";
 import { meetsSuccessConditions } from "../origin/response-conditions.ts";
-import type { ErrorResult, GatewayResult, KeyCall, Outcome, PurgeResult, RecordSnapshot, ResponseResult } from "./protocol.ts";
+import type { KeyCall } from "../protocol/messages.ts";
+import type { Outcome } from "../protocol/outcomes.ts";
+import { answered, coordinatorUnavailable, type ErrorResult, errorResult, exchangeFailed, type GatewayResult } from "../protocol/results.ts";
+import type { PurgeResult, RecordSnapshot } from "../protocol/snapshots.ts";
+import { errorMessage } from "../util/error-message.ts";
 import { type IdemRecord, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
-
-function fail(outcome: Outcome, kind: ErrorKind, detail: string, extra: Partial<ErrorResult> = {}): ErrorResult {
-  return { type: "error", outcome, kind, detail, ...extra };
-}
 
 /** The shortest time between two expiry sweeps of one object (see `alarm`). */
 export const EXPIRY_SWEEP_MS = 60_000;
@@ -49,8 +48,6 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
  */
 export class KeyObject extends DurableObject<Env> {
   #store: RecordStore;
-  /** Identifies this instance: an in-flight record with another owner was left by a dead instance. */
-  readonly #instance = crypto.randomUUID();
   /** Executions running in this instance, by record ID; each settles when its record is final. */
   readonly #running = new Map<string, Promise<void>>();
   /** Cached alarm time; undefined until read from storage. */
@@ -68,7 +65,8 @@ export class KeyObject extends DurableObject<Env> {
    * const result = await stubFor(env.KEYS, objectName, placement).handle(call);
    */
   async handle(call: KeyCall): Promise<GatewayResult> {
-    const deadline = Date.now() + call.waitTimeoutMs;
+    const { policy } = call;
+    const deadline = Date.now() + policy.waitTimeoutMs;
     let waited = false;
     for (;;) {
       const now = Date.now();
@@ -76,18 +74,23 @@ export class KeyObject extends DurableObject<Env> {
       if (!record) return this.#execute(call, now);
       const running = this.#running.get(call.id);
       const retryAfterSeconds = running ? 1 : secondsUntil(record.lockExpiresAt ?? now, now);
-      if (call.mode === "reject") return this.#refuseReuse(record, call, retryAfterSeconds);
+      if (policy.mode === "reject") return this.#refuseReuse(record, call, retryAfterSeconds);
       if (record.fingerprint !== call.fingerprint) {
-        return fail("mismatch", "fingerprint-mismatch", "this key was first used for a different request (method, path, query or body differ)", {
-          expiresAt: record.expiresAt,
-        });
+        return errorResult(
+          "mismatch",
+          "fingerprint-mismatch",
+          "this key was first used for a different request (method, path, query or body differ)",
+          {
+            expiresAt: record.expiresAt,
+          },
+        );
       }
       if (record.state === "completed") {
-        return this.#replay(record, call.kind === "dedup" ? "deduplicated" : waited ? "waited-then-replayed" : "replayed");
+        return this.#replay(record, policy.kind === "dedup" ? "deduplicated" : waited ? "waited-then-replayed" : "replayed");
       }
       const inProgress = () =>
-        fail("conflict", "in-progress", "the first request with this key is still in progress; retry later", { retryAfterSeconds });
-      if (call.concurrency === "conflict" || !running) return inProgress();
+        errorResult("conflict", "in-progress", "the first request with this key is still in progress; retry later", { retryAfterSeconds });
+      if (policy.concurrency === "conflict" || !running) return inProgress();
       const remaining = deadline - now;
       if (remaining <= 0 || !(await settlesWithin(running, remaining))) return inProgress();
       waited = true;
@@ -149,11 +152,11 @@ export class KeyObject extends DurableObject<Env> {
   #refuseReuse(record: IdemRecord, call: KeyCall, retryAfterSeconds: number): ErrorResult {
     const differs = record.fingerprint === call.fingerprint ? "" : " (and this request differs from the first)";
     if (record.state !== "completed") {
-      return fail("conflict", "in-progress", `the first request with this key is still in progress${differs}; this one was not forwarded`, {
+      return errorResult("conflict", "in-progress", `the first request with this key is still in progress${differs}; this one was not forwarded`, {
         retryAfterSeconds,
       });
     }
-    return fail("rejected", "key-already-used", `this key has already been used${differs}; send a new key for a new request`, {
+    return errorResult("rejected", "key-already-used", `this key has already been used${differs}; send a new key for a new request`, {
       expiresAt: record.expiresAt,
     });
   }
@@ -175,43 +178,34 @@ export class KeyObject extends DurableObject<Env> {
 
   #replay(record: IdemRecord, outcome: Outcome): GatewayResult {
     if (!record.bodyRetained) {
-      return fail(
+      return errorResult(
         "not-replayable",
         "response-not-replayable",
         `the request with this key was executed (the origin answered ${record.status}), but its response was larger than the storage cap and cannot be replayed; do not retry, look the result up at the origin`,
         { members: { originalStatus: record.status }, expiresAt: record.expiresAt },
       );
     }
-    return {
-      type: "response",
-      outcome,
-      status: record.status ?? 500,
-      headers: record.headers,
-      body: this.#store.bodyOf(record),
-      originStatus: record.status ?? undefined,
-      expiresAt: record.expiresAt,
-    };
+    // Only completed records are replayed, and every completed record has its status.
+    return answered(outcome, { status: record.status ?? 500, headers: record.headers }, this.#store.bodyOf(record), record.expiresAt);
   }
 
   async #execute(call: KeyCall, now: number): Promise<GatewayResult> {
+    const { policy } = call;
     // Never expire before the lock does: a record that expired while its request was still at the
     // origin would let a retry run the request a second time, alongside the first.
-    const expiresAt = now + Math.max(call.ttlMs, call.lockTimeoutMs);
-    const lockExpiresAt = now + call.lockTimeoutMs;
+    const expiresAt = now + Math.max(policy.ttlMs, policy.lockTimeoutMs);
+    const lockExpiresAt = now + policy.lockTimeoutMs;
     const unwritten = (error: unknown) =>
-      fail("unavailable", "coordinator-unavailable", `the record could not be written (${(error as Error).message}); the origin was not called`, {
-        retryAfterSeconds: 1,
-      });
+      coordinatorUnavailable(`the record could not be written (${errorMessage(error)}); the origin was not called`);
     try {
       this.#store.insertInFlight({
         id: call.id,
-        kind: call.kind,
-        route: call.route,
+        kind: policy.kind,
+        route: policy.route,
         fingerprint: call.fingerprint,
         createdAt: now,
         expiresAt,
         lockExpiresAt,
-        owner: this.#instance,
       });
     } catch (error) {
       return unwritten(error);
@@ -248,28 +242,20 @@ export class KeyObject extends DurableObject<Env> {
   }
 
   async #exchangeAndStore(call: KeyCall, expiresAt: number, lockExpiresAt: number): Promise<GatewayResult> {
-    const result = await runExchange(this.env, call);
+    const { policy } = call;
+    const result = await runExchange(this.env, call.exchange);
     if (!result.ok) {
       this.#release(call.id);
-      const outcome: Outcome = result.kind === "edit-timeout" || result.kind === "delete-in-progress" ? result.kind : "origin-error";
-      return fail(outcome, result.kind, result.detail, { originMs: result.originMs });
+      return exchangeFailed(result);
     }
-    const base: Omit<ResponseResult, "body"> = {
-      type: "response",
-      outcome: "forwarded",
-      status: result.status,
-      headers: result.headers,
-      originStatus: result.status,
-      originMs: result.originMs,
-    };
     // An answer that outlived its record's TTL is not remembered: replaying it is already past its time.
     const outlived = expiresAt <= Date.now();
-    if (outlived || inRanges(result.status, call.neverStore) || !meetsSuccessConditions(call.successWhen, result)) {
+    if (outlived || inRanges(result.status, policy.neverStore) || !meetsSuccessConditions(policy.successWhen, result)) {
       this.#release(call.id);
-      return { ...base, body: fullBody(result) };
+      return answered("forwarded", result, fullBody(result));
     }
     // A single-use key's answer is never served again, so its body is not kept.
-    const retained = call.mode === "reject" || result.rest ? null : result.body;
+    const retained = policy.mode === "reject" || result.rest ? null : result.body;
     let stored: boolean;
     try {
       stored = this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
@@ -277,15 +263,13 @@ export class KeyObject extends DurableObject<Env> {
       // The origin ran the request, but nothing of its answer is stored (the completion is one transaction).
       // The in-flight record stays: retries are refused until its lock runs out, then run the request again.
       await result.rest?.cancel();
-      return fail(
-        "unavailable",
-        "coordinator-unavailable",
-        `the origin answered ${result.status}, but the answer could not be stored (${(error as Error).message}); retries with this key are refused until the lock runs out, then run the request again`,
+      return coordinatorUnavailable(
+        `the origin answered ${result.status}, but the answer could not be stored (${errorMessage(error)}); retries with this key are refused until the lock runs out, then run the request again`,
         { members: { originalStatus: result.status }, retryAfterSeconds: secondsUntil(lockExpiresAt, Date.now()), originMs: result.originMs },
       );
     }
     // A record purged while its request ran is gone: nothing remembers this answer, so no expiry is advertised.
-    return { ...base, body: fullBody(result), ...(stored ? { expiresAt } : {}) };
+    return answered("forwarded", result, fullBody(result), stored ? expiresAt : undefined);
   }
 
   async #scheduleExpiry(at: number): Promise<void> {

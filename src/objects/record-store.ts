@@ -1,5 +1,6 @@
 import type { HeaderList } from "../http/headers.ts";
-import { concatBytes } from "../request/body.ts";
+import type { RecordKind } from "../protocol/messages.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /**
  * Storage schema of a KeyObject (SQLite-backed Durable Object).
@@ -16,7 +17,6 @@ import { concatBytes } from "../request/body.ts";
  * | created_at      | ms since epoch                                                             |
  * | expires_at      | ms since epoch; never replayed from this instant, deleted by the alarm     |
  * | lock_expires_at | ms since epoch; an in-flight row whose owner died is taken over after this |
- * | owner           | random ID of the object instance running the request                      |
  * | status          | origin's status (completed rows)                                          |
  * | headers         | JSON array of [name, value] pairs, end-to-end, without Set-Cookie          |
  * | body_size       | bytes of the origin's body; NULL when it was not retained                  |
@@ -42,7 +42,6 @@ CREATE TABLE IF NOT EXISTS records (
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   lock_expires_at INTEGER,
-  owner TEXT,
   status INTEGER,
   headers TEXT,
   body_size INTEGER,
@@ -63,8 +62,6 @@ CREATE TABLE IF NOT EXISTS body_chunks (
 
 export const CHUNK_BYTES = 1024 * 1024;
 
-export type RecordKind = "key" | "dedup";
-
 export interface IdemRecord {
   id: string;
   kind: RecordKind;
@@ -74,7 +71,6 @@ export interface IdemRecord {
   createdAt: number;
   expiresAt: number;
   lockExpiresAt: number | null;
-  owner: string | null;
   status: number | null;
   headers: HeaderList;
   bodySize: number | null;
@@ -92,7 +88,6 @@ type Row = {
   created_at: number;
   expires_at: number;
   lock_expires_at: number | null;
-  owner: string | null;
   status: number | null;
   headers: string | null;
   body_size: number | null;
@@ -110,7 +105,6 @@ function fromRow(row: Row): IdemRecord {
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     lockExpiresAt: row.lock_expires_at,
-    owner: row.owner,
     status: row.status,
     headers: row.headers ? (JSON.parse(row.headers) as HeaderList) : [],
     bodySize: row.body_size,
@@ -127,7 +121,6 @@ export interface NewInFlight {
   createdAt: number;
   expiresAt: number;
   lockExpiresAt: number;
-  owner: string;
 }
 
 export interface Completion {
@@ -143,7 +136,7 @@ export interface Completion {
  *
  * @example
  * const store = new RecordStore(ctx.storage);
- * store.insertInFlight({ id, kind: "key", route: "orders", fingerprint, createdAt, expiresAt, lockExpiresAt, owner });
+ * store.insertInFlight({ id, kind: "key", route: "orders", fingerprint, createdAt, expiresAt, lockExpiresAt });
  */
 export class RecordStore {
   #schemaReady = false;
@@ -190,8 +183,8 @@ export class RecordStore {
 
   insertInFlight(r: NewInFlight): void {
     this.#sql.exec(
-      `INSERT INTO records (id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at, owner)
-       VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?)`,
+      `INSERT INTO records (id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at)
+       VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?)`,
       r.id,
       r.kind,
       r.route,
@@ -199,7 +192,6 @@ export class RecordStore {
       r.createdAt,
       r.expiresAt,
       r.lockExpiresAt,
-      r.owner,
     );
   }
 
@@ -207,7 +199,7 @@ export class RecordStore {
   complete(id: string, c: Completion): boolean {
     return this.storage.transactionSync(() => {
       const updated = this.#sql.exec(
-        `UPDATE records SET state = 'completed', lock_expires_at = NULL, owner = NULL,
+        `UPDATE records SET state = 'completed', lock_expires_at = NULL,
            status = ?, headers = ?, body_size = ?, body_retained = ?, body = ?
          WHERE id = ? AND state = 'in_flight'`,
         c.status,
@@ -243,12 +235,6 @@ export class RecordStore {
       .toArray()
       .map((row) => new Uint8Array(row.data));
     return concatBytes([head, ...rest]);
-  }
-
-  /** The stored body of the record with this ID (empty when there is none). */
-  body(id: string): Uint8Array {
-    const record = this.get(id);
-    return record ? this.bodyOf(record) : new Uint8Array(0);
   }
 
   delete(id: string): void {

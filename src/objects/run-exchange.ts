@@ -1,6 +1,6 @@
 import type { Env } from "../env.ts";
 import { exchange } from "../origin/exchange.ts";
-import type { ExchangeCall, GuardedResult } from "./protocol.ts";
+import type { ExchangeCall, GuardedResult } from "../protocol/messages.ts";
 import { stubFor } from "./stubs.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { Placement } from "./protocol.ts";
+import type { Placement } from "../protocol/messages.ts";
 
 /**
  * The stub of the object named `name`, in the configured jurisdiction and

@@ -1,4 +1,4 @@
-import type { Outcome } from "../objects/protocol.ts";
+import type { Outcome } from "../protocol/outcomes.ts";
 
 /** One line per gateway decision, indexed by Workers Logs. Never holds a raw key, body or credential. */
 export interface DecisionLog {

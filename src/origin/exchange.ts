@@ -1,5 +1,6 @@
 import { forwardableResponseHeaders, type HeaderList, storableResponseHeaders, toHeaders } from "../http/headers.ts";
-import { concatBytes } from "../request/body.ts";
+import { concatBytes } from "../util/bytes.ts";
+import { errorMessage } from "../util/error-message.ts";
 
 /** A request for the origin, in a form that crosses Durable Object RPC. */
 export interface OriginRequest {
@@ -101,7 +102,7 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
     });
   } catch (error) {
     if (signal.aborted) return failure("origin-timeout", `the origin did not answer within ${timeoutMs} ms`, started);
-    return failure("origin-unreachable", `the origin could not be reached (${(error as Error).message})`, started);
+    return failure("origin-unreachable", `the origin could not be reached (${errorMessage(error)})`, started);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -127,7 +128,7 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
     if (signal.aborted) {
       return failure("origin-timeout", `the origin did not finish its response within ${timeoutMs} ms`, started);
     }
-    return failure("origin-broken-response", `the origin's response body broke off after ${size} bytes (${(error as Error).message})`, started);
+    return failure("origin-broken-response", `the origin's response body broke off after ${size} bytes (${errorMessage(error)})`, started);
   }
   return answered();
 }

@@ -1,4 +1,5 @@
 import { forwardableResponseHeaders, type HeaderList, toHeaders } from "../http/headers.ts";
+import { errorMessage } from "../util/error-message.ts";
 import type { OriginFailure } from "./exchange.ts";
 
 export interface StreamedResponse {
@@ -49,7 +50,7 @@ export async function streamThrough(request: StreamedRequest, timeoutMs: number)
     if (controller.signal.aborted) {
       return { ok: false, kind: "origin-timeout", detail: `the origin did not answer within ${timeoutMs} ms`, originMs };
     }
-    return { ok: false, kind: "origin-unreachable", detail: `the origin could not be reached (${(error as Error).message})`, originMs };
+    return { ok: false, kind: "origin-unreachable", detail: `the origin could not be reached (${errorMessage(error)})`, originMs };
   } finally {
     clearTimeout(timer);
   }

@@ -1,7 +1,7 @@
 import type { Condition } from "../config/resolve.ts";
-import { TooDeepError } from "../request/canonical.ts";
 import { conditionsHold } from "../request/conditions.ts";
-import { FieldError, RequestFields } from "../request/request-fields.ts";
+import { FieldError } from "../request/field-error.ts";
+import { RequestFields } from "../request/request-fields.ts";
 import type { OriginResponse } from "./exchange.ts";
 
 /** Response conditions read only headers and the body; this URL is never consulted. */
@@ -27,7 +27,7 @@ export function meetsSuccessConditions(conditions: readonly Condition[], respons
   try {
     return conditionsHold(conditions, new RequestFields(NO_URL, new Headers(response.headers), response.body));
   } catch (error) {
-    if (error instanceof FieldError || error instanceof TooDeepError) return false;
+    if (error instanceof FieldError) return false;
     throw error;
   }
 }

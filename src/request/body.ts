@@ -1,6 +1,12 @@
+import { concatBytes } from "../util/bytes.ts";
+
+/** A body past the limit; `check-config` runs this file on Node too, so the field is a plain one. */
 export class BodyTooLargeError extends Error {
-  constructor(readonly limit: number) {
+  readonly limit: number;
+
+  constructor(limit: number) {
     super(`the request body exceeds ${limit} bytes`);
+    this.limit = limit;
   }
 }
 
@@ -30,16 +36,4 @@ export async function readBodyWithin(request: Request, limit: number): Promise<U
     chunks.push(value);
   }
   return concatBytes(chunks, size);
-}
-
-/** Joins chunks into one array of `size` bytes. */
-export function concatBytes(chunks: readonly Uint8Array[], size = chunks.reduce((n, c) => n + c.byteLength, 0)): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

@@ -1,7 +1,10 @@
+import { FieldError } from "./field-error.ts";
+
 /** JSON deeper than this is refused rather than walked: no real API document nests this far. */
 export const MAX_JSON_DEPTH = 64;
 
-export class TooDeepError extends Error {
+/** A FieldError: a body nested this deep cannot be read, whichever field a route wants from it. */
+export class TooDeepError extends FieldError {
   constructor() {
     super(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
   }

@@ -1,5 +1,6 @@
 import { sha256Hex } from "../crypto/digest.ts";
 import { isJson, isMultipartForm, isUrlencodedForm } from "../http/media-type.ts";
+import { errorMessage } from "../util/error-message.ts";
 import { parseExactJson, TooDeepError } from "./canonical.ts";
 import { binaryString, bytesOfBinary, FieldPairs, losslessText } from "./form-pairs.ts";
 
@@ -41,7 +42,7 @@ function parseJson(bytes: Uint8Array): ParsedBody {
   } catch (error) {
     // Too deep is not "unreadable, hash the bytes": no route may take it, so it is refused (400) up front.
     if (error instanceof TooDeepError) throw error;
-    return { kind: "unreadable", reason: `the JSON body cannot be parsed (${(error as Error).message})` };
+    return { kind: "unreadable", reason: `the JSON body cannot be parsed (${errorMessage(error)})` };
   }
 }
 
@@ -64,7 +65,7 @@ async function parseMultipart(contentType: string, bytes: Uint8Array): Promise<P
     const body = exact ? bytes : encoder.encode(binaryString(bytes));
     form = await new Request("http://body.invalid/", { method: "POST", headers: { "content-type": contentType }, body }).formData();
   } catch (error) {
-    return { kind: "unreadable", reason: `the multipart body cannot be parsed (${(error as Error).message})` };
+    return { kind: "unreadable", reason: `the multipart body cannot be parsed (${errorMessage(error)})` };
   }
   const text = (value: string) => (exact ? value : losslessText(bytesOfBinary(value)));
   const pairs: [string, string][] = [];

@@ -1,11 +1,9 @@
 import { isMultipartForm } from "../http/media-type.ts";
 import { canonicalJson, JsonNumberText } from "./canonical.ts";
+import { FieldError } from "./field-error.ts";
 import type { FieldRef, FieldSource } from "./field-ref.ts";
 import { FieldPairs } from "./form-pairs.ts";
 import { type ParsedBody, parseBody, parseBodyNow } from "./parsed-body.ts";
-
-/** A field that cannot be read unambiguously; the gateway answers 400 `invalid-body`. */
-export class FieldError extends Error {}
 
 function scalarText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;

@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { requestFingerprint } from "../../src/gateway/fingerprint.ts";
+import { requestFingerprint } from "../../src/plan/fingerprint.ts";
 import { canonicalJson, MAX_JSON_DEPTH, TooDeepError } from "../../src/request/canonical.ts";
 import { RequestFields } from "../../src/request/request-fields.ts";
 

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
 import type { Route } from "../../src/config/resolve.ts";
-import { parseKey } from "../../src/gateway/key.ts";
+import { parseKey } from "../../src/plan/key.ts";
 
 /** The default policy: the standard Idempotency-Key header, 255 characters at most. */
 const standard = (loadConfig({ origin: "https://api.example.com", routes: [{ name: "r", path: "/r" }] }).routes[0] as Route).key;

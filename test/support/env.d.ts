@@ -10,7 +10,7 @@ declare namespace Cloudflare {
     ERPLY_IDEM_CONFIG: Record<string, unknown>;
     /** The Stripe-like origin (examples/stripe/origin.ts) started by test/support/global-setup.ts. */
     STRIPE_ORIGIN_URL: string;
-    /** `[vars.IDEM_CONFIG]` of examples/stripe/wrangler.toml, as shipped. */
-    STRIPE_IDEM_CONFIG: Record<string, unknown>;
+    /** The shipped configs by name (`demo` is wrangler.toml's own, the others examples/<name>/wrangler.toml). */
+    EXAMPLE_IDEM_CONFIGS: Record<string, Record<string, unknown>>;
   }
 }

@@ -13,11 +13,11 @@ declare module "vitest" {
     erplyOriginUrl: string;
     erplyConfig: Record<string, Json>;
     stripeOriginUrl: string;
-    stripeConfig: Record<string, Json>;
+    exampleConfigs: Record<string, Record<string, Json>>;
   }
 }
 
-/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped example configs. */
+/** Starts the real demo origins on 127.0.0.1 for every test file of the run, and reads the shipped configs. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const origin = await startOrdersOrigin();
   const erplyOrigin = await startErplyOrigin();
@@ -27,7 +27,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("erplyOriginUrl", erplyOrigin.url);
   project.provide("erplyConfig", idemConfigOf("examples/erply/wrangler.toml"));
   project.provide("stripeOriginUrl", stripeOrigin.url);
-  project.provide("stripeConfig", idemConfigOf("examples/stripe/wrangler.toml"));
+  project.provide("exampleConfigs", {
+    demo: idemConfigOf("wrangler.toml"),
+    erply: idemConfigOf("examples/erply/wrangler.toml"),
+    stripe: idemConfigOf("examples/stripe/wrangler.toml"),
+    printone: idemConfigOf("examples/printone/wrangler.toml"),
+  });
   return async () => {
     await origin.close();
     await erplyOrigin.close();

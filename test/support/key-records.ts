@@ -2,9 +2,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { loadConfig } from "../../src/config/load.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
-import { keyObjectName, keyRecordId, scopeOf } from "../../src/gateway/identity.ts";
 import type { KeyObject } from "../../src/objects/key-object.ts";
 import { type IdemRecord, RecordStore } from "../../src/objects/record-store.ts";
+import { keyObjectName, keyRecordId, scopeOf } from "../../src/plan/identity.ts";
 import { RequestFields } from "../../src/request/request-fields.ts";
 
 /** Where the record of one idempotency key lives: its KeyObject and its row ID. */
@@ -53,5 +53,9 @@ export function readKeyRecord({ stub, id }: KeyRecordLocation): Promise<IdemReco
  * expect(await readStoredBody(location)).toBe(firstBody);
  */
 export function readStoredBody({ stub, id }: KeyRecordLocation): Promise<string> {
-  return runInDurableObject(stub, (_instance, state) => new TextDecoder().decode(new RecordStore(state.storage).body(id)));
+  return runInDurableObject(stub, (_instance, state) => {
+    const store = new RecordStore(state.storage);
+    const record = store.get(id);
+    return new TextDecoder().decode(record ? store.bodyOf(record) : new Uint8Array(0));
+  });
 }

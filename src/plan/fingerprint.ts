@@ -1,8 +1,8 @@
 import { hashParts, sha256Hex } from "../crypto/digest.ts";
+import { EXACT_PATHS, matchingPath, type PathMatching } from "../http/matching-path.ts";
 import { mediaType } from "../http/media-type.ts";
 import { canonicalJson, canonicalPairs } from "../request/canonical.ts";
 import type { RequestFields } from "../request/request-fields.ts";
-import { EXACT_PATHS, matchingPath, type PathMatching } from "./matching-path.ts";
 
 async function canonicalBodyDigest(fields: RequestFields): Promise<string> {
   const body = fields.parsedBody();

@@ -1,9 +1,9 @@
 import { type IRequest, Router } from "itty-router";
 import type { Route } from "../config/resolve.ts";
+import { EXACT_PATHS, matchingPath, type PathMatching } from "../http/matching-path.ts";
 import { conditionsHold } from "../request/conditions.ts";
-import { readsBody } from "../request/field-ref.ts";
+import { type FieldRef, readsBody } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";
-import { EXACT_PATHS, matchingPath, type PathMatching } from "./matching-path.ts";
 
 export interface RouteCandidate {
   route: Route;
@@ -22,18 +22,25 @@ export function routeReadsBody(route: Route): boolean {
   );
 }
 
+/** Whether the request carries this field without its body being read. */
+function carries(ref: FieldRef, url: URL, headers: Headers): boolean {
+  if (ref.source === "header") return headers.has(ref.name);
+  if (ref.source === "query") return url.searchParams.has(ref.name);
+  return ref.source === "path";
+}
+
 /**
  * Whether the gateway must read the body before choosing among these
  * candidates: a route reads a field from it, queues by document, or the
- * request carries its key in a header (the fingerprint then covers the body).
+ * request carries its key outside the body (a header, the query, the path:
+ * the fingerprint then covers the body, and the origin gets the bytes read).
  *
  * @example
- * candidatesReadBody(await table.candidates("POST", url), request.headers) // true
+ * candidatesReadBody(await table.candidates("POST", url), url, request.headers) // true
  */
-export function candidatesReadBody(candidates: readonly RouteCandidate[], headers: Headers): boolean {
+export function candidatesReadBody(candidates: readonly RouteCandidate[], url: URL, headers: Headers): boolean {
   return candidates.some(
-    ({ route }) =>
-      routeReadsBody(route) || route.document !== undefined || route.key.sources.some((ref) => ref.source === "header" && headers.has(ref.name)),
+    ({ route }) => routeReadsBody(route) || route.document !== undefined || route.key.sources.some((ref) => carries(ref, url, headers)),
   );
 }
 

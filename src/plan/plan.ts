@@ -1,0 +1,144 @@
+import type { DedupRule, IdemConfig, Route } from "../config/resolve.ts";
+import type { ErrorKind } from "../errors/catalog.ts";
+import { BodyTooLargeError } from "../request/body.ts";
+import { FieldError } from "../request/field-error.ts";
+import { RequestFields } from "../request/request-fields.ts";
+import { errorMessage } from "../util/error-message.ts";
+import { requestFingerprint } from "./fingerprint.ts";
+import { keyObjectName } from "./identity.ts";
+import { isAmbiguousPath } from "./path-guard.ts";
+import { type DocumentTarget, identifyRequest } from "./request-identity.ts";
+import { candidatesReadBody, type RouteCandidate, type RouteTable, selectRoute } from "./route-table.ts";
+
+export type { DocumentTarget };
+
+/** A request as planning sees it: its head, and a way to read its body when a route needs it. */
+export interface PlanInput {
+  method: string;
+  url: URL;
+  headers: Headers;
+  /**
+   * Reads the whole body, refusing it past `limit` bytes. Called at most once,
+   * and only when a route needs the body to decide.
+   *
+   * @throws BodyTooLargeError past `limit`; anything else when the body cannot be read.
+   */
+  readBody(limit: number): Promise<Uint8Array>;
+}
+
+/** Where a record lives: its ID and the KeyObject that holds it. */
+export interface RecordLocation {
+  recordId: string;
+  /** The KeyObject's name (`idFromName`). */
+  keyObject: string;
+}
+
+/** What every plan for a matched route knows. */
+interface Matched {
+  candidates: RouteCandidate[];
+  route: Route;
+  /** The request's fields, seen through the route's path parameters. */
+  fields: RequestFields;
+  /** The API call name, for error envelopes that echo it (Erply's `request`). */
+  call?: string;
+  /** The caller's scope hash. */
+  scope: string;
+  /** The body, when planning had to read it; otherwise it is still unread in the client's request. */
+  body?: Uint8Array;
+}
+
+/**
+ * What Idem does with one request, decided before anything runs:
+ *
+ * - `refused`: Idem answers with an error itself (ambiguous path, body too large or unreadable, bad or missing key);
+ * - `pass-through`: no route takes it; it goes to the origin untouched (`body` is set when planning read it);
+ * - `keyed`: it carries a key; the first request with it runs, retries replay;
+ * - `deduplicated`: no key, but a dedup rule covers it; a copy within the window replays;
+ * - `guarded`: a route takes it and it names a document: it waits its document's turn, nothing is remembered;
+ * - `forward`: a route takes it, but there is nothing to remember or wait for.
+ */
+export type RequestPlan =
+  | { type: "refused"; candidates: RouteCandidate[]; route?: Route; call?: string; kind: ErrorKind; detail: string; field?: string }
+  | { type: "pass-through"; candidates: RouteCandidate[]; body?: Uint8Array }
+  | (Matched & RecordLocation & { type: "keyed"; key: string; fingerprint: string; document?: DocumentTarget })
+  | (Matched & RecordLocation & { type: "deduplicated"; rule: DedupRule; contentHash: string })
+  | (Matched & { type: "guarded"; document: DocumentTarget })
+  | (Matched & { type: "forward" });
+
+function callName(route: Route, fields: RequestFields): string | undefined {
+  try {
+    return fields.get(route.errors.callField);
+  } catch {
+    return undefined;
+  }
+}
+
+async function planMatched(
+  config: IdemConfig,
+  method: string,
+  candidates: RouteCandidate[],
+  route: Route,
+  fields: RequestFields,
+  body: Uint8Array | undefined,
+): Promise<RequestPlan> {
+  const identity = await identifyRequest(route, fields);
+  const call = callName(route, fields);
+  if (identity.type === "invalid") {
+    return { type: "refused", candidates, route, call, kind: identity.kind, detail: identity.detail, field: identity.field };
+  }
+  const matched = { candidates, route, fields, call, scope: identity.scope, body };
+  const locate = (recordId: string): RecordLocation => ({ recordId, keyObject: keyObjectName(recordId, config.keyspace) });
+  switch (identity.type) {
+    case "key": {
+      const fingerprint = await requestFingerprint(method, fields, route.fingerprintHeaders, config.pathMatching);
+      return { ...matched, ...locate(identity.recordId), type: "keyed", key: identity.key, fingerprint, document: identity.document };
+    }
+    case "dedup":
+      return { ...matched, ...locate(identity.recordId), type: "deduplicated", rule: identity.rule, contentHash: identity.contentHash };
+    case "unrecorded":
+      return identity.document ? { ...matched, type: "guarded", document: identity.document } : { ...matched, type: "forward" };
+  }
+}
+
+/**
+ * Plans one request: which route takes it, and whether it is refused, passed
+ * through, keyed, deduplicated, guarded by its document, or just forwarded.
+ * Nothing is sent anywhere. The gateway executes the plan; `check-config
+ * --explain` and the admin API's lookup only print it, so all three agree.
+ *
+ * @example
+ * const plan = await planRequest(config, table, { method: "POST", url, headers, readBody: () => Promise.resolve(bytes) });
+ * plan.type === "keyed" && plan.recordId // "5c0e…"
+ */
+export async function planRequest(config: IdemConfig, table: RouteTable, request: PlanInput): Promise<RequestPlan> {
+  if (isAmbiguousPath(request.url.pathname)) {
+    return {
+      type: "refused",
+      candidates: [],
+      kind: "ambiguous-path",
+      detail: "the path holds an encoded dot-segment, a backslash or a broken escape",
+    };
+  }
+  const candidates = await table.candidates(request.method, request.url);
+  if (candidates.length === 0) return { type: "pass-through", candidates };
+  // Until a route is chosen, the first candidate's error profile answers.
+  let route = candidates[0]?.route;
+  let fields: RequestFields | undefined;
+  let body: Uint8Array | undefined;
+  try {
+    if (candidatesReadBody(candidates, request.url, request.headers)) body = await request.readBody(config.maxRequestBodyBytes);
+    fields = await RequestFields.read(request.url, request.headers, body ?? new Uint8Array(0));
+    const selected = selectRoute(candidates, fields);
+    if (!selected) return { type: "pass-through", candidates, body };
+    ({ route, fields } = selected);
+    return await planMatched(config, request.method, candidates, selected.route, fields, body);
+  } catch (error) {
+    let detail: string;
+    if (error instanceof FieldError) detail = error.message;
+    else if (fields) throw error;
+    else if (error instanceof BodyTooLargeError) {
+      return { type: "refused", candidates, route, kind: "body-too-large", detail: `${error.message}; the limit is maxRequestBodyBytes` };
+    } else detail = `the request body could not be read (${errorMessage(error)})`;
+    return { type: "refused", candidates, route, call: route && fields && callName(route, fields), kind: "invalid-body", detail };
+  }
+}

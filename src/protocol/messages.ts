@@ -1,0 +1,69 @@
+import type { Condition, IdemConfig } from "../config/resolve.ts";
+import type { StatusRange } from "../http/status.ts";
+import type { OriginRequest, OriginResult } from "../origin/exchange.ts";
+
+/**
+ * The messages the Worker sends to its Durable Objects over RPC, and the
+ * objects' replies about an origin exchange. They cross a version boundary
+ * during a deploy (the Worker and the objects roll out separately), so they
+ * hold plain data only.
+ */
+
+export type Placement = IdemConfig["placement"];
+
+/** `key`: an Idempotency-Key (or key field); `dedup`: a content rule found a duplicate candidate. */
+export type RecordKind = "key" | "dedup";
+
+/**
+ * How a record behaves, resolved once when the config loads: each route has
+ * one for its keys, each dedup rule one for its documents.
+ */
+export interface RecordPolicy {
+  /** The route's name, stored with the record for the admin API and logs. */
+  route: string;
+  kind: RecordKind;
+  /** `reject`: a key is single-use (Erply's temporaryUUID); `replay`: retries get the stored answer. */
+  mode: "replay" | "reject";
+  concurrency: "wait" | "conflict";
+  waitTimeoutMs: number;
+  lockTimeoutMs: number;
+  ttlMs: number;
+  neverStore: StatusRange[];
+  /** Conditions the origin's answer must meet to be stored. */
+  successWhen: Condition[];
+}
+
+/** Sends an origin exchange through a document's object, which runs one at a time per document. */
+export interface DocumentCall {
+  objectName: string;
+  placement: Placement;
+  isDelete: boolean;
+  editTimeoutMs: number;
+}
+
+/** Everything an origin exchange needs, whoever runs it. */
+export interface ExchangeCall {
+  origin: OriginRequest;
+  originTimeoutMs: number;
+  /** Bytes of response body kept in memory (and so storable); the rest streams through. */
+  bufferLimit: number;
+  document?: DocumentCall;
+}
+
+/** An exchange that must wait its document's turn. */
+export type DocumentExchangeCall = ExchangeCall & { document: DocumentCall };
+
+/** A request for a KeyObject: the record to use, its policy, and the exchange to run when it is new. */
+export interface KeyCall {
+  id: string;
+  /** The request's fingerprint (keys) or content hash (dedup): what a retry must match. */
+  fingerprint: string;
+  policy: RecordPolicy;
+  exchange: ExchangeCall;
+}
+
+/** The document's queue refused the call: the origin was never called. */
+export type DocumentRefusal = { ok: false; kind: "edit-timeout" | "delete-in-progress"; detail: string; originMs?: undefined };
+
+/** How an exchange run in a document's order ended. */
+export type GuardedResult = OriginResult | DocumentRefusal;

@@ -1,0 +1,126 @@
+/**
+ * `check-config --explain` and the admin lookup promise to say what the
+ * gateway would do with a request. They print the gateway's own plan; this
+ * proves the promise holds: for every row of the bad-input corpus, and for
+ * requests built from every route of the shipped configs, the explanation
+ * names the same route, outcome, record and error as the gateway's decision
+ * log line for the same request.
+ */
+import { env } from "cloudflare:workers";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.ts";
+import type { Route } from "../../src/config/resolve.ts";
+import { createWorker } from "../../src/index.ts";
+import { type ExplainedOutcome, explainRequest } from "../../src/plan/explain.ts";
+import { RouteTable } from "../../src/plan/route-table.ts";
+import type { FieldRef } from "../../src/request/field-ref.ts";
+import { captureLogs, type LogLine } from "../support/logs.ts";
+import { newTag } from "../support/origin-log.ts";
+import { BODIES, config as corpusConfig, KEYS, PATHS } from "./bad-input-cases.ts";
+
+/** The outcome types the shipped configs' requests produced: the comparison must have covered each. */
+const seen = new Set<ExplainedOutcome["type"]>();
+
+/** What the explanation predicts the decision log line will say. */
+function predicted(outcome: ExplainedOutcome): LogLine {
+  switch (outcome.type) {
+    case "refused":
+      return { route: outcome.route ?? null, outcome: "invalid-request", error: outcome.kind };
+    case "pass-through":
+      return { route: null, outcome: "passed-through" };
+    case "key":
+      return { route: outcome.route, record: outcome.recordId };
+    case "dedup":
+      return { route: outcome.route, record: outcome.recordId, rule: outcome.rule };
+    case "forward":
+      return { route: outcome.route, record: undefined, rule: undefined };
+  }
+}
+
+async function expectAgreement(rawConfig: Record<string, unknown>, request: Request): Promise<void> {
+  const config = loadConfig({ ...rawConfig, origin: env.ORIGIN_URL });
+  const body = new Uint8Array(await request.clone().arrayBuffer());
+  const { outcome } = await explainRequest(config, new RouteTable(config.routes, config.pathMatching), {
+    method: request.method,
+    url: new URL(request.url),
+    headers: request.headers,
+    body,
+  });
+  seen.add(outcome.type);
+  const logs = captureLogs();
+  try {
+    await (await createWorker(config).fetch(request, env)).arrayBuffer();
+    const [line = {}] = logs.lines("idem.decision");
+    const expected = predicted(outcome);
+    // toEqual counts a missing member as undefined, as the log line leaves out what it does not know.
+    const actual = Object.fromEntries(Object.keys(expected).map((name) => [name, line[name]]));
+    expect(actual).toEqual(expected);
+  } finally {
+    logs.restore();
+  }
+}
+
+describe("explain agrees with the gateway on the bad-input corpus", () => {
+  it.each([...KEYS, ...BODIES, ...PATHS])("$name", async ({ request }) => {
+    const tag = newTag();
+    await expectAgreement(corpusConfig, request(tag, `agree-${tag}`));
+  });
+});
+
+/** A value for a field a route reads: the first value its conditions want, else one made up. */
+function valueFor(route: Route, ref: FieldRef, tag: string): string {
+  const wanted = route.when.find((c) => c.field.text === ref.text)?.values[0];
+  if (wanted !== undefined) return wanted;
+  return ref.text.includes("{") ? "1" : `${ref.name.replace(/\W/g, "")}-${tag}`;
+}
+
+/** Every request field a route reads, so that a request can carry them all. */
+function refsOf(route: Route): FieldRef[] {
+  return [
+    ...route.when.map((c) => c.field),
+    ...route.key.sources,
+    ...route.scope,
+    ...(route.document ? [route.document.id, ...route.document.scope] : []),
+    ...(route.clientField ? [route.clientField] : []),
+    ...route.dedup.flatMap((rule) => [...rule.prerequisites, ...rule.compare.map((c) => c.field)]),
+  ];
+}
+
+/** Requests a client of this route could send: with every field it reads, then without its key, its document, or both. */
+function requestsFor(route: Route, tag: string): Request[] {
+  const path = route.path.replace(/:(\w+)/g, (_m, name: string) => `${name}-${tag}`).replace(/\*/g, "x");
+  const key = route.key.sources.map((ref) => ref.text);
+  const document = route.document ? [route.document.id.text] : [];
+  const variants = [new Set<string>(), new Set(key), new Set(document), new Set([...key, ...document])];
+  return route.methods.flatMap((method) =>
+    variants.map((left) => {
+      const url = new URL(`https://idem.test${path}`);
+      const headers = new Headers({ "demo-tag": tag, "content-type": "application/x-www-form-urlencoded" });
+      const form = new URLSearchParams();
+      for (const ref of refsOf(route)) {
+        if (left.has(ref.text) || ref.text.includes("{")) continue;
+        const value = valueFor(route, ref, tag);
+        if (ref.source === "header") headers.set(ref.name, value);
+        else if (ref.source === "query") url.searchParams.set(ref.name, value);
+        else if ((ref.source === "body" || ref.source === "param") && !ref.pointer && !form.has(ref.name)) form.set(ref.name, value);
+      }
+      const hasBody = method !== "GET" && method !== "HEAD";
+      return new Request(url, { method, headers, body: hasBody ? form.toString() : undefined });
+    }),
+  );
+}
+
+describe.each(Object.entries(env.EXAMPLE_IDEM_CONFIGS))("explain agrees with the gateway on the %s config", (_name, rawConfig) => {
+  const config = loadConfig({ ...rawConfig, origin: env.ORIGIN_URL });
+  it.each(config.routes.map((route) => [route.name, route] as const))("route %s", async (_routeName, route) => {
+    for (const request of requestsFor(route, newTag())) await expectAgreement(rawConfig, request);
+  });
+
+  it("a path no route takes", async () => {
+    await expectAgreement(rawConfig, new Request("https://idem.test/no-route-takes-this", { method: "POST", headers: { "demo-tag": newTag() } }));
+  });
+});
+
+afterAll(() => {
+  expect([...seen].sort()).toEqual(["dedup", "forward", "key", "pass-through", "refused"]);
+});
