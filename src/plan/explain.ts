@@ -59,8 +59,8 @@ function outcomeOf(plan: RequestPlan): ExplainedOutcome {
 }
 
 /** Whether each candidate's `when` conditions hold for the sample: shown so an operator sees why a route was skipped. */
-function candidatesOf(plan: RequestPlan, sample: SampleRequest): ExplainedCandidate[] {
-  const fields = new RequestFields(sample.url, sample.headers, sample.body);
+async function candidatesOf(plan: RequestPlan, sample: SampleRequest): Promise<ExplainedCandidate[]> {
+  const fields = await RequestFields.read(sample.url, sample.headers, sample.body);
   return plan.candidates.map(({ route, params }) => {
     let conditions: ExplainedCandidate["conditions"];
     try {
@@ -93,5 +93,5 @@ export async function explainRequest(config: IdemConfig, table: RouteTable, samp
       return sample.body;
     },
   });
-  return { candidates: candidatesOf(plan, sample), outcome: outcomeOf(plan) };
+  return { candidates: await candidatesOf(plan, sample), outcome: outcomeOf(plan) };
 }
