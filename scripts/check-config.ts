@@ -122,6 +122,26 @@ function routesText(config: IdemConfig): string[] {
   return lines;
 }
 
+/** One line for a call of a bulk request. */
+function callSummary(o: Explanation["outcome"]): string {
+  switch (o.type) {
+    case "refused":
+      return `refused: ${o.kind} (${o.detail})`;
+    case "key":
+      return `route ${o.route}, key ${o.key}, record ${o.recordId}`;
+    case "dedup":
+      return `route ${o.route}, dedup rule ${o.rule}, record ${o.recordId}`;
+    case "forward":
+      return o.documentId === undefined
+        ? `route ${o.route}, nothing recorded: sent on with the other such calls`
+        : `route ${o.route}, document ${o.documentId} (runs alone, in its turn)`;
+    case "pass-through":
+      return "no route: sent on with the other such calls";
+    case "batch":
+      return "a bulk request inside a bulk request (not possible: its field is taken out of each call)";
+  }
+}
+
 function explanationText(request: string, explanation: Explanation): string[] {
   const lines = [`Explain: ${request}`];
   for (const c of explanation.candidates) {
@@ -131,6 +151,12 @@ function explanationText(request: string, explanation: Explanation): string[] {
   }
   const o = explanation.outcome;
   switch (o.type) {
+    case "batch":
+      lines.push(`  route       ${o.route}: a bulk request; each call is planned as if it were sent alone`);
+      o.calls.forEach((call, i) => {
+        lines.push(`  call ${String(i + 1).padEnd(7)}${call.requestName}: ${callSummary(call.outcome)}`);
+      });
+      break;
     case "pass-through":
       lines.push("  route       none: streamed to the origin untouched, nothing recorded");
       break;

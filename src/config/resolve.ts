@@ -24,6 +24,8 @@ export const DEFAULTS = {
   mode: "replay",
   scope: ["header:Authorization"],
   anonymous: "share",
+  /** Erply's own limit on calls per bulk request. */
+  batchMaxCalls: 100,
   ttlSeconds: 86_400,
   concurrency: "wait",
   waitTimeoutMs: 5_000,
@@ -127,6 +129,8 @@ export interface Route {
   clientField?: FieldRef;
   document?: DocumentGuard;
   dedup: DedupRule[];
+  /** Set when the route takes bulk requests: the field holding the calls, their format, and how many one may hold. */
+  batch?: { field: FieldRef; format: "erply"; maxCalls: number };
   errors: ErrorProfile;
   /** How this route's key records behave, from the fields above. */
   record: RecordPolicy;
@@ -264,6 +268,7 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number): Route {
       scope: raw.document.scope?.map(parseFieldRef) ?? scope,
     },
     dedup: (raw.dedup ?? []).map((rule) => resolveDedup(rule, raw, lockTimeoutMs)),
+    batch: raw.batch && { field: parseFieldRef(raw.batch.field), format: raw.batch.format, maxCalls: raw.batch.maxCalls ?? DEFAULTS.batchMaxCalls },
     errors: resolveErrors(raw.errors),
   };
   const { name, mode, concurrency, waitTimeoutMs, ttlMs, neverStore, successWhen } = route;

@@ -58,6 +58,7 @@ export const ERROR_KINDS = [
   "coordinator-unavailable",
   "ambiguous-path",
   "caller-unidentified",
+  "batch-too-large",
 ] as const;
 
 const errorProfile = v.strictObject({
@@ -202,6 +203,19 @@ const route = v.strictObject({
   when: v.optional(conditions),
   document: v.optional(documentGuard),
   dedup: v.optional(v.array(dedupRule)),
+  /**
+   * This route takes bulk requests: `field` holds a JSON array of calls (Erply's `requests`, each with
+   * `requestName`, `requestID` and its own parameters). Each call is matched against the routes and guarded
+   * as if sent alone, with the request's other parameters; the route's own key and dedup settings are not used.
+   */
+  batch: v.optional(
+    v.strictObject({
+      field: fieldRef,
+      format: v.picklist(["erply"]),
+      /** The most calls one request may hold; a request with more is refused whole (400 `batch-too-large`). Default 100, Erply's limit. */
+      maxCalls: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
+    }),
+  ),
   ...routePolicyFields,
 });
 

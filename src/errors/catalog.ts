@@ -34,6 +34,7 @@ export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
   "origin-broken-response": { status: 502, title: "Origin response broke off" },
   "coordinator-unavailable": { status: 503, title: "Idempotency store unavailable" },
   "caller-unidentified": { status: 400, title: "Caller cannot be identified", erplyCode: 1010 },
+  "batch-too-large": { status: 400, title: "Too many calls in one bulk request", erplyCode: 1015 },
 };
 
 /** Problems of the admin API. They are Idem's own, so no route's error profile reshapes them. */

@@ -30,7 +30,8 @@ export type ExplainedOutcome =
   | { type: "pass-through" }
   | ({ type: "key"; route: string; key: string; scope: string; documentId?: string; fingerprint: string } & RecordLocation)
   | ({ type: "dedup"; route: string; rule: string; windowMs: number; scope: string } & RecordLocation)
-  | { type: "forward"; route: string; scope: string; documentId?: string };
+  | { type: "forward"; route: string; scope: string; documentId?: string }
+  | { type: "batch"; route: string; calls: { requestName: string; outcome: ExplainedOutcome }[] };
 
 export interface Explanation {
   candidates: ExplainedCandidate[];
@@ -55,6 +56,12 @@ function outcomeOf(plan: RequestPlan): ExplainedOutcome {
       return { type: "forward", route: plan.route.name, scope: plan.scope, documentId: plan.document.id };
     case "forward":
       return { type: "forward", route: plan.route.name, scope: plan.scope };
+    case "batch":
+      return {
+        type: "batch",
+        route: plan.route.name,
+        calls: plan.calls.map((call) => ({ requestName: call.request.name, outcome: outcomeOf(call.plan) })),
+      };
   }
 }
 

@@ -4,6 +4,7 @@ import { BodyTooLargeError } from "../request/body.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";
 import { errorMessage } from "../util/error-message.ts";
+import { type BatchCallRequest, BatchError, splitBatch } from "./batch.ts";
 import { requestFingerprint } from "./fingerprint.ts";
 import { keyObjectName } from "./identity.ts";
 import { isAmbiguousPath } from "./path-guard.ts";
@@ -55,7 +56,8 @@ interface Matched {
  * - `keyed`: it carries a key; the first request with it runs, retries replay;
  * - `deduplicated`: no key, but a dedup rule covers it; a copy within the window replays;
  * - `guarded`: a route takes it and it names a document: it waits its document's turn, nothing is remembered;
- * - `forward`: a route takes it, but there is nothing to remember or wait for.
+ * - `forward`: a route takes it, but there is nothing to remember or wait for;
+ * - `batch`: a bulk request; each of its calls has its own plan.
  */
 export type RequestPlan =
   | { type: "refused"; candidates: RouteCandidate[]; route?: Route; call?: string; kind: ErrorKind; detail: string; field?: string }
@@ -63,7 +65,14 @@ export type RequestPlan =
   | (Matched & RecordLocation & { type: "keyed"; key: string; fingerprint: string; document?: DocumentTarget })
   | (Matched & RecordLocation & { type: "deduplicated"; rule: DedupRule; contentHash: string })
   | (Matched & { type: "guarded"; document: DocumentTarget })
-  | (Matched & { type: "forward" });
+  | (Matched & { type: "forward" })
+  | (Omit<Matched, "scope"> & { type: "batch"; calls: BatchCall[] });
+
+/** One call of a bulk request, and its own plan as if it had been sent alone. */
+export interface BatchCall {
+  request: BatchCallRequest;
+  plan: RequestPlan;
+}
 
 function callName(route: Route, fields: RequestFields): string | undefined {
   try {
@@ -73,14 +82,41 @@ function callName(route: Route, fields: RequestFields): string | undefined {
   }
 }
 
+/** Plans each call of a bulk request as the request it would be on its own. */
+async function planBatch(
+  config: IdemConfig,
+  table: RouteTable,
+  method: string,
+  candidates: RouteCandidate[],
+  route: Route & { batch: NonNullable<Route["batch"]> },
+  fields: RequestFields,
+  body: Uint8Array | undefined,
+): Promise<RequestPlan> {
+  let requests: BatchCallRequest[];
+  try {
+    requests = splitBatch(route, fields);
+  } catch (error) {
+    if (!(error instanceof BatchError)) throw error;
+    return { type: "refused", candidates, route, kind: error.kind, detail: error.message };
+  }
+  const calls: BatchCall[] = [];
+  for (const request of requests) {
+    const input: PlanInput = { method, url: request.url, headers: request.headers, readBody: () => Promise.resolve(request.body) };
+    calls.push({ request, plan: await planRequest(config, table, input) });
+  }
+  return { type: "batch", candidates, route, fields, body, calls };
+}
+
 async function planMatched(
   config: IdemConfig,
+  table: RouteTable,
   method: string,
   candidates: RouteCandidate[],
   route: Route,
   fields: RequestFields,
   body: Uint8Array | undefined,
 ): Promise<RequestPlan> {
+  if (route.batch) return planBatch(config, table, method, candidates, { ...route, batch: route.batch }, fields, body);
   const identity = await identifyRequest(route, fields);
   const call = callName(route, fields);
   if (identity.type === "invalid") {
@@ -131,7 +167,7 @@ export async function planRequest(config: IdemConfig, table: RouteTable, request
     const selected = selectRoute(candidates, fields);
     if (!selected) return { type: "pass-through", candidates, body };
     ({ route, fields } = selected);
-    return await planMatched(config, request.method, candidates, selected.route, fields, body);
+    return await planMatched(config, table, request.method, candidates, selected.route, fields, body);
   } catch (error) {
     let detail: string;
     if (error instanceof FieldError) detail = error.message;

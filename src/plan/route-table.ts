@@ -14,6 +14,7 @@ export interface RouteCandidate {
 export function routeReadsBody(route: Route): boolean {
   return (
     route.dedup.length > 0 ||
+    (route.batch !== undefined && readsBody(route.batch.field)) ||
     route.when.some((c) => readsBody(c.field)) ||
     route.scope.some(readsBody) ||
     route.key.sources.some(readsBody) ||
@@ -93,6 +94,9 @@ export class RouteTable {
 export function selectRoute(candidates: readonly RouteCandidate[], fields: RequestFields): { route: Route; fields: RequestFields } | undefined {
   for (const candidate of candidates) {
     const candidateFields = fields.withPathParams(candidate.params);
+    // A bulk route takes only requests that carry its batch field.
+    const batch = candidate.route.batch;
+    if (batch && candidateFields.get(batch.field) === undefined) continue;
     if (conditionsHold(candidate.route.when, candidateFields)) return { route: candidate.route, fields: candidateFields };
   }
   return undefined;

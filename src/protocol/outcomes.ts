@@ -17,7 +17,9 @@ export type Outcome =
   | "origin-error"
   | "not-replayable"
   | "invalid-request"
-  | "unavailable";
+  | "unavailable"
+  /** A bulk request: each of its calls had its own decision. */
+  | "batched";
 
 const FROM_STORAGE: ReadonlySet<Outcome> = new Set(["replayed", "waited-then-replayed", "deduplicated"]);
 

@@ -34,6 +34,9 @@ function predicted(outcome: ExplainedOutcome): LogLine {
       return { route: outcome.route, record: outcome.recordId, rule: outcome.rule };
     case "forward":
       return { route: outcome.route, record: undefined, rule: undefined };
+    case "batch":
+      // One line for the bulk request; its calls' records are their own.
+      return { route: outcome.route, record: undefined, rule: undefined };
   }
 }
 

@@ -162,3 +162,43 @@ export function oneAfterAnother(calls: readonly ErplyCall[]): boolean {
     return previous === undefined || (previous.endedAt !== undefined && call.startedAt >= previous.endedAt);
   });
 }
+
+/** One call of a bulk request: its name, its requestID and its own parameters. */
+export interface BulkCall {
+  requestName: string;
+  requestID?: string | number;
+  [param: string]: unknown;
+}
+
+/** A bulk entry of Erply's answer: the call's status (naming it by requestName and requestID) and its records. */
+export interface BulkEntry {
+  status: Omit<ErplyStatus, "request"> & { requestName: string; requestID?: string | number };
+  records: Record<string, unknown>[] | null;
+}
+
+export interface BulkAnswer {
+  httpStatus: number;
+  status: ErplyStatus;
+  requests: BulkEntry[];
+}
+
+/**
+ * A bulk `POST /api/`, as Erply's SDKs send it: the shared parameters and
+ * `requests` (the calls as a JSON array), as a form body or multipart.
+ *
+ * @example
+ * bulkRequest(base, account, [{ requestName: "savePayment", requestID: 1, sum: "5" }], { tag })
+ */
+export function bulkRequest(
+  base: string | URL,
+  shared: Readonly<Record<string, string>> | Account,
+  calls: readonly BulkCall[],
+  options: CallOptions,
+): Request {
+  return erplyRequest(base, { ...shared, requests: JSON.stringify(calls) }, options);
+}
+
+export async function bulkAnswer(response: Response): Promise<BulkAnswer> {
+  const body = (await response.json()) as Omit<BulkAnswer, "httpStatus">;
+  return { httpStatus: response.status, ...body };
+}
