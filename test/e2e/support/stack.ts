@@ -23,12 +23,15 @@ export type StackOptions<O extends Origin> = {
   | {
       /** Routes to run with the top-level wrangler.toml's bindings. */
       routes: Json[];
+      /** Top-level config fields besides origin and routes, e.g. `pathMatching`. */
+      settings?: Record<string, Json>;
       example?: never;
     }
   | {
       /** An example's wrangler file: its bindings and its `[vars.IDEM_CONFIG]` as shipped; only the origin differs. */
       example: string;
       routes?: never;
+      settings?: never;
     }
 );
 
@@ -47,7 +50,9 @@ export function useBundledStack<O extends Origin>(options: StackOptions<O>): () 
   beforeAll(async () => {
     const origin = await options.origin();
     const config: Json =
-      options.example === undefined ? { origin: origin.url, routes: options.routes } : { ...idemConfigOf(options.example), origin: origin.url };
+      options.example === undefined
+        ? { ...options.settings, origin: origin.url, routes: options.routes }
+        : { ...idemConfigOf(options.example), origin: origin.url };
     const worker = await startBundledWorker({
       bundle: inject("bundlePath"),
       config,
