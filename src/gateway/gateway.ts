@@ -119,15 +119,13 @@ async function runAlone(ex: Exchange, call: BatchCall): Promise<{ entry: BatchEn
 async function executeBatch(ex: Exchange, plan: Extract<RequestPlan, { type: "batch" }>): Promise<GatewayResult> {
   const route = { ...plan.route, batch: plan.route.batch as NonNullable<Route["batch"]> };
   if (plan.calls.every((call) => runsUnguarded(call.plan))) return passThrough(ex, plan.body ?? ex.request.body);
-  const body = plan.fields.parsedBody();
-  const shared = body.kind === "form" ? body.pairs.list.filter(([name]) => name !== route.batch.field.name) : [];
   const entries: BatchEntry[] = [];
   let status: Record<string, unknown> | undefined;
   let originMs = 0;
   let together: BatchCall[] = [];
   const flush = async () => {
     if (together.length === 0) return;
-    const sent = await forwardTogether(ex.config, route, together, shared, ex.request.method);
+    const sent = await forwardTogether(ex.config, route, together, plan.shared, ex.request.method);
     originMs += sent.originMs ?? 0;
     if (sent.failure) {
       const failed = errorResult("origin-error", sent.failure.kind as ErrorKind, sent.failure.detail);

@@ -21,6 +21,13 @@ export interface BatchCallRequest {
   body: Uint8Array;
 }
 
+/** A bulk request split: the parameters its calls share, and each call. */
+export interface SplitBatch {
+  /** The request's parameters besides the batch field: a form's fields, or a JSON object's members. */
+  shared: [name: string, value: string][];
+  calls: BatchCallRequest[];
+}
+
 /** Why a bulk request cannot be split into calls: refused before anything runs. */
 export class BatchError extends FieldError {
   readonly kind: "invalid-body" | "batch-too-large";
@@ -49,9 +56,9 @@ function paramText(value: unknown): string {
  *
  * @throws BatchError when the batch field is not such an array or holds too many calls; FieldError when a field is ambiguous.
  * @example
- * splitBatch(route, fields) // [{ name: "saveSalesDocument", id: 1, url, headers, body: "clientCode=…&request=saveSalesDocument&…" }]
+ * splitBatch(route, fields).calls // [{ name: "saveSalesDocument", id: 1, url, headers, body: "clientCode=…&request=saveSalesDocument&…" }]
  */
-export function splitBatch(route: Route & { batch: NonNullable<Route["batch"]> }, fields: RequestFields): BatchCallRequest[] {
+export function splitBatch(route: Route & { batch: NonNullable<Route["batch"]> }, fields: RequestFields): SplitBatch {
   const { field, maxCalls } = route.batch;
   const text = fields.get(field) ?? "";
   let calls: unknown;
@@ -69,16 +76,21 @@ export function splitBatch(route: Route & { batch: NonNullable<Route["batch"]> }
     );
   }
 
-  // The parameters every call shares: the form's other fields; the query stays in the URL, minus the batch field.
+  // The parameters every call shares: the body's other fields; the query stays in the URL, minus the batch field.
   const body = fields.parsedBody();
-  const shared = body.kind === "form" ? body.pairs.list.filter(([name]) => name !== field.name && name !== "request") : [];
+  const members = (value: unknown): [string, string][] =>
+    value !== null && typeof value === "object" && !Array.isArray(value)
+      ? Object.entries(value).map(([name, member]) => [name, paramText(member)])
+      : [];
+  const sent = body.kind === "form" ? body.pairs.list : body.kind === "json" ? members(body.value) : [];
+  const shared = sent.filter(([name]) => name !== field.name && name !== "request").map(([name, value]): [string, string] => [name, value]);
   const url = new URL(fields.url);
   url.searchParams.delete(field.name);
   const headers = new Headers(fields.headers);
   headers.set("content-type", "application/x-www-form-urlencoded");
   headers.delete("content-length");
 
-  return calls.map((call) => {
+  const split = calls.map((call): BatchCallRequest => {
     if (call === null || typeof call !== "object" || Array.isArray(call) || typeof (call as Record<string, unknown>).requestName !== "string") {
       throw new BatchError("invalid-body", shape);
     }
@@ -91,4 +103,5 @@ export function splitBatch(route: Route & { batch: NonNullable<Route["batch"]> }
     const id = own.requestID instanceof JsonNumberText ? Number(own.requestID.text) : own.requestID;
     return { name: own.requestName as string, id, raw: own, url, headers, body: encoder.encode(new URLSearchParams([...params]).toString()) };
   });
+  return { shared, calls: split };
 }

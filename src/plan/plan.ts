@@ -4,7 +4,7 @@ import { BodyTooLargeError } from "../request/body.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";
 import { errorMessage } from "../util/error-message.ts";
-import { type BatchCallRequest, BatchError, splitBatch } from "./batch.ts";
+import { type BatchCallRequest, BatchError, type SplitBatch, splitBatch } from "./batch.ts";
 import { requestFingerprint } from "./fingerprint.ts";
 import { keyObjectName } from "./identity.ts";
 import { isAmbiguousPath } from "./path-guard.ts";
@@ -66,7 +66,7 @@ export type RequestPlan =
   | (Matched & RecordLocation & { type: "deduplicated"; rule: DedupRule; contentHash: string })
   | (Matched & { type: "guarded"; document: DocumentTarget })
   | (Matched & { type: "forward" })
-  | (Omit<Matched, "scope"> & { type: "batch"; calls: BatchCall[] });
+  | (Omit<Matched, "scope"> & { type: "batch"; shared: [name: string, value: string][]; calls: BatchCall[] });
 
 /** One call of a bulk request, and its own plan as if it had been sent alone. */
 export interface BatchCall {
@@ -92,19 +92,19 @@ async function planBatch(
   fields: RequestFields,
   body: Uint8Array | undefined,
 ): Promise<RequestPlan> {
-  let requests: BatchCallRequest[];
+  let split: SplitBatch;
   try {
-    requests = splitBatch(route, fields);
+    split = splitBatch(route, fields);
   } catch (error) {
     if (!(error instanceof BatchError)) throw error;
     return { type: "refused", candidates, route, kind: error.kind, detail: error.message };
   }
   const calls: BatchCall[] = [];
-  for (const request of requests) {
+  for (const request of split.calls) {
     const input: PlanInput = { method, url: request.url, headers: request.headers, readBody: () => Promise.resolve(request.body) };
     calls.push({ request, plan: await planRequest(config, table, input) });
   }
-  return { type: "batch", candidates, route, fields, body, calls };
+  return { type: "batch", candidates, route, fields, body, shared: split.shared, calls };
 }
 
 async function planMatched(
