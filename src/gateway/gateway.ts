@@ -168,19 +168,10 @@ function execute(ex: Exchange, plan: RequestPlan): Promise<GatewayResult> {
     case "guarded":
       return forwardGuarded(ex, exchangeOf(ex, plan));
     case "keyed":
-      return askKeyObject(ex, plan.keyObject, {
-        id: plan.recordId,
-        fingerprint: plan.fingerprint,
-        policy: plan.route.record,
-        exchange: exchangeOf(ex, plan),
-      });
-    case "deduplicated":
-      return askKeyObject(ex, plan.keyObject, {
-        id: plan.recordId,
-        fingerprint: plan.contentHash,
-        policy: plan.rule.record,
-        exchange: exchangeOf(ex, plan),
-      });
+    case "deduplicated": {
+      const call: KeyCall = { id: plan.recordId, fingerprint: plan.fingerprint, policy: plan.policy, exchange: exchangeOf(ex, plan) };
+      return askKeyObject(ex, plan.keyObject, call);
+    }
   }
 }
 

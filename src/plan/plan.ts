@@ -1,5 +1,6 @@
 import type { DedupRule, IdemConfig, Route } from "../config/resolve.ts";
 import type { ErrorKind } from "../errors/catalog.ts";
+import type { RecordPolicy } from "../protocol/messages.ts";
 import { BodyTooLargeError } from "../request/body.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";
@@ -34,6 +35,13 @@ export interface RecordLocation {
   keyObject: string;
 }
 
+/** A request with a record: where it lives, what a retry must match, and how the record behaves. */
+interface Recorded extends RecordLocation {
+  /** The request's fingerprint (keys), or the hash of what the dedup rule compares. */
+  fingerprint: string;
+  policy: RecordPolicy;
+}
+
 /** What every plan for a matched route knows. */
 interface Matched {
   candidates: RouteCandidate[];
@@ -62,8 +70,8 @@ interface Matched {
 export type RequestPlan =
   | { type: "refused"; candidates: RouteCandidate[]; route?: Route; call?: string; kind: ErrorKind; detail: string; field?: string }
   | { type: "pass-through"; candidates: RouteCandidate[]; body?: Uint8Array }
-  | (Matched & RecordLocation & { type: "keyed"; key: string; fingerprint: string; document?: DocumentTarget })
-  | (Matched & RecordLocation & { type: "deduplicated"; rule: DedupRule; contentHash: string })
+  | (Matched & Recorded & { type: "keyed"; key: string; document?: DocumentTarget })
+  | (Matched & Recorded & { type: "deduplicated"; rule: DedupRule })
   | (Matched & { type: "guarded"; document: DocumentTarget })
   | (Matched & { type: "forward" })
   | (Omit<Matched, "scope"> & { type: "batch"; shared: [name: string, value: string][]; calls: BatchCall[] });
@@ -123,14 +131,21 @@ async function planMatched(
     return { type: "refused", candidates, route, call, kind: identity.kind, detail: identity.detail, field: identity.field };
   }
   const matched = { candidates, route, fields, call, scope: identity.scope, body };
-  const locate = (recordId: string): RecordLocation => ({ recordId, keyObject: keyObjectName(recordId, config.keyspace) });
+  const recorded = (recordId: string, fingerprint: string, policy: RecordPolicy): Recorded => ({
+    recordId,
+    keyObject: keyObjectName(recordId, config.keyspace),
+    fingerprint,
+    policy,
+  });
   switch (identity.type) {
     case "key": {
       const fingerprint = await requestFingerprint(method, fields, route.fingerprintHeaders, config.pathMatching);
-      return { ...matched, ...locate(identity.recordId), type: "keyed", key: identity.key, fingerprint, document: identity.document };
+      return { ...matched, ...recorded(identity.recordId, fingerprint, route.record), type: "keyed", key: identity.key, document: identity.document };
     }
-    case "dedup":
-      return { ...matched, ...locate(identity.recordId), type: "deduplicated", rule: identity.rule, contentHash: identity.contentHash };
+    case "dedup": {
+      const { recordId, contentHash, rule } = identity;
+      return { ...matched, ...recorded(recordId, contentHash, rule.record), type: "deduplicated", rule };
+    }
     case "unrecorded":
       return identity.document ? { ...matched, type: "guarded", document: identity.document } : { ...matched, type: "forward" };
   }
