@@ -205,6 +205,22 @@ describe("check-config --explain", () => {
     expect(stdout).toMatch(/record {6}[0-9a-f]{64}/);
   });
 
+  it("explains each call of an Erply bulk request as if it were sent alone", async () => {
+    const requests = JSON.stringify([
+      { requestName: "saveSalesDocument", requestID: 1, temporaryUUID: "u-1" },
+      { requestName: "getProducts" },
+      { requestName: "deleteSalesDocument", documentID: "9" },
+      { requestName: "saveSalesDocument", temporaryUUID: "bad_key" },
+    ]);
+    const body = new URLSearchParams({ clientCode: "1", sessionKey: "s", requests }).toString();
+    const { stdout } = await checkConfig("--config", "examples/erply/wrangler.toml", "--explain", "POST /api/", "--body", body);
+    expect(stdout).toContain("route       bulk: a bulk request; each call is planned as if it were sent alone");
+    expect(stdout).toMatch(/call 1 {6}saveSalesDocument: route save-sales-document, key u-1, record [0-9a-f]{64}/);
+    expect(stdout).toContain("call 2      getProducts: no route: sent on with the other such calls");
+    expect(stdout).toContain("call 3      deleteSalesDocument: route delete-sales-document, document 9 (runs alone, in its turn)");
+    expect(stdout).toContain("call 4      saveSalesDocument: refused: invalid-key");
+  });
+
   it("reads the body from a file with --body @file", async () => {
     const body = jsonFile("order.json", { customerId: "cus_9" });
     const explain = ["--config", "examples/printone/wrangler.toml", "--explain", "POST /v2/orders", "--body", `@${body}`];
