@@ -97,13 +97,26 @@ async function answerOf(
   }
 }
 
-/** Runs one call of a bulk request exactly as if it had been sent alone, and returns its entry. */
-async function runAlone(ex: Exchange, call: BatchCall): Promise<{ entry: BatchEntry; originMs?: number }> {
-  const { request } = call;
+/** Runs one call of a bulk request exactly as if it had been sent alone, logs its decision, and returns its entry. */
+async function runAlone(ex: Exchange, call: BatchCall, batch: string): Promise<{ entry: BatchEntry; originMs?: number }> {
+  const { request, plan } = call;
+  const startedAt = Date.now();
   const alone = new Request(request.url, { method: ex.request.method, headers: request.headers, body: request.body });
-  const result = await execute({ ...ex, request: alone, url: request.url }, call.plan);
-  const route = call.plan.type === "pass-through" ? undefined : call.plan.route;
-  const answer = await answerOf(ex, result, route, call.request.name);
+  const result = await execute({ ...ex, request: alone, url: request.url }, plan);
+  const route = plan.type === "pass-through" ? undefined : plan.route;
+  const answer = await answerOf(ex, result, route, request.name);
+  logDecision({
+    route: route?.name ?? null,
+    outcome: result.outcome,
+    method: ex.request.method,
+    status: answer.status,
+    originStatus: result.type === "response" ? result.originStatus : undefined,
+    record: plan.type === "keyed" || plan.type === "deduplicated" ? plan.recordId : undefined,
+    rule: plan.type === "deduplicated" ? plan.rule.name : undefined,
+    error: result.type === "error" ? result.kind : undefined,
+    batch,
+    ...timingOf(startedAt, result.originMs),
+  });
   return { entry: entryFor(call, answer.json, answer.status), originMs: result.originMs };
 }
 
@@ -142,7 +155,7 @@ async function executeBatch(ex: Exchange, plan: Extract<RequestPlan, { type: "ba
       continue;
     }
     await flush();
-    const alone = await runAlone(ex, call);
+    const alone = await runAlone(ex, call, route.name);
     originMs += alone.originMs ?? 0;
     entries.push(alone.entry);
   }
