@@ -1,10 +1,9 @@
 import type { IdemConfig } from "../config/resolve.ts";
 import { BodyTooLargeError } from "../request/body.ts";
-import { conditionsHold } from "../request/conditions.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";
 import { planRequest, type RecordLocation, type RequestPlan } from "./plan.ts";
-import type { RouteTable } from "./route-table.ts";
+import { type RouteTable, routeConditionsHold } from "./route-table.ts";
 
 /** A request to explain: what a client would send. */
 export interface SampleRequest {
@@ -71,7 +70,7 @@ async function candidatesOf(plan: RequestPlan, sample: SampleRequest): Promise<E
   return plan.candidates.map(({ route, params }) => {
     let conditions: ExplainedCandidate["conditions"];
     try {
-      conditions = conditionsHold(route.when, fields.withPathParams(params)) ? "hold" : "fail";
+      conditions = routeConditionsHold(route, fields.withPathParams(params)) ? "hold" : "fail";
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
       conditions = "unreadable";

@@ -82,8 +82,21 @@ export class RouteTable {
 }
 
 /**
+ * Whether a route's conditions hold for a request: its `when` conditions,
+ * and for a bulk route, that the request carries the batch field.
+ *
+ * @throws FieldError when a condition's field cannot be read unambiguously.
+ * @example
+ * routeConditionsHold(route, fields.withPathParams(params)) // true
+ */
+export function routeConditionsHold(route: Route, fields: RequestFields): boolean {
+  if (route.batch && fields.get(route.batch.field) === undefined) return false;
+  return conditionsHold(route.when, fields);
+}
+
+/**
  * The route a request takes: the first candidate (in config order) whose
- * `when` conditions hold, with the request seen through that route's path
+ * conditions hold (routeConditionsHold), with the request seen through that route's path
  * parameters. Undefined when none holds: the request passes through.
  *
  * @throws FieldError when a condition's field cannot be read unambiguously.
@@ -94,10 +107,7 @@ export class RouteTable {
 export function selectRoute(candidates: readonly RouteCandidate[], fields: RequestFields): { route: Route; fields: RequestFields } | undefined {
   for (const candidate of candidates) {
     const candidateFields = fields.withPathParams(candidate.params);
-    // A bulk route takes only requests that carry its batch field.
-    const batch = candidate.route.batch;
-    if (batch && candidateFields.get(batch.field) === undefined) continue;
-    if (conditionsHold(candidate.route.when, candidateFields)) return { route: candidate.route, fields: candidateFields };
+    if (routeConditionsHold(candidate.route, candidateFields)) return { route: candidate.route, fields: candidateFields };
   }
   return undefined;
 }
