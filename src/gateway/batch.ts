@@ -2,6 +2,7 @@ import type { IdemConfig, Route } from "../config/resolve.ts";
 import { exchange } from "../origin/exchange.ts";
 import type { BatchCall, RequestPlan } from "../plan/plan.ts";
 import { canonicalJson } from "../request/canonical.ts";
+import { toUrlencoded } from "../request/form-pairs.ts";
 import { originRequest } from "./origin-request.ts";
 
 /** Erply's status block, as a single call's answer and a bulk answer's entries carry it. */

@@ -1,6 +1,7 @@
 import type { Route } from "../config/resolve.ts";
 import { canonicalJson, JsonNumberText, parseExactJson } from "../request/canonical.ts";
 import { FieldError } from "../request/field-error.ts";
+import { toUrlencoded } from "../request/form-pairs.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 
 /**
@@ -101,7 +102,7 @@ export function splitBatch(route: Route & { batch: NonNullable<Route["batch"]> }
     }
     params.set("request", own.requestName as string);
     const id = own.requestID instanceof JsonNumberText ? Number(own.requestID.text) : own.requestID;
-    return { name: own.requestName as string, id, raw: own, url, headers, body: encoder.encode(new URLSearchParams([...params]).toString()) };
+    return { name: own.requestName as string, id, raw: own, url, headers, body: encoder.encode(toUrlencoded([...params])) };
   });
   return { shared, calls: split };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FieldPairs, losslessText } from "./form-pairs.ts";
+import { FieldPairs, losslessText, toUrlencoded } from "./form-pairs.ts";
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
@@ -44,5 +44,14 @@ describe("losslessText", () => {
     expect(losslessText(bytes(0x63, 0xc3, 0xa9))).toBe("cé");
     expect(losslessText(bytes(0x63, 0xe9))).toBe("\udc63\udce9");
     expect(losslessText(bytes(0xef, 0xbb, 0xbf, 0x61))).toBe("\ufeffa");
+  });
+});
+
+describe("toUrlencoded", () => {
+  it("writes every value as the bytes it was sent as, so parsing it again gives the same fields", () => {
+    const sent = "no=%E9&notes=caf%C3%A9+au+lait&empty=&odd=a%26b%3Dc";
+    const pairs = FieldPairs.fromUrlencoded(sent).list;
+    expect(toUrlencoded(pairs)).toBe("no=%E9&notes=caf%C3%A9+au+lait&empty=&odd=a%26b%3Dc");
+    expect(FieldPairs.fromUrlencoded(toUrlencoded(pairs)).list).toEqual(pairs);
   });
 });

@@ -59,6 +59,26 @@ function fromBinary(text: string): string {
   return NON_ASCII.test(text) ? losslessText(bytesOfBinary(text)) : text;
 }
 
+/** One name or value as urlencoded text: the bytes it was sent as (see losslessText), percent-escaped. */
+function urlencoded(text: string): string {
+  const escapedBytes =
+    text.length > 0 && [...text].every((char) => char.charCodeAt(0) >= BYTE_ESCAPE_BASE && char.charCodeAt(0) <= BYTE_ESCAPE_BASE + 0xff);
+  if (!escapedBytes) return new URLSearchParams([["", text]]).toString().slice(1);
+  return [...text].map((char) => `%${(char.charCodeAt(0) - BYTE_ESCAPE_BASE).toString(16).toUpperCase().padStart(2, "0")}`).join("");
+}
+
+/**
+ * Writes fields as an urlencoded body, each value as the bytes it was sent
+ * as: the inverse of FieldPairs.fromUrlencoded, so a value that was not
+ * UTF-8 goes on byte for byte.
+ *
+ * @example
+ * toUrlencoded([["no", "\udce9"], ["request", "saveSalesDocument"]]) // "no=%E9&request=saveSalesDocument"
+ */
+export function toUrlencoded(pairs: readonly (readonly [string, string])[]): string {
+  return pairs.map(([name, value]) => `${urlencoded(name)}=${urlencoded(value)}`).join("&");
+}
+
 /**
  * Fields in the order sent, with an index by name, so that reading any one
  * name costs the same however many fields the request has.

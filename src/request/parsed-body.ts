@@ -2,6 +2,7 @@ import { sha256Hex } from "../crypto/digest.ts";
 import { isJson, isMultipartForm, isUrlencodedForm } from "../http/media-type.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { parseExactJson, TooDeepError } from "./canonical.ts";
+import { FieldError } from "./field-error.ts";
 import { binaryString, bytesOfBinary, FieldPairs, losslessText } from "./form-pairs.ts";
 
 /** A file part of a multipart body: it is no field, but its content counts in the fingerprint by digest. */
@@ -82,8 +83,13 @@ async function parseMultipart(contentType: string, bytes: Uint8Array): Promise<P
   return { kind: "form", encoding: "multipart", pairs: new FieldPairs(pairs), files };
 }
 
-/** Thrown when a multipart body is read without `parseBody`, which alone can parse one (the runtime's parser is async). */
-export class UnparsedMultipartError extends Error {
+/**
+ * Thrown when a multipart body is read without `parseBody`, which alone can
+ * parse one (the runtime's parser is async). A FieldError, so that where it
+ * can happen (an origin's answer read for `successWhen`) the body counts as
+ * unreadable.
+ */
+export class UnparsedMultipartError extends FieldError {
   constructor() {
     super("a multipart/form-data body must be parsed with parseBody (RequestFields.read) before its fields are read");
   }
