@@ -58,11 +58,8 @@ export async function forwardTogether(
 ): Promise<{ entries: BatchEntry[]; status?: Status; originMs?: number; failure?: { kind: string; detail: string } }> {
   const [first] = calls;
   if (!first) return { entries: [] };
-  const params = new URLSearchParams([
-    ...shared.map(([n, v]) => [n, v] as [string, string]),
-    [route.batch.field.name, `[${calls.map((c) => canonicalJson(c.request.raw)).join(",")}]`],
-  ]);
-  const body = encoder.encode(params.toString());
+  const requests = `[${calls.map((c) => canonicalJson(c.request.raw)).join(",")}]`;
+  const body = encoder.encode(toUrlencoded([...shared, [route.batch.field.name, requests]]));
   const request = new Request(first.request.url, { method, headers: first.request.headers, body });
   const origin = originRequest(config, request, first.request.url, body);
   const result = await exchange(origin, config.originTimeoutMs, route.maxStoredResponseBytes);
