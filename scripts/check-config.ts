@@ -138,7 +138,7 @@ function callSummary(o: Explanation["outcome"]): string {
     case "pass-through":
       return "no route: sent on with the other such calls";
     case "batch":
-      return "a bulk request inside a bulk request (not possible: its field is taken out of each call)";
+      return "a bulk request inside a bulk request (not possible: such a call is refused)";
   }
 }
 

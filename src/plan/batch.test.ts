@@ -54,6 +54,7 @@ describe("splitBatch", () => {
     ["not an array", '{"requestName":"x"}'],
     ["a call without requestName", '[{"requestID":1}]'],
     ["a call that is not an object", '["getProducts"]'],
+    ["a call holding a bulk request of its own", '[{"requestName":"x","requests":"[]"}]'],
   ])("refuses a batch field that is %s", (_, requests) => {
     expect(() => splitBatch(route, bulk(form({ requests })))).toThrow(BatchError);
   });

@@ -96,6 +96,8 @@ export function splitBatch(route: Route & { batch: NonNullable<Route["batch"]> }
       throw new BatchError("invalid-body", shape);
     }
     const own = call as Record<string, unknown>;
+    // A call holding a bulk request of its own would be planned as one: refused, so bulk requests never nest.
+    if (Object.hasOwn(own, field.name)) throw new BatchError("invalid-body", `a call in ${field.text} cannot hold ${field.name} of its own`);
     const params = new Map<string, string>(shared.map(([name, value]) => [name, value]));
     for (const [name, value] of Object.entries(own)) {
       if (name !== "requestName" && name !== "requestID" && value !== null && value !== undefined) params.set(name, paramText(value));
