@@ -16,7 +16,12 @@ export interface BatchEntry {
 
 const encoder = new TextEncoder();
 
-/** Whether a call must run at the origin with nothing to remember or wait for: such calls go on together, as a batch. */
+/**
+ * Whether a call must run at the origin with nothing to remember or wait for: such calls go on together, as a batch.
+ *
+ * @example
+ * runsUnguarded({ type: "pass-through", candidates: [] }) // true
+ */
 export function runsUnguarded(plan: RequestPlan): boolean {
   return plan.type === "pass-through" || plan.type === "forward";
 }

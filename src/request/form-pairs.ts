@@ -22,14 +22,24 @@ const HAS_HIGH_ESCAPE = /%[89A-Fa-f][0-9A-Fa-f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is "every non-ASCII code unit", written from U+0080.
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** Bytes as a string of one code unit per byte (U+0000–U+00FF), in chunks so that no call takes too many arguments. */
+/**
+ * Bytes as a string of one code unit per byte (U+0000–U+00FF), in chunks so that no call takes too many arguments.
+ *
+ * @example
+ * binaryString(new Uint8Array([0x61, 0xe9])) // "a\u00e9"
+ */
 export function binaryString(bytes: Uint8Array): string {
   let out = "";
   for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
   return out;
 }
 
-/** The bytes a binary string (one code unit per byte) stands for. */
+/**
+ * The bytes a binary string (one code unit per byte) stands for.
+ *
+ * @example
+ * bytesOfBinary("a\u00e9") // Uint8Array [0x61, 0xe9]
+ */
 export function bytesOfBinary(text: string): Uint8Array {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);

@@ -198,6 +198,13 @@ export function bulkRequest(
   return erplyRequest(base, { ...shared, requests: JSON.stringify(calls) }, options);
 }
 
+/**
+ * Reads a bulk answer: its top-level status and one entry per call.
+ *
+ * @example
+ * const answer = await bulkAnswer(await send(bulkRequest(base, account, calls, { tag })));
+ * answer.requests[0]?.status.errorCode // 1206
+ */
 export async function bulkAnswer(response: Response): Promise<BulkAnswer> {
   const body = (await response.json()) as Omit<BulkAnswer, "httpStatus">;
   return { httpStatus: response.status, ...body };
