@@ -12,6 +12,12 @@ export interface DemoServer {
   port: number;
   server: Server;
   close(): Promise<void>;
+  /**
+   * Stops listening (and drops every open connection, so none is reused)
+   * while `during` runs, then listens on the same port again: the origin
+   * refuses connections meanwhile, as one that is down does.
+   */
+  refusingConnections<T>(during: () => Promise<T>): Promise<T>;
 }
 
 export interface DemoServerOptions {
@@ -76,19 +82,30 @@ export async function startDemoServer(log: readonly ReceivedRequest[], handle: D
     }
     await handle(req, res, url);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, options.host ?? "127.0.0.1", resolve);
+    });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  await listen(options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
+    async refusingConnections(during) {
+      await close();
+      try {
+        return await during();
+      } finally {
+        await listen(port);
+      }
+    },
   };
 }

@@ -17,9 +17,11 @@ export type { ReceivedRequest };
  * | header              | effect                                                       |
  * |---------------------|--------------------------------------------------------------|
  * | `Demo-Delay: 2000`  | wait 2000 ms before answering                                |
- * | `Demo-Status: 503`  | answer with this status; the request still executes          |
+ * | `Demo-Status: 503`  | answer with this status (any of 100-999, e.g. 999); the request still executes |
  * | `Demo-Hang: 1`      | never answer                                                 |
  * | `Demo-Break: 1`     | send the headers and half the body, then cut the connection |
+ * | `Demo-Reset: 1`     | read the request, execute it, then reset the connection without answering |
+ * | `Demo-Edge-Status: 521` | answer as Cloudflare's edge would for a failed origin: 521, 522, 523, 525, 526 without the request reaching the origin (not logged, not executed); 520 and 524 after executing it |
  * | `Demo-Bytes: 5000`  | answer with a body of this many bytes                        |
  * | `Demo-Cookie: a=b`  | add `Set-Cookie: a=b`                                        |
  * | `Demo-Gzip: 1`      | send the body gzip-compressed (`Content-Encoding: gzip`)     |
@@ -29,6 +31,26 @@ export type { ReceivedRequest };
  * `GET /__demo/requests?tag=t1` lists the requests received (with their start
  * and end times), so anyone can count how often the origin really executed.
  */
+
+/**
+ * Cloudflare's 52x statuses for an origin behind it that failed, and whether
+ * the origin got the request first (docs/faults.md, "How an exchange ends").
+ */
+const EDGE_STATUSES: ReadonlyMap<number, { reached: boolean; title: string }> = new Map([
+  [520, { reached: true, title: "Web server is returning an unknown error" }],
+  [521, { reached: false, title: "Web server is down" }],
+  [522, { reached: false, title: "Connection timed out" }],
+  [523, { reached: false, title: "Origin is unreachable" }],
+  [524, { reached: true, title: "A timeout occurred" }],
+  [525, { reached: false, title: "SSL handshake failed" }],
+  [526, { reached: false, title: "Invalid SSL certificate" }],
+]);
+
+/** Answers as Cloudflare's edge does in front of a failed origin: its status, an HTML page, `Server: cloudflare`. */
+function sendEdgeError(res: ServerResponse, status: number, title: string): void {
+  res.writeHead(status, { "content-type": "text/html; charset=UTF-8", server: "cloudflare", "cf-ray": `${randomUUID().slice(0, 16)}-AMS` });
+  res.end(`<!DOCTYPE html><title>${status}: ${title}</title><h1>Error ${status}</h1>`);
+}
 
 export interface DemoOrigin extends DemoServer {
   received: ReceivedRequest[];
@@ -114,6 +136,12 @@ export async function startOrdersOrigin(options: DemoServerOptions = {}): Promis
     received,
     async (req, res, url) => {
       const read = await readDemoBody(req);
+      const edgeStatus = Number(header(req, "demo-edge-status"));
+      const edge = EDGE_STATUSES.get(edgeStatus);
+      if (edge && !edge.reached) {
+        sendEdgeError(res, edgeStatus, edge.title);
+        return;
+      }
       const entry = logEntry(received, req, url, read.text);
       received.push(entry);
       res.on("close", () => {
@@ -123,6 +151,15 @@ export async function startOrdersOrigin(options: DemoServerOptions = {}): Promis
       const delay = Number(header(req, "demo-delay") ?? 0);
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       const result = answer(orders, req, url, read, entry.seq);
+      if (header(req, "demo-reset")) {
+        // Executed, then the connection is reset (TCP RST) before a byte of the answer is sent.
+        req.socket.resetAndDestroy();
+        return;
+      }
+      if (edge) {
+        sendEdgeError(res, edgeStatus, edge.title);
+        return;
+      }
       const forced = header(req, "demo-status");
       sendControlled(req, res, forced ? Number(forced) : result.status, result.body);
     },

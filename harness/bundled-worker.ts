@@ -4,7 +4,7 @@
  * --dry-run`, exactly what a deploy would upload, and the bindings come from
  * the same wrangler.toml.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { convertV4MiniflareOptions, type Json, Miniflare } from "miniflare";
@@ -35,6 +35,13 @@ export function buildBundle(wranglerConfig = "wrangler.toml", outdir = ".wrangle
 export interface BundledWorker {
   url: URL;
   miniflare: Miniflare;
+  /**
+   * Kills the runtime's process (workerd, SIGKILL: no drain, no cleanup) and
+   * waits until Miniflare has started a new one on the same Durable Object
+   * storage. Everything in flight dies with it, as in a crash, a runtime
+   * update or a network partition in production. Needs `persistTo`.
+   */
+  crash(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -48,6 +55,39 @@ export interface BundledWorkerOptions {
   port?: number;
   /** Opens workerd's V8 inspector on this port (for CPU profiles; see bench/profile.ts). */
   inspectorPort?: number;
+  /** Keeps Durable Object storage in this directory, so it outlives the runtime's process (see `crash`). */
+  persistTo?: string;
+}
+
+/** The IDs of this process's workerd children (Miniflare starts one). */
+function workerdProcesses(): number[] {
+  let listing: string;
+  try {
+    listing = execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(process.pid)], { encoding: "utf8" });
+  } catch {
+    return []; // ps exits 1 when there are no children.
+  }
+  return listing
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, command]) => command === "workerd")
+    .map(([pid]) => Number(pid));
+}
+
+/** Kills the workerd process and resolves once Miniflare has replaced it and answers again. */
+async function crashRuntime(miniflare: Miniflare): Promise<void> {
+  const [pid, ...others] = workerdProcesses();
+  if (pid === undefined || others.length > 0) throw new Error(`expected one workerd child process, found ${[pid, ...others].join(", ")}`);
+  process.kill(pid, "SIGKILL");
+  for (let attempt = 0; attempt < 600; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const running = workerdProcesses();
+    if (running.length === 1 && running[0] !== pid) {
+      await miniflare.ready;
+      return;
+    }
+  }
+  throw new Error("Miniflare did not restart workerd within 30 s");
 }
 
 /**
@@ -76,8 +116,19 @@ export async function startBundledWorker(options: BundledWorkerOptions): Promise
       host: "127.0.0.1",
       port: options.port ?? 0,
       ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
+      ...(options.persistTo === undefined ? {} : { resourcePersistencePath: options.persistTo }),
     }),
   );
   const url = await miniflare.ready;
-  return { url, miniflare, dispose: () => miniflare.dispose() };
+  return {
+    url,
+    miniflare,
+    crash: async () => {
+      if (options.persistTo === undefined) throw new Error("crash() needs persistTo: without it the restarted runtime starts empty");
+      await crashRuntime(miniflare);
+      const restartedAt = await miniflare.ready;
+      if (restartedAt.href !== url.href) throw new Error(`the restarted runtime listens on ${restartedAt.href}, not ${url.href}`);
+    },
+    dispose: () => miniflare.dispose(),
+  };
 }

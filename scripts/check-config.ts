@@ -19,7 +19,7 @@ import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeConfig, type Plain } from "../src/config/describe.ts";
 import { ConfigError, loadConfig } from "../src/config/load.ts";
-import type { IdemConfig } from "../src/config/resolve.ts";
+import type { IdemConfig, Route } from "../src/config/resolve.ts";
 import { configWarnings } from "../src/config/warnings.ts";
 import { type Explanation, explainRequest } from "../src/plan/explain.ts";
 import { RouteTable } from "../src/plan/route-table.ts";
@@ -101,6 +101,25 @@ function compact(value: Plain): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/**
+ * What a route does with a request whose outcome is unknown (README, rule 9),
+ * in words: it is the choice between "at most once" and "at least once".
+ */
+function unknownOutcomeText(route: Route): string[] {
+  if (route.onUnknownOutcome === "remember") {
+    return [
+      "      on an unknown outcome (timeout, reset, broken answer, object lost): remembered; retries get 502/504 outcome-unknown and the origin is never called again",
+    ];
+  }
+  const lines = [
+    '      on an unknown outcome: the key is released and a retry runs the request again (onUnknownOutcome = "release"); safe only for an origin that deduplicates it itself',
+  ];
+  if (!route.forwardKey) {
+    lines.push("      ! without forwardKey the origin gets nothing to tell a re-run from a new request by (README, rule 9)");
+  }
+  return lines;
+}
+
 function routesText(config: IdemConfig): string[] {
   const described = describeConfig(config);
   const lines: string[] = [];
@@ -110,15 +129,17 @@ function routesText(config: IdemConfig): string[] {
   lines.push("", "Routes (in order; the first whose path, method and conditions fit takes the request):");
   const routes = Array.isArray(described.routes) ? described.routes : [];
   if (routes.length === 0) lines.push("  (none: every request passes through untouched)");
-  for (const route of routes) {
-    if (route === null || typeof route !== "object" || Array.isArray(route)) continue;
+  routes.forEach((route, i) => {
+    if (route === null || typeof route !== "object" || Array.isArray(route)) return;
     const { name, path, methods, ...policy } = route;
     lines.push(`  ${compact(name ?? "")}  ${Array.isArray(methods) ? methods.join(",") : ""} ${compact(path ?? "")}`);
     for (const [field, value] of Object.entries(policy)) {
       const empty = (Array.isArray(value) && value.length === 0) || (value !== null && typeof value === "object" && Object.keys(value).length === 0);
       if (!empty) lines.push(`      ${field}: ${compact(value)}`);
     }
-  }
+    const resolved = config.routes[i];
+    if (resolved) lines.push(...unknownOutcomeText(resolved));
+  });
   return lines;
 }
 

@@ -14,6 +14,7 @@ const config: Omit<ConfigInput, "origin"> = {
     { name: "create-order", path: "/orders" },
     { name: "mailing", path: "/mailings", key: { source: ["body:zip", "body:house"] } },
     { name: "slow-order", path: "/slow-orders" },
+    { name: "small-order", path: "/small-orders", maxStoredResponseBytes: 2_048 },
   ],
 };
 const send = gatewayFor(config, { ADMIN_TOKEN: TOKEN });
@@ -119,7 +120,7 @@ describe("health", () => {
     expect(health.version).toBe(packageJson.version);
     expect(health.analytics).toBe(true);
     expect(health.config.origin).toBe(env.ORIGIN_URL);
-    expect(health.config.routes.map((r) => r.name)).toEqual(["create-order", "mailing", "slow-order"]);
+    expect(health.config.routes.map((r) => r.name)).toEqual(["create-order", "mailing", "slow-order", "small-order"]);
   });
 });
 
@@ -252,6 +253,148 @@ describe("purge", () => {
     const forced = await admin(`/records/${record}?force=true`, { method: "DELETE" });
     expect(await forced.json()).toEqual({ purged: true, record, state: "in-flight" });
     await running;
+  });
+});
+
+describe("resolving an unknown outcome", () => {
+  /** A keyed order whose origin resets after executing it: its outcome is unknown. Returns its record ID. */
+  async function unknownRecord(tag: string, key: string): Promise<string> {
+    const { record, response } = await orderRecordWith(tag, key, { "demo-reset": "1" });
+    expect(response.status).toBe(502);
+    return record;
+  }
+
+  async function orderRecordWith(tag: string, key: string, headers: Record<string, string>) {
+    logs.clear();
+    const response = await send(clientRequest("/orders", { tag, key, auth: "Bearer alice", json: { item: "book" }, headers }));
+    const [line] = logs.lines("idem.decision");
+    return { record: line?.record as string, response };
+  }
+
+  const retry = (tag: string, key: string) => send(clientRequest("/orders", { tag, key, auth: "Bearer alice", json: { item: "book" } }));
+
+  it("inspect shows the state, what failed and when", async () => {
+    const tag = newTag();
+    const before = Date.now();
+    const record = await unknownRecord(tag, "unknown-inspect");
+    const view = (await (await admin(`/records/${record}`)).json()) as RecordView & {
+      outcome: { failure: string; detail: string; failedAt: string };
+    };
+    expect(view).toMatchObject({ record, state: "outcome-unknown", running: false, response: null, lockExpiresAt: null });
+    expect(view.outcome.failure).toBe("origin-unreachable");
+    expect(view.outcome.detail).toContain("Network connection lost.");
+    expect(Date.parse(view.outcome.failedAt)).toBeGreaterThanOrEqual(before);
+  });
+
+  it("purge lets the next retry run at the origin", async () => {
+    const tag = newTag();
+    const record = await unknownRecord(tag, "unknown-purge");
+    expect((await retry(tag, "unknown-purge")).status).toBe(502);
+    const purged = await admin(`/records/${record}`, { method: "DELETE" });
+    expect(await purged.json()).toEqual({ purged: true, record, state: "outcome-unknown" });
+    const ran = await retry(tag, "unknown-purge");
+    expect(ran.status).toBe(201);
+    expect(ran.headers.get("idempotent-replayed")).toBeNull();
+    expect(await originLog(tag)).toHaveLength(2);
+  });
+
+  it("stores an operator's response, which every retry then gets as a replay; the origin is not called", async () => {
+    const tag = newTag();
+    const record = await unknownRecord(tag, "unknown-resolve");
+    const body = JSON.stringify({ id: "ord_found_at_the_origin", item: "book" });
+    const resolved = await admin(`/records/${record}/response`, {
+      method: "PUT",
+      json: { status: 201, headers: { "content-type": "application/json", "x-resolved-by": "ops" }, body },
+    });
+    expect(resolved.status).toBe(200);
+    expect(await resolved.json()).toEqual({
+      resolved: true,
+      record,
+      previous: "outcome-unknown",
+      response: { status: 201, bodyBytes: new TextEncoder().encode(body).byteLength },
+    });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const replay = await retry(tag, "unknown-resolve");
+      expect(replay.status).toBe(201);
+      expect(replay.headers.get("idempotent-replayed")).toBe("true");
+      expect(replay.headers.get("x-resolved-by")).toBe("ops");
+      expect(await replay.text()).toBe(body);
+    }
+    expect(await originLog(tag)).toHaveLength(1);
+    const view = (await (await admin(`/records/${record}`)).json()) as RecordView;
+    expect(view).toMatchObject({ state: "completed", response: { status: 201 } });
+    // It holds an answer now: a second resolve is refused (purge first to replace it).
+    const again = await admin(`/records/${record}/response`, { method: "PUT", json: { status: 200 } });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-record-completed");
+  });
+
+  it("takes a base64 body", async () => {
+    const tag = newTag();
+    const record = await unknownRecord(tag, "unknown-base64");
+    const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+    const resolved = await admin(`/records/${record}/response`, {
+      method: "PUT",
+      json: {
+        status: 200,
+        headers: [["content-type", "application/octet-stream"]],
+        body: btoa(String.fromCharCode(...bytes)),
+        bodyEncoding: "base64",
+      },
+    });
+    expect(resolved.status).toBe(200);
+    const replay = await retry(tag, "unknown-base64");
+    expect(new Uint8Array(await replay.arrayBuffer())).toEqual(bytes);
+  });
+
+  it.each([
+    [{ status: 999 }, "status: must be 200-599"],
+    [{ status: 199 }, "status: must be 200-599"],
+    [{ status: 201.5 }, "status"],
+    [{ status: 201, headers: { "bad header": "x" } }, "headers"],
+    [{ status: 201, headers: { "set-cookie": "session=1" } }, "set-cookie cannot be stored"],
+    [{ status: 201, headers: { "transfer-encoding": "chunked" } }, "transfer-encoding cannot be stored"],
+    [{ status: 201, body: "x".repeat(2_049) }, "maxStoredResponseBytes 2048"],
+    [{ status: 201, body: "***", bodyEncoding: "base64" }, "body: not valid base64"],
+    [{ status: 201, extra: true }, "send {"],
+  ])("refuses %j with 400 (%s), and the record stays an unknown outcome", async (input, message) => {
+    const tag = newTag();
+    logs.clear();
+    const response = await send(clientRequest("/small-orders", { tag, key: `unknown-invalid-${tag}`, json: {}, headers: { "demo-reset": "1" } }));
+    expect(response.status).toBe(502);
+    const record = logs.lines("idem.decision")[0]?.record as string;
+    const refused = await admin(`/records/${record}/response`, { method: "PUT", json: input });
+    expect(refused.status).toBe(400);
+    const problem = (await refused.json()) as { type: string; detail: string };
+    expect(problem.type).toBe("https://idem.dev/problems/admin-invalid-request");
+    expect(problem.detail).toContain(message);
+    expect(((await (await admin(`/records/${record}`)).json()) as RecordView).state).toBe("outcome-unknown");
+  });
+
+  it("refuses a record still running at the origin, and one that does not exist", async () => {
+    const tag = newTag();
+    const running = send(clientRequest("/slow-orders", { tag, key: "resolve-running", json: {}, headers: { "demo-delay": "400" } }));
+    await originReceived(tag, 1);
+    const record = (
+      (await (await admin("/records/lookup", { method: "POST", json: { route: "slow-order", key: "resolve-running" } })).json()) as RecordView
+    ).record;
+    const refused = await admin(`/records/${record}/response`, { method: "PUT", json: { status: 201 } });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { type: string }).type).toBe("https://idem.dev/problems/admin-record-running");
+    await running;
+    expect((await admin(`/records/${"e".repeat(64)}/response`, { method: "PUT", json: { status: 201 } })).status).toBe(404);
+  });
+
+  it("logs every such action: what the record was, what was stored", async () => {
+    const tag = newTag();
+    const record = await unknownRecord(tag, "unknown-log");
+    logs.clear();
+    await admin(`/records/${record}/response`, { method: "PUT", json: { status: 202, body: "accepted" } });
+    await admin(`/records/${record}`, { method: "DELETE" });
+    expect(logs.lines("idem.admin")).toEqual([
+      expect.objectContaining({ action: "resolve", status: 200, record, result: "resolved", previous: "outcome-unknown", responseStatus: 202 }),
+      expect.objectContaining({ action: "purge", status: 200, record, result: "purged", previous: "completed" }),
+    ]);
   });
 });
 

@@ -5,16 +5,21 @@ import { RecordStore } from "../src/objects/record-store.ts";
 import { requestFingerprint } from "../src/plan/fingerprint.ts";
 import { RequestFields } from "../src/request/request-fields.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
-import { locateKeyRecord } from "./support/key-records.ts";
+import { locateKeyRecord, readKeyRecord } from "./support/key-records.ts";
 
-const config: Omit<ConfigInput, "origin"> = { routes: [{ name: "orders", path: "/orders" }] };
+const config: Omit<ConfigInput, "origin"> = {
+  routes: [
+    { name: "orders", path: "/orders" },
+    { name: "idempotent-orders", path: "/idempotent-orders", onUnknownOutcome: "release" },
+  ],
+};
 const send = gatewayFor(config);
 
 /** Leaves an in-flight record as a crashed instance would: owned by an instance that no longer exists. */
-async function orphanRecord(key: string, lockExpiresAt: number): Promise<DurableObjectStub> {
-  const { stub, id } = await locateKeyRecord(config, "orders", key);
+async function orphanRecord(key: string, lockExpiresAt: number, route = "orders"): Promise<DurableObjectStub> {
+  const { stub, id } = await locateKeyRecord(config, route, key);
   const emptyJsonRequest = new RequestFields(
-    new URL("https://idem.test/orders"),
+    new URL(`https://idem.test/${route}`),
     new Headers({ "content-type": "application/json" }),
     new TextEncoder().encode("{}"),
   );
@@ -23,7 +28,7 @@ async function orphanRecord(key: string, lockExpiresAt: number): Promise<Durable
     new RecordStore(state.storage).insertInFlight({
       id,
       kind: "key",
-      route: "orders",
+      route,
       fingerprint,
       createdAt: Date.now() - 1000,
       expiresAt: Date.now() + 86_400_000,
@@ -45,13 +50,30 @@ describe("lost locks", () => {
     expect(await originLog(tag)).toHaveLength(0);
   });
 
-  it("lets a retry execute once the dead owner's lock has expired, and then replays it", async () => {
+  it("once the dead owner's lock has expired, remembers the outcome as unknown: the retry is told so and nothing runs", async () => {
     const tag = newTag();
-    const stub = await orphanRecord("lost-2", Date.now() - 1);
+    await orphanRecord("lost-2", Date.now() - 1);
     const retry = await send(clientRequest("/orders", { tag, key: "lost-2", json: {} }));
-    expect(retry.status).toBe(201);
-    expect(retry.headers.get("idempotent-replayed")).toBeNull();
+    expect(retry.status).toBe(502);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.json()).toMatchObject({ type: "https://idem.dev/problems/outcome-unknown", failure: "object-lost" });
     const again = await send(clientRequest("/orders", { tag, key: "lost-2", json: {} }));
+    expect(again.status).toBe(502);
+    expect(await originLog(tag)).toHaveLength(0);
+    expect(await readKeyRecord(await locateKeyRecord(config, "orders", "lost-2"))).toMatchObject({
+      state: "unknown",
+      lockExpiresAt: null,
+      failure: { kind: "object-lost" },
+    });
+  });
+
+  it("on a route with onUnknownOutcome = release, lets a retry execute once the lock has expired, and then replays it", async () => {
+    const tag = newTag();
+    const stub = await orphanRecord("lost-3", Date.now() - 1, "idempotent-orders");
+    const retry = await send(clientRequest("/idempotent-orders", { tag, key: "lost-3", json: {} }));
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("idempotent-replayed")).toBeNull();
+    const again = await send(clientRequest("/idempotent-orders", { tag, key: "lost-3", json: {} }));
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(await originLog(tag)).toHaveLength(1);
     const states = await runInDurableObject(stub, (_instance, state) =>

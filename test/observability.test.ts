@@ -150,9 +150,18 @@ describe("one decision line per request, for every outcome, with no secrets", ()
     await first;
   });
 
-  it("origin-error, naming the error kind", async () => {
-    const line = await lastDecision([() => sendToDeadOrigin(request("/orders", { tag: newTag(), key: true }))]);
+  it("origin-error, naming the error kind (a request without a key)", async () => {
+    const line = await lastDecision([() => sendToDeadOrigin(request("/orders", { tag: newTag() }))]);
     expect(line).toMatchObject({ outcome: "origin-error", error: "origin-unreachable", status: 502 });
+  });
+
+  it("outcome-unknown, then unknown-replayed for the retry, with the origin's status when one came", async () => {
+    const tag = newTag();
+    const faulty = { tag, key: true, headers: { "demo-status": "999" } };
+    const first = await lastDecision([() => send(request("/orders", faulty))]);
+    expect(first).toMatchObject({ outcome: "outcome-unknown", error: "outcome-unknown", status: 502, originStatus: 999 });
+    const retry = await lastDecision([() => send(request("/orders", faulty))]);
+    expect(retry).toMatchObject({ outcome: "unknown-replayed", error: "outcome-unknown", status: 502, originStatus: 999 });
   });
 
   it("not-replayable", async () => {

@@ -1,6 +1,6 @@
 import { type IRequest, Router } from "itty-router";
 import { describeConfig } from "../config/describe.ts";
-import type { IdemConfig } from "../config/resolve.ts";
+import { DEFAULTS, type IdemConfig } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
 import { adminProblem } from "../errors/render.ts";
 import { isUnder } from "../http/matching-path.ts";
@@ -8,11 +8,13 @@ import { stubFor } from "../objects/stubs.ts";
 import { type AdminLog, logAdminAction } from "../observability/admin-log.ts";
 import { keyObjectName } from "../plan/identity.ts";
 import type { RouteTable } from "../plan/route-table.ts";
-import type { PurgeResult, RecordSnapshot } from "../protocol/snapshots.ts";
+import type { PurgeResult, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
+import { BodyTooLargeError, readBodyWithin } from "../request/body.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { IDEM_VERSION } from "../version.ts";
 import { adminDisabledReason, bearerMatches } from "./auth.ts";
 import { resolveLookup } from "./lookup.ts";
+import { parseOperatorResponse } from "./operator-response.ts";
 import { recordView } from "./record-view.ts";
 
 const RECORD_ID = /^[0-9a-f]{64}$/;
@@ -52,6 +54,7 @@ export interface AdminApi {
  * | GET    | `/health`                 | version and the effective config                      |
  * | GET    | `/records/:id`            | a record (`?body=true` adds the stored body)          |
  * | DELETE | `/records/:id`            | purges a record (`?force=true` even while it runs)    |
+ * | PUT    | `/records/:id/response`   | stores an operator's response for an unknown outcome  |
  * | POST   | `/records/lookup`         | finds a record by route + key + scope, or by request  |
  *
  * @example
@@ -95,6 +98,7 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
     const result = (await stub(env, id).purge(id, { force: flag(request, "force") })) as PurgeResult;
     if (result.purged) {
       log.result = "purged";
+      log.previous = result.state;
       return json({ purged: true, record: id, state: result.state });
     }
     log.result = result.reason;
@@ -106,6 +110,47 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
       );
     }
     return adminProblem("admin-record-not-found", `no record ${id}`, { record: id });
+  });
+
+  router.put("/records/:id/response", async (request, { env, log }) => {
+    log.action = "resolve";
+    const id = request.params.id ?? "";
+    if (!RECORD_ID.test(id)) return adminProblem("admin-invalid-request", "a record ID is 64 lower-case hex digits, as logged in `record`");
+    log.record = id;
+    const snapshot = (await stub(env, id).inspect(id, { body: false })) as RecordSnapshot | null;
+    if (!snapshot) return adminProblem("admin-record-not-found", `no record ${id}`, { record: id });
+    const maxBodyBytes = config.routes.find((r) => r.name === snapshot.route)?.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes;
+    let input: unknown;
+    try {
+      input = JSON.parse(new TextDecoder().decode(await readBodyWithin(request, config.maxRequestBodyBytes)));
+    } catch (error) {
+      const why = error instanceof BodyTooLargeError ? `${error.message} (maxRequestBodyBytes)` : "the body must be JSON";
+      return adminProblem("admin-invalid-request", why);
+    }
+    const parsed = parseOperatorResponse(input, maxBodyBytes);
+    if (!parsed.ok) return adminProblem("admin-invalid-request", parsed.detail);
+    log.responseStatus = parsed.response.status;
+    const result = (await stub(env, id).resolve(id, parsed.response)) as ResolveResult;
+    if (result.resolved) {
+      log.result = "resolved";
+      log.previous = result.previous;
+      return json({
+        resolved: true,
+        record: id,
+        previous: result.previous,
+        response: { status: parsed.response.status, bodyBytes: parsed.response.body.byteLength },
+      });
+    }
+    log.result = result.reason;
+    if (result.reason === "running") {
+      return adminProblem("admin-record-running", "the request with this key is still at the origin; its own answer will be stored", { record: id });
+    }
+    if (result.reason === "completed") {
+      return adminProblem("admin-record-completed", "this record already holds the origin's answer; purge it first if that answer must be replaced", {
+        record: id,
+      });
+    }
+    return adminProblem("admin-record-not-found", `no record ${id}${result.reason === "expired" ? " (it has expired)" : ""}`, { record: id });
   });
 
   router.post("/records/lookup", async (request, { env, log }) => {

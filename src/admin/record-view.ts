@@ -22,6 +22,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /**
  * A record as the admin API answers it: state, times, fingerprint, the stored
  * status and header names, sizes, and the body only when it was asked for.
+ * An `outcome-unknown` record says what failed and when (`outcome`).
  *
  * @example
  * recordView(snapshot, "5c0e…") // { record: "5c0e…", state: "completed", response: { status: 201, … }, … }
@@ -46,6 +47,15 @@ export function recordView(snapshot: RecordSnapshot, keyObject: string) {
             headerNames: snapshot.headerNames,
             bodyBytes: snapshot.bodyBytes,
             bodyRetained: snapshot.bodyRetained,
+          },
+    outcome:
+      snapshot.failure === null
+        ? undefined
+        : {
+            failure: snapshot.failure.kind,
+            detail: snapshot.failure.detail,
+            failedAt: iso(snapshot.failure.at),
+            ...(snapshot.failure.originStatus === undefined ? {} : { originalStatus: snapshot.failure.originStatus }),
           },
     storedBytes: (snapshot.bodyBytes ?? 0) + snapshot.headerBytes,
     ...(snapshot.body ? { body: bodyView(snapshot.body) } : {}),

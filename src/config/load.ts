@@ -68,6 +68,25 @@ function dedupRefs(rule: ParsedDedupRule, at: string): [string, string][] {
   return refs;
 }
 
+/** Headers `forwardKey` may not name: they frame the message, or Idem sets them itself. */
+const RESERVED_FORWARD_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+  "content-type",
+  "content-encoding",
+  "host",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+]);
+
 /** Rules that span several fields, which the schema cannot express; run on routes with the defaults merged in. */
 function crossFieldProblems(config: ParsedConfig): string[] {
   const problems: string[] = [];
@@ -120,6 +139,11 @@ function crossFieldProblems(config: ParsedConfig): string[] {
     if (lockTimeoutMs !== undefined && lockTimeoutMs <= originTimeoutMs) {
       problems.push(
         `${at}.lockTimeoutMs: ${lockTimeoutMs} must exceed originTimeoutMs (${originTimeoutMs}), or a request still at the origin could run twice`,
+      );
+    }
+    if (route.forwardKey && RESERVED_FORWARD_HEADERS.has(route.forwardKey.header.toLowerCase())) {
+      problems.push(
+        `${at}.forwardKey.header: ${route.forwardKey.header} frames the request or is set by Idem itself; pick a header of your own, e.g. "Idem-Record"`,
       );
     }
     const clientField = route.clientField;

@@ -37,6 +37,8 @@ export const DEFAULTS = {
   dedupNeverStoreStatuses: ["400-599"] as StatusSelector[],
   maxStoredResponseBytes: 10 * 1024 * 1024,
   editTimeoutMs: 5_000,
+  /** At most once: a request whose outcome is unknown is never run again (README, rule 9). */
+  onUnknownOutcome: "remember",
   errorFormat: "problem",
   /** Where the `erply` error format finds the call name it echoes. */
   errorCallField: "param:request",
@@ -126,6 +128,10 @@ export interface Route {
   /** Conditions the origin's answer must meet to be stored; empty: every answer not in `neverStore`. */
   successWhen: Condition[];
   maxStoredResponseBytes: number;
+  /** What a request whose outcome is unknown leaves behind (README, rule 9). */
+  onUnknownOutcome: "remember" | "release";
+  /** The header that carries the key (or the record ID) to the origin; lower-case name. */
+  forwardKey?: { header: string; value: "key" | "record" };
   clientField?: FieldRef;
   document?: DocumentGuard;
   dedup: DedupRule[];
@@ -220,6 +226,7 @@ function resolveDedup(rule: ParsedDedupRule, route: ParsedRoute, lockTimeoutMs: 
       ttlMs: windowMs,
       neverStore,
       successWhen,
+      onUnknownOutcome: route.onUnknownOutcome ?? DEFAULTS.onUnknownOutcome,
     },
   };
 }
@@ -259,6 +266,8 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number): Route {
     neverStore: statusRanges(raw.neverStoreStatuses ?? DEFAULTS.neverStoreStatuses),
     successWhen: conditionsFrom(raw.successWhen),
     maxStoredResponseBytes: raw.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes,
+    onUnknownOutcome: raw.onUnknownOutcome ?? DEFAULTS.onUnknownOutcome,
+    forwardKey: raw.forwardKey && { header: raw.forwardKey.header.toLowerCase(), value: raw.forwardKey.value },
     clientField: raw.clientField === undefined ? undefined : parseFieldRef(raw.clientField),
     document: raw.document && {
       id: parseFieldRef(raw.document.id),
@@ -271,8 +280,11 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number): Route {
     batch: raw.batch && { field: parseFieldRef(raw.batch.field), format: raw.batch.format, maxCalls: raw.batch.maxCalls ?? DEFAULTS.batchMaxCalls },
     errors: resolveErrors(raw.errors),
   };
-  const { name, mode, concurrency, waitTimeoutMs, ttlMs, neverStore, successWhen } = route;
-  return { ...route, record: { route: name, kind: "key", mode, concurrency, waitTimeoutMs, lockTimeoutMs, ttlMs, neverStore, successWhen } };
+  const { name, mode, concurrency, waitTimeoutMs, ttlMs, neverStore, successWhen, onUnknownOutcome } = route;
+  return {
+    ...route,
+    record: { route: name, kind: "key", mode, concurrency, waitTimeoutMs, lockTimeoutMs, ttlMs, neverStore, successWhen, onUnknownOutcome },
+  };
 }
 
 /**

@@ -54,8 +54,11 @@ export const ERROR_KINDS = [
   "origin-timeout",
   "origin-unreachable",
   "origin-broken-response",
+  "origin-invalid-status",
+  "outcome-unknown",
   "response-not-replayable",
   "coordinator-unavailable",
+  "version-skew",
   "ambiguous-path",
   "caller-unidentified",
   "batch-too-large",
@@ -191,6 +194,24 @@ const routePolicyFields = {
    */
   successWhen: v.optional(responseConditions),
   maxStoredResponseBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64 * 1024 * 1024))),
+  /**
+   * A request whose outcome is unknown (the origin may have acted, but its answer was lost: a timeout, a reset, a
+   * broken body, an object lost mid-request). `remember` (default): retries with its key get `outcome-unknown` and
+   * the origin is not called again. `release`: the key is released and a retry runs the request again; only for
+   * origins that deduplicate it themselves (see `forwardKey`).
+   */
+  onUnknownOutcome: v.optional(v.picklist(["remember", "release"])),
+  /**
+   * Sends the request's key to the origin in this header, so an origin with idempotency of its own can tell a
+   * re-run from a new request: `key` is the key as the client sent it, `record` Idem's record ID (a hash that is
+   * also unique per route and caller scope, and exists for dedup-covered requests too).
+   */
+  forwardKey: v.optional(
+    v.strictObject({
+      header: v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name")),
+      value: v.optional(v.picklist(["key", "record"]), "record"),
+    }),
+  ),
   /** Field carrying the API client's name, for dedup rules with `clients`. */
   clientField: v.optional(fieldRef),
   errors: v.optional(errorProfile),

@@ -32,9 +32,13 @@ export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
   "origin-timeout": { status: 504, title: "Origin did not answer in time" },
   "origin-unreachable": { status: 502, title: "Origin could not be reached" },
   "origin-broken-response": { status: 502, title: "Origin response broke off" },
+  "origin-invalid-status": { status: 502, title: "Origin answered with an invalid status" },
+  /** 502, or 504 when the failure behind it was a timeout (the occurrence sets it). */
+  "outcome-unknown": { status: 502, title: "Outcome unknown: the request may have been executed" },
   "coordinator-unavailable": { status: 503, title: "Idempotency store unavailable" },
   "caller-unidentified": { status: 400, title: "Caller cannot be identified", erplyCode: 1010 },
   "batch-too-large": { status: 400, title: "Too many calls in one bulk request", erplyCode: 1015 },
+  "version-skew": { status: 503, title: "Idem versions disagree while a deploy rolls out" },
 };
 
 /** Problems of the admin API. They are Idem's own, so no route's error profile reshapes them. */
@@ -45,6 +49,7 @@ export const ADMIN_ERROR_CATALOG = {
   "admin-invalid-request": { status: 400, title: "Invalid admin request" },
   "admin-record-not-found": { status: 404, title: "No such record" },
   "admin-record-running": { status: 409, title: "Record still running at the origin" },
+  "admin-record-completed": { status: 409, title: "Record already holds the origin's answer" },
   "admin-no-record": { status: 422, title: "This request has no record" },
   "admin-unavailable": { status: 503, title: "Record store unavailable" },
 } as const satisfies Record<string, KindInfo>;

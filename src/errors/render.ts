@@ -6,6 +6,8 @@ export interface ErrorContext {
   kind: ErrorKind;
   /** Human-readable explanation of this occurrence. */
   detail: string;
+  /** This occurrence's status, when it is not the kind's (a route's override still wins). */
+  status?: number;
   retryAfterSeconds?: number;
   /** The API call name, for envelopes that echo it (Erply's `request`). */
   call?: string;
@@ -46,7 +48,7 @@ function fillTemplate(node: unknown, values: Record<string, string | number>): u
 export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEFAULT_ERROR_PROFILE): Response {
   const info = ERROR_CATALOG[context.kind];
   const override = profile.kinds[context.kind] ?? {};
-  const httpStatus = override.status ?? info.status;
+  const httpStatus = override.status ?? context.status ?? info.status;
   const message = override.message ?? info.title;
   const headers = new Headers({ "cache-control": "no-store" });
   if (context.retryAfterSeconds !== undefined) headers.set("retry-after", String(context.retryAfterSeconds));

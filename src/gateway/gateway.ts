@@ -9,12 +9,20 @@ import { fullBody } from "../origin/exchange.ts";
 import { streamThrough } from "../origin/pass-through.ts";
 import { type BatchCall, planRequest, type RequestPlan } from "../plan/plan.ts";
 import type { RouteTable } from "../plan/route-table.ts";
-import type { DocumentCall, ExchangeCall, KeyCall } from "../protocol/messages.ts";
-import { answered, coordinatorUnavailable, errorResult, exchangeFailed, type GatewayResult, invalidRequest } from "../protocol/results.ts";
+import { type DocumentCall, type ExchangeCall, type KeyCall, OBJECT_PROTOCOL } from "../protocol/messages.ts";
+import {
+  answered,
+  coordinatorUnavailable,
+  errorResult,
+  exchangeFailed,
+  type GatewayResult,
+  invalidRequest,
+  versionSkew,
+} from "../protocol/results.ts";
 import { readBodyWithin } from "../request/body.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { type BatchEntry, bulkAnswer, entryFor, forwardTogether, runsUnguarded } from "./batch.ts";
-import { originRequest } from "./origin-request.ts";
+import { originRequest, withForwardedKey } from "./origin-request.ts";
 import { timingOf, toResponse } from "./respond.ts";
 
 /** Everything known about one request while the gateway answers it. */
@@ -28,10 +36,20 @@ interface Exchange {
 
 type MatchedPlan = Extract<RequestPlan, { route: Route; fields: unknown }>;
 
+/**
+ * An object of the previous version has no `decide` (OBJECT_PROTOCOL): the
+ * runtime refuses the call before the object runs anything.
+ */
+function isMissingMethod(error: unknown): boolean {
+  return error instanceof TypeError && error.message.startsWith("The RPC receiver does not implement");
+}
+
 async function askKeyObject(ex: Exchange, objectName: string, call: KeyCall): Promise<GatewayResult> {
   try {
-    return (await stubFor(ex.env.KEYS, objectName, ex.config.placement).handle(call)) as GatewayResult;
+    return (await stubFor(ex.env.KEYS, objectName, ex.config.placement).decide(call)) as GatewayResult;
   } catch (error) {
+    // Older than OBJECT_PROTOCOL, which renamed the method; such an object never got to run anything.
+    if (isMissingMethod(error)) return versionSkew("KeyObject", { sent: OBJECT_PROTOCOL, speaks: OBJECT_PROTOCOL - 1 });
     // The object may have been lost mid-call, after it sent the request on: do not claim it was not forwarded.
     return coordinatorUnavailable(
       `the idempotency record could not be reached (${errorMessage(error)}); the request may or may not have reached the origin, retry with the same key`,
@@ -67,8 +85,14 @@ function exchangeOf(ex: Exchange, plan: MatchedPlan): ExchangeCall {
     guard && document
       ? { objectName: document.objectName, placement: ex.config.placement, isDelete: guard.isDelete, editTimeoutMs: guard.editTimeoutMs }
       : undefined;
+  const origin = originRequest(ex.config, ex.request, ex.url, plan.fields.bodyBytes);
+  const recorded = plan.type === "keyed" || plan.type === "deduplicated";
   return {
-    origin: originRequest(ex.config, ex.request, ex.url, plan.fields.bodyBytes),
+    protocol: OBJECT_PROTOCOL,
+    // An origin that deduplicates on its own gets the key (or the record ID) to recognise a re-run by.
+    origin: recorded
+      ? withForwardedKey(origin, plan.route.forwardKey, { key: plan.type === "keyed" ? plan.key : undefined, recordId: plan.recordId })
+      : origin,
     originTimeoutMs: ex.config.originTimeoutMs,
     bufferLimit: plan.route.maxStoredResponseBytes,
     document: documentCall,
@@ -182,7 +206,13 @@ function execute(ex: Exchange, plan: RequestPlan): Promise<GatewayResult> {
       return forwardGuarded(ex, exchangeOf(ex, plan));
     case "keyed":
     case "deduplicated": {
-      const call: KeyCall = { id: plan.recordId, fingerprint: plan.fingerprint, policy: plan.policy, exchange: exchangeOf(ex, plan) };
+      const call: KeyCall = {
+        protocol: OBJECT_PROTOCOL,
+        id: plan.recordId,
+        fingerprint: plan.fingerprint,
+        policy: plan.policy,
+        exchange: exchangeOf(ex, plan),
+      };
       return askKeyObject(ex, plan.keyObject, call);
     }
   }
@@ -222,7 +252,7 @@ export function createGateway(config: IdemConfig, table: RouteTable): { fetch(re
         outcome: result.outcome,
         method: request.method,
         status: response.status,
-        originStatus: result.type === "response" ? result.originStatus : undefined,
+        originStatus: result.originStatus,
         record: plan.type === "keyed" || plan.type === "deduplicated" ? plan.recordId : undefined,
         rule: plan.type === "deduplicated" ? plan.rule.name : undefined,
         error: result.type === "error" ? result.kind : undefined,

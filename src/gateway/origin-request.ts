@@ -1,4 +1,4 @@
-import type { IdemConfig } from "../config/resolve.ts";
+import type { IdemConfig, Route } from "../config/resolve.ts";
 import { forwardableRequestHeaders } from "../http/headers.ts";
 import type { OriginRequest } from "../origin/exchange.ts";
 
@@ -20,4 +20,27 @@ export function originRequest(config: IdemConfig, request: Request, url: URL, bo
   headers.push(["x-forwarded-host", url.host], ["x-forwarded-proto", url.protocol.replace(":", "")]);
   const hasBody = body !== null && body.byteLength > 0 && request.method !== "GET" && request.method !== "HEAD";
   return { url: originUrl(config, url), method: request.method, headers, body: hasBody ? body : null };
+}
+
+/**
+ * The origin request with the route's `forwardKey` header set to the key or
+ * the record ID, so an origin with idempotency of its own can recognise a
+ * re-run. A header of that name from the client is dropped: it must not be
+ * able to pose as another request. Without a value (`key` on a
+ * dedup-covered request, which has none) the header is only dropped.
+ *
+ * @example
+ * withForwardedKey(origin, { header: "idem-record", value: "record" }, { recordId: "5c0e…" })
+ * // origin.headers ends with ["idem-record", "5c0e…"]
+ */
+export function withForwardedKey(
+  origin: OriginRequest,
+  forwardKey: Route["forwardKey"],
+  identity: { key?: string; recordId: string },
+): OriginRequest {
+  if (!forwardKey) return origin;
+  const headers = origin.headers.filter(([name]) => name !== forwardKey.header);
+  const value = forwardKey.value === "record" ? identity.recordId : identity.key;
+  if (value !== undefined) headers.push([forwardKey.header, value]);
+  return { ...origin, headers };
 }

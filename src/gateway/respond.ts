@@ -73,6 +73,7 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
       {
         kind: result.kind,
         detail: result.detail,
+        status: result.status,
         retryAfterSeconds: result.retryAfterSeconds,
         members: result.members,
         field: result.field,
@@ -81,6 +82,8 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
       },
       meta.route?.errors,
     );
+    // A retry told that the first attempt's outcome is unknown gets what Idem remembered: a replay.
+    if (isReplayed(result.outcome)) response.headers.set(REPLAYED_HEADER, "true");
   } else {
     const nullBody = NULL_BODY_STATUSES.has(result.status) || meta.method === "HEAD";
     response = new Response(nullBody ? null : result.body, { status: result.status, headers: toHeaders(result.headers) });

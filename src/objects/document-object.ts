@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { exchange } from "../origin/exchange.ts";
-import type { DocumentExchangeCall, DocumentRefusal, GuardedResult } from "../protocol/messages.ts";
+import { type DocumentExchangeCall, type DocumentRefusal, type GuardedResult, OBJECT_PROTOCOL } from "../protocol/messages.ts";
+import { versionSkewDetail } from "../protocol/results.ts";
 
 interface Waiter {
   /** true: it is this call's turn; false: it was dropped by an edit timeout. */
@@ -9,7 +10,7 @@ interface Waiter {
 }
 
 function refusal(kind: DocumentRefusal["kind"], detail: string): DocumentRefusal {
-  return { ok: false, kind, detail };
+  return { ok: false, end: "never-began", kind, detail };
 }
 
 /**
@@ -22,6 +23,10 @@ function refusal(kind: DocumentRefusal["kind"], detail: string): DocumentRefusal
  *   it is still overdue are dropped at once. The slow call itself completes.
  * - A delete that arrives while another delete of the document is queued or
  *   running is refused at once with `delete-in-progress`.
+ * - A call of another protocol version is refused untouched. The refusal is
+ *   a `coordinator-unavailable`, a kind every version knows: the caller may be
+ *   a KeyObject or Worker of the previous version, which could not render
+ *   a kind it has never heard of.
  *
  * The queue lives in memory on purpose: it only orders calls that are alive.
  * If the object restarts, those calls failed with it, and nothing is left to
@@ -40,6 +45,8 @@ export class DocumentObject extends DurableObject<Env> {
    * const result = await stubFor(env.DOCUMENTS, name, placement).run(call);
    */
   async run(call: DocumentExchangeCall): Promise<GuardedResult> {
+    if (call.protocol !== OBJECT_PROTOCOL)
+      return refusal("coordinator-unavailable", versionSkewDetail("DocumentObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL }));
     const { isDelete, editTimeoutMs } = call.document;
     if (isDelete && this.#deletes > 0) {
       return refusal("delete-in-progress", "another delete of this document is still in progress");

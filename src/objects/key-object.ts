@@ -3,10 +3,19 @@ import type { Env } from "../env.ts";
 import { inRanges } from "../http/status.ts";
 import { fullBody } from "../origin/exchange.ts";
 import { meetsSuccessConditions } from "../origin/response-conditions.ts";
-import type { KeyCall } from "../protocol/messages.ts";
+import { type GuardedResult, type KeyCall, OBJECT_PROTOCOL } from "../protocol/messages.ts";
 import type { Outcome } from "../protocol/outcomes.ts";
-import { answered, coordinatorUnavailable, type ErrorResult, errorResult, exchangeFailed, type GatewayResult } from "../protocol/results.ts";
-import type { PurgeResult, RecordSnapshot } from "../protocol/snapshots.ts";
+import {
+  answered,
+  coordinatorUnavailable,
+  type ErrorResult,
+  errorResult,
+  exchangeFailed,
+  type GatewayResult,
+  unknownOutcome,
+  versionSkew,
+} from "../protocol/results.ts";
+import type { OperatorResponse, PurgeResult, RecordFailure, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { type IdemRecord, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
@@ -35,8 +44,11 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
  * per record:
  *
  * - new key: store an in-flight record, then call the origin, then store the
- *   answer (or release the key when nothing should be remembered);
- * - same key, same fingerprint, completed: replay;
+ *   answer (or release the key when nothing should be remembered); when the
+ *   origin may have acted but its answer was lost, remember the outcome as
+ *   unknown (unless the route releases such keys);
+ * - same key, same fingerprint, completed: replay; outcome unknown:
+ *   `outcome-unknown`, and the origin is not called again;
  * - same key, different fingerprint: `fingerprint-mismatch`;
  * - same key while in flight: wait for the first (up to `waitTimeoutMs`) and
  *   replay, or answer `in-progress` at once in `conflict` mode;
@@ -44,7 +56,8 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
  *   `in-progress` while in flight, whatever the body.
  *
  * The origin exchange belongs to the object, not to the client's Worker
- * invocation, so a client that disconnects does not stop it.
+ * invocation, so a client that disconnects does not stop it. An in-flight
+ * record whose owner died (its lock ran out) is an unknown outcome too.
  */
 export class KeyObject extends DurableObject<Env> {
   #store: RecordStore;
@@ -60,17 +73,19 @@ export class KeyObject extends DurableObject<Env> {
 
   /**
    * Decides one request for a record, running it at the origin if it is new.
+   * A message of another protocol version is refused untouched.
    *
    * @example
-   * const result = await stubFor(env.KEYS, objectName, placement).handle(call);
+   * const result = await stubFor(env.KEYS, objectName, placement).decide(call);
    */
-  async handle(call: KeyCall): Promise<GatewayResult> {
+  async decide(call: KeyCall): Promise<GatewayResult> {
+    if (call.protocol !== OBJECT_PROTOCOL) return versionSkew("KeyObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL });
     const { policy } = call;
     const deadline = Date.now() + policy.waitTimeoutMs;
     let waited = false;
     for (;;) {
       const now = Date.now();
-      const record = this.#live(call.id, now);
+      const record = this.#live(call, now);
       if (!record) return this.#execute(call, now);
       const running = this.#running.get(call.id);
       const retryAfterSeconds = running ? 1 : secondsUntil(record.lockExpiresAt ?? now, now);
@@ -88,6 +103,7 @@ export class KeyObject extends DurableObject<Env> {
       if (record.state === "completed") {
         return this.#replay(record, policy.kind === "dedup" ? "deduplicated" : waited ? "waited-then-replayed" : "replayed");
       }
+      if (record.failure) return unknownOutcome(record.failure, record.expiresAt, true);
       const inProgress = () =>
         errorResult("conflict", "in-progress", "the first request with this key is still in progress; retry later", { retryAfterSeconds });
       if (policy.concurrency === "conflict" || !running) return inProgress();
@@ -108,11 +124,12 @@ export class KeyObject extends DurableObject<Env> {
     const record = this.#store.find(id);
     if (!record) return null;
     const now = Date.now();
+    const states = { in_flight: "in-flight", completed: "completed", unknown: "outcome-unknown" } as const;
     return {
       id: record.id,
       kind: record.kind,
       route: record.route,
-      state: record.expiresAt <= now ? "expired" : record.state === "in_flight" ? "in-flight" : "completed",
+      state: record.expiresAt <= now ? "expired" : states[record.state],
       running: this.#running.has(id),
       createdAt: record.createdAt,
       expiresAt: record.expiresAt,
@@ -124,7 +141,27 @@ export class KeyObject extends DurableObject<Env> {
       headerBytes: JSON.stringify(record.headers).length,
       bodyRetained: record.bodyRetained,
       ...(options.body && record.bodyRetained ? { body: this.#store.bodyOf(record) } : {}),
+      failure: record.failure,
     };
+  }
+
+  /**
+   * Stores a response an operator gives for a record whose outcome is
+   * unknown (or whose owner died in flight), after finding out at the origin
+   * what happened: retries with its key then get it as a replay. A completed
+   * record is left alone (purge it first), and so is one still running here.
+   *
+   * @example
+   * await stubFor(env.KEYS, objectName, placement).resolve(recordId, { status: 201, headers, body }) // { resolved: true, previous: "outcome-unknown" }
+   */
+  resolve(id: string, response: OperatorResponse): ResolveResult {
+    const snapshot = this.inspect(id, { body: false });
+    if (!snapshot) return { resolved: false, reason: "not-found" };
+    if (snapshot.state === "expired") return { resolved: false, reason: "expired" };
+    if (snapshot.running) return { resolved: false, reason: "running" };
+    if (snapshot.state === "completed") return { resolved: false, reason: "completed" };
+    const stored = this.#store.complete(id, response, "unknown");
+    return stored ? { resolved: true, previous: snapshot.state } : { resolved: false, reason: "not-found" };
   }
 
   /**
@@ -151,6 +188,7 @@ export class KeyObject extends DurableObject<Env> {
    */
   #refuseReuse(record: IdemRecord, call: KeyCall, retryAfterSeconds: number): ErrorResult {
     const differs = record.fingerprint === call.fingerprint ? "" : " (and this request differs from the first)";
+    if (record.failure) return unknownOutcome(record.failure, record.expiresAt, true);
     if (record.state !== "completed") {
       return errorResult("conflict", "in-progress", `the first request with this key is still in progress${differs}; this one was not forwarded`, {
         retryAfterSeconds,
@@ -161,19 +199,31 @@ export class KeyObject extends DurableObject<Env> {
     });
   }
 
-  /** The record, unless it has expired (deleted now) or its owner died and its lock ran out (taken over). */
-  #live(id: string, now: number): IdemRecord | undefined {
-    const record = this.#store.get(id);
+  /**
+   * The record, unless it has expired (deleted now). When its owner died and
+   * its lock ran out, the origin may have executed the request: the record
+   * becomes an unknown outcome, or is released if the route says so.
+   */
+  #live(call: KeyCall, now: number): IdemRecord | undefined {
+    const record = this.#store.get(call.id);
     if (!record) return undefined;
-    const running = this.#running.has(id);
+    const running = this.#running.has(call.id);
     // A request still running here keeps its record, however long it waits (a document's queue can outlast the TTL).
     const expired = record.expiresAt <= now && !running;
     const lockLost = record.state === "in_flight" && !running && (record.lockExpiresAt ?? 0) <= now;
-    if (expired || lockLost) {
-      this.#store.delete(id);
+    if (expired || (lockLost && call.policy.onUnknownOutcome === "release")) {
+      this.#store.delete(call.id);
       return undefined;
     }
-    return record;
+    if (!lockLost) return record;
+    const failure: RecordFailure = {
+      kind: "object-lost",
+      detail:
+        "the Durable Object running the request stopped before the origin's answer was stored (a crash, a runtime restart or a network partition), and its lock has run out",
+      at: now,
+    };
+    this.#store.markUnknown(call.id, failure);
+    return { ...record, state: "unknown", lockExpiresAt: null, failure };
   }
 
   #replay(record: IdemRecord, outcome: Outcome): GatewayResult {
@@ -241,13 +291,47 @@ export class KeyObject extends DurableObject<Env> {
     }
   }
 
+  /**
+   * The answer for an exchange that ended without one: a request that never
+   * began releases the key; one whose outcome is unknown is remembered as
+   * such, unless the route releases it (`onUnknownOutcome`).
+   */
+  #failed(call: KeyCall, result: Extract<GuardedResult, { ok: false }>, expiresAt: number): ErrorResult {
+    // An object of the previous version (a document's queue mid-rollout) does not say how it ended: assume the worst.
+    const end = result.end ?? "unknown";
+    if (end === "never-began") {
+      this.#release(call.id);
+      return exchangeFailed(
+        result,
+        result.kind.startsWith("origin-") ? "; the request did not reach the origin, so a retry with this key runs it" : "",
+      );
+    }
+    if (call.policy.onUnknownOutcome === "release") {
+      this.#release(call.id);
+      return exchangeFailed(
+        result,
+        '. The origin may have acted on the request; this route releases its key all the same (onUnknownOutcome = "release"), so a retry with this key runs it again',
+      );
+    }
+    const failure: RecordFailure = { kind: result.kind, detail: result.detail, originStatus: result.originStatus, at: Date.now() };
+    // Not written (storage refuses): the record stays in flight, and becomes an unknown outcome when its lock runs out.
+    this.#rememberUnknown(call.id, failure);
+    return { ...unknownOutcome(failure, expiresAt, false), originMs: result.originMs };
+  }
+
+  /** Marks the in-flight record as an unknown outcome; false when storage refused (or the record was purged meanwhile). */
+  #rememberUnknown(id: string, failure: RecordFailure): boolean {
+    try {
+      return this.#store.markUnknown(id, failure);
+    } catch {
+      return false;
+    }
+  }
+
   async #exchangeAndStore(call: KeyCall, expiresAt: number, lockExpiresAt: number): Promise<GatewayResult> {
     const { policy } = call;
     const result = await runExchange(this.env, call.exchange);
-    if (!result.ok) {
-      this.#release(call.id);
-      return exchangeFailed(result);
-    }
+    if (!result.ok) return this.#failed(call, result, expiresAt);
     // An answer that outlived its record's TTL is not remembered: replaying it is already past its time.
     const outlived = expiresAt <= Date.now();
     if (outlived || inRanges(result.status, policy.neverStore) || !meetsSuccessConditions(policy.successWhen, result)) {
@@ -261,12 +345,23 @@ export class KeyObject extends DurableObject<Env> {
       stored = this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
     } catch (error) {
       // The origin ran the request, but nothing of its answer is stored (the completion is one transaction).
-      // The in-flight record stays: retries are refused until its lock runs out, then run the request again.
       await result.rest?.cancel();
-      return coordinatorUnavailable(
-        `the origin answered ${result.status}, but the answer could not be stored (${errorMessage(error)}); retries with this key are refused until the lock runs out, then run the request again`,
-        { members: { originalStatus: result.status }, retryAfterSeconds: secondsUntil(lockExpiresAt, Date.now()), originMs: result.originMs },
-      );
+      const failure: RecordFailure = {
+        kind: "answer-not-stored",
+        detail: `the origin answered ${result.status}, but its answer could not be stored (${errorMessage(error)})`,
+        originStatus: result.status,
+        at: Date.now(),
+      };
+      if (policy.onUnknownOutcome === "remember" && this.#rememberUnknown(call.id, failure)) {
+        return { ...unknownOutcome(failure, expiresAt, false), originMs: result.originMs };
+      }
+      // The in-flight record stays: retries are refused until its lock runs out; then it is an unknown outcome (or released).
+      const then = policy.onUnknownOutcome === "release" ? "run the request again" : "are told its outcome is unknown";
+      return coordinatorUnavailable(`${failure.detail}; retries with this key are refused until the lock runs out, then ${then}`, {
+        members: { originalStatus: result.status },
+        retryAfterSeconds: secondsUntil(lockExpiresAt, Date.now()),
+        originMs: result.originMs,
+      });
     }
     // A record purged while its request ran is gone: nothing remembers this answer, so no expiry is advertised.
     return answered("forwarded", result, fullBody(result), stored ? expiresAt : undefined);

@@ -1,5 +1,6 @@
 import type { HeaderList } from "../http/headers.ts";
 import type { RecordKind } from "../protocol/messages.ts";
+import type { RecordFailure } from "../protocol/snapshots.ts";
 import { concatBytes } from "../util/bytes.ts";
 
 /**
@@ -13,7 +14,8 @@ import { concatBytes } from "../util/bytes.ts";
  * | kind            | `key` (Idempotency-Key or key field) or `dedup` (content rule)              |
  * | route           | route name, for the admin API and logs                                     |
  * | fingerprint     | SHA-256 of the canonical request                                           |
- * | state           | `in_flight` while the origin works, `completed` once its answer is stored  |
+ * | state           | `in_flight` while the origin works, `completed` once its answer is stored, |
+ * |                 | `unknown` when the origin may have acted but its answer never came back    |
  * | created_at      | ms since epoch                                                             |
  * | expires_at      | ms since epoch; never replayed from this instant, deleted by the alarm     |
  * | lock_expires_at | ms since epoch; an in-flight row whose owner died is taken over after this |
@@ -22,6 +24,7 @@ import { concatBytes } from "../util/bytes.ts";
  * | body_size       | bytes of the origin's body; NULL when it was not retained                  |
  * | body_retained   | 1 when the body is stored; 0 when it passed the storage cap                |
  * | body            | the body's first 1 MiB (all of it, nearly always)                          |
+ * | failure         | `unknown` rows: JSON `{kind, detail, originStatus?, at}`, what went wrong  |
  *
  * `body_chunks`: the rest of a body above 1 MiB, in 1 MiB rows (seq 1, 2, …),
  * below the 2 MB row limit. Created the first time such a body is stored.
@@ -46,10 +49,15 @@ CREATE TABLE IF NOT EXISTS records (
   headers TEXT,
   body_size INTEGER,
   body_retained INTEGER NOT NULL DEFAULT 0,
-  body BLOB
+  body BLOB,
+  failure TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at);
 `;
+
+/** Objects whose table predates the `failure` column get it on first use (SQLite adds it without rewriting rows). */
+const HAS_FAILURE_COLUMN = "SELECT 1 FROM pragma_table_info('records') WHERE name = 'failure'";
+const ADD_FAILURE_COLUMN = "ALTER TABLE records ADD COLUMN failure TEXT";
 
 const CHUNKS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS body_chunks (
@@ -67,7 +75,7 @@ export interface IdemRecord {
   kind: RecordKind;
   route: string;
   fingerprint: string;
-  state: "in_flight" | "completed";
+  state: "in_flight" | "completed" | "unknown";
   createdAt: number;
   expiresAt: number;
   lockExpiresAt: number | null;
@@ -77,6 +85,8 @@ export interface IdemRecord {
   bodyRetained: boolean;
   /** The body's first CHUNK_BYTES (all of it when it is no larger); null until completed or when not retained. */
   bodyHead: Uint8Array | null;
+  /** Set on `unknown` records. */
+  failure: RecordFailure | null;
 }
 
 type Row = {
@@ -93,6 +103,7 @@ type Row = {
   body_size: number | null;
   body_retained: number;
   body: ArrayBuffer | null;
+  failure: string | null;
 };
 
 function fromRow(row: Row): IdemRecord {
@@ -110,6 +121,7 @@ function fromRow(row: Row): IdemRecord {
     bodySize: row.body_size,
     bodyRetained: row.body_retained === 1,
     bodyHead: row.body ? new Uint8Array(row.body) : null,
+    failure: row.failure ? (JSON.parse(row.failure) as RecordFailure) : null,
   };
 }
 
@@ -154,6 +166,7 @@ export class RecordStore {
   get #sql(): SqlStorage {
     if (!this.#schemaReady) {
       this.storage.sql.exec(SCHEMA);
+      if (this.storage.sql.exec(HAS_FAILURE_COLUMN).toArray().length === 0) this.storage.sql.exec(ADD_FAILURE_COLUMN);
       this.#schemaReady = true;
     }
     return this.storage.sql;
@@ -195,13 +208,17 @@ export class RecordStore {
     );
   }
 
-  /** Stores the origin's answer. Returns false when the row was gone (purged meanwhile). */
-  complete(id: string, c: Completion): boolean {
+  /**
+   * Stores the origin's answer. Returns false when the row was gone (purged
+   * meanwhile). `from: "unknown"` stores an answer an operator gives for a
+   * record whose outcome was unknown (or whose owner died in flight).
+   */
+  complete(id: string, c: Completion, from: "in-flight" | "unknown" = "in-flight"): boolean {
     return this.storage.transactionSync(() => {
       const updated = this.#sql.exec(
-        `UPDATE records SET state = 'completed', lock_expires_at = NULL,
+        `UPDATE records SET state = 'completed', lock_expires_at = NULL, failure = NULL,
            status = ?, headers = ?, body_size = ?, body_retained = ?, body = ?
-         WHERE id = ? AND state = 'in_flight'`,
+         WHERE id = ? AND state IN (${from === "unknown" ? "'in_flight', 'unknown'" : "'in_flight'"})`,
         c.status,
         JSON.stringify(c.headers),
         c.body?.byteLength ?? null,
@@ -218,6 +235,23 @@ export class RecordStore {
       this.#chunkTable = true;
       return true;
     });
+  }
+
+  /**
+   * Remembers that the in-flight request's outcome is unknown: retries are
+   * told so instead of running it again. Returns false when the row was no
+   * longer in flight (purged meanwhile).
+   *
+   * @example
+   * store.markUnknown(id, { kind: "origin-timeout", detail: "the origin did not answer within 30000 ms", at: Date.now() });
+   */
+  markUnknown(id: string, failure: RecordFailure): boolean {
+    const updated = this.#sql.exec(
+      "UPDATE records SET state = 'unknown', lock_expires_at = NULL, failure = ? WHERE id = ? AND state = 'in_flight'",
+      JSON.stringify(failure),
+      id,
+    ).rowsWritten;
+    return updated > 0;
   }
 
   /**

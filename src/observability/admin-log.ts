@@ -1,5 +1,5 @@
 /** What an admin request did. */
-export type AdminAction = "health" | "inspect" | "lookup" | "purge" | "refused";
+export type AdminAction = "health" | "inspect" | "lookup" | "purge" | "resolve" | "refused";
 
 /** One line per admin request. Never holds the token, a raw key or scope values. */
 export interface AdminLog {
@@ -10,8 +10,12 @@ export interface AdminLog {
   status: number;
   /** The record acted on. */
   record?: string;
-  /** Why the request was refused, or what a purge found (`purged`, `not-found`, `running`). */
+  /** Why the request was refused, or what a purge or resolve did (`purged`, `resolved`, `not-found`, `running`, …). */
   result?: string;
+  /** The state the record was in before a purge or a resolve (e.g. `outcome-unknown`). */
+  previous?: string;
+  /** The status of the response an operator stored (`resolve`). */
+  responseStatus?: number;
 }
 
 /**

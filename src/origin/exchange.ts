@@ -1,6 +1,6 @@
 import { forwardableResponseHeaders, type HeaderList, storableResponseHeaders, toHeaders } from "../http/headers.ts";
 import { concatBytes } from "../util/bytes.ts";
-import { errorMessage } from "../util/error-message.ts";
+import { type ExchangeFailure, failureOfStatus, failureOfThrown } from "./exchange-outcome.ts";
 
 /** A request for the origin, in a form that crosses Durable Object RPC. */
 export interface OriginRequest {
@@ -10,12 +10,9 @@ export interface OriginRequest {
   body: Uint8Array | null;
 }
 
-export type OriginFailureKind = "origin-timeout" | "origin-unreachable" | "origin-broken-response";
-
-export interface OriginFailure {
+/** An exchange that ended without an answer; `end` says whether the origin may have acted (see exchange-outcome.ts). */
+export interface OriginFailure extends ExchangeFailure {
   ok: false;
-  kind: OriginFailureKind;
-  detail: string;
   originMs: number;
 }
 
@@ -71,8 +68,8 @@ export function fullBody(response: OriginResponse): Uint8Array | ReadableStream<
   return response.rest ? continuing(response.rest.getReader(), response.body) : response.body;
 }
 
-function failure(kind: OriginFailureKind, detail: string, started: number): OriginFailure {
-  return { ok: false, kind, detail, originMs: Date.now() - started };
+function failure(failed: ExchangeFailure, started: number): OriginFailure {
+  return { ok: false, ...failed, originMs: Date.now() - started };
 }
 
 /**
@@ -82,7 +79,9 @@ function failure(kind: OriginFailureKind, detail: string, started: number): Orig
  * remaining stream. Redirects are returned, not followed.
  *
  * A response whose body breaks off is a failure (`origin-broken-response`),
- * never a short body: nothing partial is ever stored or replayed.
+ * never a short body: nothing partial is ever stored or replayed. A status
+ * outside 200–599, or a 52x with which Cloudflare reports a failed origin, is
+ * a failure too; each failure says how the exchange ended (`end`).
  *
  * @example
  * const result = await exchange({ url, method: "POST", headers, body }, 30_000, 10 * 1024 * 1024);
@@ -101,8 +100,12 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
       signal,
     });
   } catch (error) {
-    if (signal.aborted) return failure("origin-timeout", `the origin did not answer within ${timeoutMs} ms`, started);
-    return failure("origin-unreachable", `the origin could not be reached (${errorMessage(error)})`, started);
+    return failure(failureOfThrown(error, { stage: "head", timedOut: signal.aborted, timeoutMs, bytesRead: 0 }), started);
+  }
+  const failed = failureOfStatus(response.status);
+  if (failed) {
+    await response.body?.cancel();
+    return failure(failed, started);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -125,10 +128,7 @@ export async function exchange(request: OriginRequest, timeoutMs: number, buffer
       if (size > bufferLimit) return answered(continuing(reader));
     }
   } catch (error) {
-    if (signal.aborted) {
-      return failure("origin-timeout", `the origin did not finish its response within ${timeoutMs} ms`, started);
-    }
-    return failure("origin-broken-response", `the origin's response body broke off after ${size} bytes (${errorMessage(error)})`, started);
+    return failure(failureOfThrown(error, { stage: "body", timedOut: signal.aborted, timeoutMs, bytesRead: size }), started);
   }
   return answered();
 }

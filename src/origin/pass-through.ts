@@ -1,6 +1,6 @@
 import { forwardableResponseHeaders, type HeaderList, toHeaders } from "../http/headers.ts";
-import { errorMessage } from "../util/error-message.ts";
 import type { OriginFailure } from "./exchange.ts";
+import { failureOfThrown, invalidStatus } from "./exchange-outcome.ts";
 
 export interface StreamedResponse {
   ok: true;
@@ -18,10 +18,14 @@ export interface StreamedRequest {
   body: ReadableStream<Uint8Array> | Uint8Array | null;
 }
 
+/** Methods whose requests carry no body: the runtime's `fetch()` refuses one, so it is dropped (README, rule 1). */
+const BODILESS_METHODS = new Set(["GET", "HEAD"]);
+
 /**
  * Forwards a request the gateway does not need to remember, streaming both
  * bodies. The timeout covers the wait for the origin's response headers; the
- * body then streams at the origin's pace.
+ * body then streams at the origin's pace. Statuses go on as they came (52x
+ * included), except one outside 200–599, which no client could be given.
  *
  * @example
  * const result = await streamThrough({ url, method, headers, body: request.body }, 30_000);
@@ -34,10 +38,15 @@ export async function streamThrough(request: StreamedRequest, timeoutMs: number)
     const response = await fetch(request.url, {
       method: request.method,
       headers: toHeaders(request.headers),
-      body: request.body,
+      body: BODILESS_METHODS.has(request.method) ? null : request.body,
       redirect: "manual",
       signal: controller.signal,
     });
+    const invalid = invalidStatus(response.status);
+    if (invalid) {
+      await response.body?.cancel();
+      return { ok: false, ...invalid, originMs: Date.now() - started };
+    }
     return {
       ok: true,
       status: response.status,
@@ -46,11 +55,8 @@ export async function streamThrough(request: StreamedRequest, timeoutMs: number)
       originMs: Date.now() - started,
     };
   } catch (error) {
-    const originMs = Date.now() - started;
-    if (controller.signal.aborted) {
-      return { ok: false, kind: "origin-timeout", detail: `the origin did not answer within ${timeoutMs} ms`, originMs };
-    }
-    return { ok: false, kind: "origin-unreachable", detail: `the origin could not be reached (${errorMessage(error)})`, originMs };
+    const failed = failureOfThrown(error, { stage: "head", timedOut: controller.signal.aborted, timeoutMs, bytesRead: 0 });
+    return { ok: false, ...failed, originMs: Date.now() - started };
   } finally {
     clearTimeout(timer);
   }

@@ -11,6 +11,21 @@ import type { OriginRequest, OriginResult } from "../origin/exchange.ts";
 
 export type Placement = IdemConfig["placement"];
 
+/**
+ * The version of the messages between the Worker and its objects. A Worker
+ * version and the objects' version roll out separately, so for seconds to
+ * minutes either side can meet the other's previous code. Each side refuses
+ * a message of another version without acting on it, and the client gets a
+ * retryable `version-skew` problem. Bump it whenever a message's meaning
+ * changes. (The messages before it had no version: 1. Version 2 also renamed
+ * `KeyObject.handle` to `decide`, so that a Worker of version 2 meeting an
+ * object of version 1, which checks nothing, cannot call it at all.)
+ */
+export const OBJECT_PROTOCOL = 2;
+
+/** What a route does with a request whose outcome is unknown (README, rule 9). */
+export type UnknownOutcomePolicy = "remember" | "release";
+
 /** `key`: an Idempotency-Key (or key field); `dedup`: a content rule found a duplicate candidate. */
 export type RecordKind = "key" | "dedup";
 
@@ -31,6 +46,8 @@ export interface RecordPolicy {
   neverStore: StatusRange[];
   /** Conditions the origin's answer must meet to be stored. */
   successWhen: Condition[];
+  /** `remember`: an unknown outcome is kept, and retries are told so; `release`: the key is released. */
+  onUnknownOutcome: UnknownOutcomePolicy;
 }
 
 /** Sends an origin exchange through a document's object, which runs one at a time per document. */
@@ -43,6 +60,8 @@ export interface DocumentCall {
 
 /** Everything an origin exchange needs, whoever runs it. */
 export interface ExchangeCall {
+  /** `OBJECT_PROTOCOL` of the sender (it is a message of its own to a DocumentObject). */
+  protocol: number;
   origin: OriginRequest;
   originTimeoutMs: number;
   /** Bytes of response body kept in memory (and so storable); the rest streams through. */
@@ -55,6 +74,8 @@ export type DocumentExchangeCall = ExchangeCall & { document: DocumentCall };
 
 /** A request for a KeyObject: the record to use, its policy, and the exchange to run when it is new. */
 export interface KeyCall {
+  /** `OBJECT_PROTOCOL` of the sender. */
+  protocol: number;
   id: string;
   /** The request's fingerprint (keys) or content hash (dedup): what a retry must match. */
   fingerprint: string;
@@ -63,7 +84,15 @@ export interface KeyCall {
 }
 
 /** The document's queue refused the call: the origin was never called. */
-export type DocumentRefusal = { ok: false; kind: "edit-timeout" | "delete-in-progress"; detail: string; originMs?: undefined };
+export type DocumentRefusal = {
+  ok: false;
+  end: "never-began";
+  /** `coordinator-unavailable`: the DocumentObject speaks another protocol version (see OBJECT_PROTOCOL). */
+  kind: "edit-timeout" | "delete-in-progress" | "coordinator-unavailable";
+  detail: string;
+  originMs?: undefined;
+  originStatus?: undefined;
+};
 
 /** How an exchange run in a document's order ended. */
 export type GuardedResult = OriginResult | DocumentRefusal;

@@ -15,13 +15,16 @@ export type Outcome =
   | "edit-timeout"
   | "delete-in-progress"
   | "origin-error"
+  | "outcome-unknown"
+  | "unknown-replayed"
   | "not-replayable"
   | "invalid-request"
   | "unavailable"
   /** A bulk request: each of its calls had its own decision. */
   | "batched";
 
-const FROM_STORAGE: ReadonlySet<Outcome> = new Set(["replayed", "waited-then-replayed", "deduplicated"]);
+/** `unknown-replayed`: a retry told what Idem remembered of a first attempt whose outcome is unknown. */
+const FROM_STORAGE: ReadonlySet<Outcome> = new Set(["replayed", "waited-then-replayed", "deduplicated", "unknown-replayed"]);
 
 /**
  * Whether an answer with this outcome came from storage rather than from the origin.

@@ -2,6 +2,7 @@ import type { ErrorKind } from "../errors/catalog.ts";
 import type { HeaderList } from "../http/headers.ts";
 import type { GuardedResult } from "./messages.ts";
 import type { Outcome } from "./outcomes.ts";
+import type { RecordFailure } from "./snapshots.ts";
 
 /** An answer for the client: the origin's, live or stored. */
 export interface ResponseResult {
@@ -22,6 +23,10 @@ export interface ErrorResult {
   outcome: Outcome;
   kind: ErrorKind;
   detail: string;
+  /** This occurrence's HTTP status, when it is not the kind's (an `outcome-unknown` after a timeout is a 504). */
+  status?: number;
+  /** The status the origin (or Cloudflare in front of it) sent instead of an answer. */
+  originStatus?: number;
   retryAfterSeconds?: number;
   members?: Record<string, unknown>;
   /** The request field the error is about (Erply's `errorField`). */
@@ -33,7 +38,7 @@ export interface ErrorResult {
 /** What the gateway answers one request with. */
 export type GatewayResult = ResponseResult | ErrorResult;
 
-type ErrorExtras = Pick<ErrorResult, "retryAfterSeconds" | "members" | "field" | "originMs" | "expiresAt">;
+type ErrorExtras = Pick<ErrorResult, "status" | "originStatus" | "retryAfterSeconds" | "members" | "field" | "originMs" | "expiresAt">;
 
 /**
  * An error result.
@@ -67,15 +72,87 @@ export function coordinatorUnavailable(detail: string, extras: ErrorExtras = {})
 }
 
 /**
- * An exchange that produced no answer: the origin failed, or the document's
- * queue refused the call before it reached the origin.
+ * An exchange that produced no answer, when nothing is remembered of it: the
+ * origin failed, or the document's queue (or another version's object)
+ * refused the call before it reached the origin. `note` adds what it means
+ * for a retry with the same key.
  *
  * @example
- * exchangeFailed({ ok: false, kind: "origin-timeout", detail: "…", originMs: 30_000 }) // outcome "origin-error"
+ * exchangeFailed({ ok: false, end: "unknown", kind: "origin-timeout", detail: "…", originMs: 30_000 }) // outcome "origin-error"
  */
-export function exchangeFailed(failure: Extract<GuardedResult, { ok: false }>): ErrorResult {
-  const outcome: Outcome = failure.kind === "edit-timeout" || failure.kind === "delete-in-progress" ? failure.kind : "origin-error";
-  return errorResult(outcome, failure.kind, failure.detail, { originMs: failure.originMs });
+export function exchangeFailed(failure: Extract<GuardedResult, { ok: false }>, note = ""): ErrorResult {
+  const outcome: Outcome =
+    failure.kind === "edit-timeout" || failure.kind === "delete-in-progress"
+      ? failure.kind
+      : failure.kind === "coordinator-unavailable"
+        ? "unavailable"
+        : "origin-error";
+  return errorResult(outcome, failure.kind, `${failure.detail}${note}`, {
+    originMs: failure.originMs,
+    originStatus: failure.originStatus,
+    // The document's object speaks another version: that clears within minutes of a deploy, so retry at once.
+    ...(failure.kind === "coordinator-unavailable" ? { retryAfterSeconds: 1 } : {}),
+    ...(failure.originStatus === undefined ? {} : { members: { originalStatus: failure.originStatus } }),
+  });
+}
+
+/** Failures that were a wait running out: their `outcome-unknown` is a 504, the others a 502. */
+const TIMEOUTS: ReadonlySet<string> = new Set(["origin-timeout"]);
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The answer for a request whose outcome is unknown: to the request that
+ * failed (`replayed: false`) and, while the record is remembered, to every
+ * retry with its key (`replayed: true`, sent with `Idempotent-Replayed`).
+ * The detail tells the client what to do, since retrying cannot help.
+ *
+ * @example
+ * unknownOutcome({ kind: "origin-timeout", detail: "the origin did not answer within 30000 ms", at }, expiresAt, true)
+ * // { type: "error", kind: "outcome-unknown", status: 504, outcome: "unknown-replayed", members: { failure: "origin-timeout", … }, … }
+ */
+export function unknownOutcome(failure: RecordFailure, expiresAt: number | undefined, replayed: boolean): ErrorResult {
+  const until = expiresAt === undefined ? "" : ` (until ${iso(expiresAt)})`;
+  return errorResult(
+    replayed ? "unknown-replayed" : "outcome-unknown",
+    "outcome-unknown",
+    `the request with this key may have been executed, but its outcome is unknown: ${failure.detail} (${iso(failure.at)}). ` +
+      `Idem will not send it to the origin again while it remembers this key${until}, so retrying with this key does not help. ` +
+      "Find out from the API whether it took effect; if it did not, send it with a new key. An operator can resolve the key through Idem's admin API.",
+    {
+      status: TIMEOUTS.has(failure.kind) ? 504 : 502,
+      originStatus: failure.originStatus,
+      members: {
+        failure: failure.kind,
+        failedAt: iso(failure.at),
+        ...(failure.originStatus === undefined ? {} : { originalStatus: failure.originStatus }),
+      },
+      expiresAt,
+    },
+  );
+}
+
+/**
+ * Why a message was refused between sides of different protocol versions
+ * (`sent`: the message's, `speaks`: the receiver's; a message from before
+ * versions is version 1). It was not acted on, so the client may retry at
+ * once: a rollout finishes within minutes.
+ *
+ * @example
+ * versionSkewDetail("KeyObject", { sent: 1, speaks: 2 }) // "a KeyObject speaking version 2 of Idem's object messages received one of version 1 …"
+ */
+export function versionSkewDetail(receiver: string, versions: { sent: number | undefined; speaks: number }): string {
+  return `a ${receiver} speaking version ${versions.speaks} of Idem's object messages received one of version ${versions.sent ?? 1} while a deploy rolls out; the request was not forwarded to the origin, retry shortly`;
+}
+
+/**
+ * The refusal of a message of another protocol version (see OBJECT_PROTOCOL).
+ *
+ * @example
+ * versionSkew("KeyObject", { sent: 1, speaks: OBJECT_PROTOCOL }) // { type: "error", kind: "version-skew", retryAfterSeconds: 1, … }
+ */
+export function versionSkew(receiver: string, versions: { sent: number | undefined; speaks: number }): ErrorResult {
+  return errorResult("unavailable", "version-skew", versionSkewDetail(receiver, versions), { retryAfterSeconds: 1 });
 }
 
 /**

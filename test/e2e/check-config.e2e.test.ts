@@ -93,6 +93,36 @@ describe("check-config validates", () => {
     expect(stderr).toContain("- routes[2].key.pattern: applies to a key the client sends, not to a key built from a list of fields");
   });
 
+  it("explains what each route does with an unknown outcome, and warns about a release the origin cannot deduplicate", async () => {
+    const path = jsonFile("unknown-outcome.json", {
+      origin: "https://api.example.com",
+      routes: [
+        { name: "payments", path: "/payments" },
+        { name: "search", path: "/search", onUnknownOutcome: "release" },
+        { name: "ledger", path: "/ledger", onUnknownOutcome: "release", forwardKey: { header: "Idem-Record" } },
+      ],
+    });
+    const { code, stdout } = await checkConfig("--config", path);
+    expect(code).toBe(0);
+    const section = (route: string) => stdout.slice(stdout.indexOf(`  ${route}  `)).split(/\n {2}(?! )/)[0] ?? "";
+    expect(section("payments")).toContain("onUnknownOutcome: remember");
+    expect(section("payments")).toContain("retries get 502/504 outcome-unknown and the origin is never called again");
+    expect(section("search")).toContain("a retry runs the request again");
+    expect(section("search")).toContain("! without forwardKey");
+    expect(section("ledger")).toContain('forwardKey: {"header":"idem-record","value":"record"}');
+    expect(section("ledger")).not.toContain("! without forwardKey");
+  });
+
+  it("refuses a forwardKey header that frames the request or that Idem sets", async () => {
+    const path = jsonFile("forward-key.json", {
+      origin: "https://api.example.com",
+      routes: [{ name: "orders", path: "/orders", forwardKey: { header: "Content-Length" } }],
+    });
+    const { code, stderr } = await checkConfig("--config", path);
+    expect(code).toBe(1);
+    expect(stderr).toContain("- routes[0].forwardKey.header: Content-Length frames the request or is set by Idem itself");
+  });
+
   it("refuses an origin on the custom domain the Worker itself serves, which would loop", async () => {
     const loopDir = mkdtempSync(join(dir, "loop-"));
     const wranglerToml = join(loopDir, "wrangler.toml");

@@ -7,6 +7,11 @@
  * The origin must execute exactly 1,000 times, once per (tenant, key); each
  * client must get its own key's one response; nothing is lost, and nothing
  * crosses between keys or tenants.
+ *
+ * Issue 11: a second, smaller storm sends a share of its keys into each
+ * origin fault. A key whose outcome is unknown still executes at most once,
+ * and all ten of its copies are told so; a key that never began executes
+ * never, and all ten copies are told to retry.
  */
 import { describe, expect, it } from "vitest";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
@@ -20,15 +25,17 @@ const IN_FLIGHT = 150;
 const KEYS_PER_WAVE = 15;
 const TAG = "storm";
 
-const stack = useBundledStack({
-  origin: startOrdersOrigin,
-  // Waiting for the first copy may take a while under this load; a 409 would be a lost answer here.
-  routes: [{ name: "create-order", path: "/orders", waitTimeoutMs: 60_000 }],
-});
+// Waiting for the first copy may take a while under this load; a 409 would be a lost answer here.
+const ROUTES = [{ name: "create-order", path: "/orders", waitTimeoutMs: 60_000 }];
+const stack = useBundledStack({ origin: startOrdersOrigin, routes: ROUTES });
+// A shorter origin timeout, so the hanging keys of the fault storm time out soon; long enough that no other fault is taken for a timeout under load.
+const faultStack = useBundledStack({ origin: startOrdersOrigin, routes: ROUTES, settings: { originTimeoutMs: 8_000 } });
 
 interface Send {
   tenant: string;
   key: string;
+  /** Demo-* headers that make the origin fail for this key (the same on every copy; they are not fingerprinted). */
+  fault?: Record<string, string>;
 }
 
 interface Answer extends Send {
@@ -37,7 +44,7 @@ interface Answer extends Send {
   answeredAt: number;
   status: number;
   replayed: boolean;
-  body: { id: string; tenant: string; key: string };
+  body: { id: string; tenant: string; key: string; type?: string };
 }
 
 /** A small seeded generator (mulberry32), so every run sends in the same order. */
@@ -60,10 +67,10 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 }
 
 /** Every send, in waves of a few keys whose copies are shuffled together. */
-function stormPlan(): Send[] {
+function stormPlan(keysPerTenant = KEYS_PER_TENANT, faultOf: (i: number) => Send["fault"] = () => undefined): Send[] {
   const random = seededRandom(5);
   const records = shuffle(
-    TENANTS.flatMap((tenant) => Array.from({ length: KEYS_PER_TENANT }, (_, i) => ({ tenant, key: `order-${i}` }))),
+    TENANTS.flatMap((tenant) => Array.from({ length: keysPerTenant }, (_, i) => ({ tenant, key: `order-${i}`, fault: faultOf(i) }))),
     random,
   );
   const plan: Send[] = [];
@@ -76,17 +83,18 @@ function stormPlan(): Send[] {
 
 let clock = 0;
 
-async function sendOne({ tenant, key }: Send): Promise<Answer> {
+async function sendOne(worker: URL, { tenant, key, fault }: Send): Promise<Answer> {
   const sentAt = clock++;
-  const response = await fetch(new URL("/orders", stack().worker.url), {
+  const response = await fetch(new URL("/orders", worker), {
     method: "POST",
-    headers: { authorization: tenant, "idempotency-key": key, "content-type": "application/json", "demo-tag": TAG },
+    headers: { authorization: tenant, "idempotency-key": key, "content-type": "application/json", "demo-tag": TAG, ...fault },
     body: JSON.stringify({ tenant, key }),
   });
   const body = (await response.json()) as Answer["body"];
   return {
     tenant,
     key,
+    fault,
     sentAt,
     answeredAt: clock++,
     status: response.status,
@@ -95,14 +103,14 @@ async function sendOne({ tenant, key }: Send): Promise<Answer> {
   };
 }
 
-/** Sends the plan with `IN_FLIGHT` requests at a time. */
-async function runStorm(plan: Send[]): Promise<Answer[]> {
+/** Sends the plan to the Worker with `IN_FLIGHT` requests at a time. */
+async function runStorm(worker: URL, plan: Send[]): Promise<Answer[]> {
   const answers: Answer[] = [];
   let next = 0;
   const lane = async () => {
     while (next < plan.length) {
       const send = plan[next++] as Send;
-      answers.push(await sendOne(send));
+      answers.push(await sendOne(worker, send));
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
@@ -114,7 +122,7 @@ describe("a storm of retries", () => {
     const plan = stormPlan();
     expect(plan).toHaveLength(TENANTS.length * KEYS_PER_TENANT * COPIES);
 
-    const answers = await runStorm(plan);
+    const answers = await runStorm(stack().worker.url, plan);
 
     // Nothing lost: one successful answer per request.
     expect(answers).toHaveLength(plan.length);
@@ -152,5 +160,61 @@ describe("a storm of retries", () => {
       }),
     );
     expect(executedRecords).toEqual(new Set(byRecord.keys()));
+  });
+});
+
+/** What each fault does to a key's ten copies: how often the origin runs it, and what every copy is told. */
+const FAULTS: { headers: Record<string, string>; executions: 0 | 1; status: number; type: string; replays: boolean }[] = [
+  { headers: { "demo-break": "1" }, executions: 1, status: 502, type: "outcome-unknown", replays: true },
+  { headers: { "demo-reset": "1" }, executions: 1, status: 502, type: "outcome-unknown", replays: true },
+  { headers: { "demo-hang": "1" }, executions: 1, status: 504, type: "outcome-unknown", replays: true },
+  { headers: { "demo-status": "999" }, executions: 1, status: 502, type: "outcome-unknown", replays: true },
+  { headers: { "demo-edge-status": "520" }, executions: 1, status: 502, type: "outcome-unknown", replays: true },
+  { headers: { "demo-edge-status": "524" }, executions: 1, status: 504, type: "outcome-unknown", replays: true },
+  // Never began: nothing to remember, so every copy is told to retry, and none runs.
+  { headers: { "demo-edge-status": "521" }, executions: 0, status: 502, type: "origin-unreachable", replays: false },
+];
+/** Keys of the fault storm per tenant: half of them healthy, the rest spread over the faults. */
+const FAULT_STORM_KEYS = 98;
+const faultOf = (i: number) => FAULTS[i % (2 * FAULTS.length)];
+
+describe("a storm with a share of its keys hitting each origin fault", () => {
+  it("never executes a key twice, and tells all ten copies of a failed key the same", { timeout: 180_000 }, async () => {
+    const plan = stormPlan(FAULT_STORM_KEYS, (i) => faultOf(i)?.headers);
+    expect(plan).toHaveLength(TENANTS.length * FAULT_STORM_KEYS * COPIES);
+    const answers = await runStorm(faultStack().worker.url, plan);
+    expect(answers).toHaveLength(plan.length);
+
+    const executed = Map.groupBy(
+      faultStack().origin.received.filter((r) => r.tag === TAG),
+      (r) => {
+        const body = JSON.parse(r.body) as Send;
+        return `${body.tenant} ${body.key}`;
+      },
+    );
+    const byRecord = Map.groupBy(answers, (a) => `${a.tenant} ${a.key}`);
+    expect(byRecord.size).toBe(TENANTS.length * FAULT_STORM_KEYS);
+    for (const [record, copies] of byRecord) {
+      const fault = faultOf(Number(record.split("order-")[1]));
+      const runs = executed.get(record)?.length ?? 0;
+      expect(copies, record).toHaveLength(COPIES);
+      if (!fault) {
+        expect(runs, record).toBe(1);
+        expect(copies.map((a) => a.status)).toEqual(Array(COPIES).fill(201));
+        expect(new Set(copies.map((a) => a.body.id)).size, record).toBe(1);
+        expect(copies.filter((a) => !a.replayed).length, record).toBe(1);
+        continue;
+      }
+      expect(runs, record).toBe(fault.executions);
+      expect(
+        copies.map((a) => [a.status, a.body.type]),
+        record,
+      ).toEqual(Array(COPIES).fill([fault.status, `https://idem.dev/problems/${fault.type}`]));
+      // An unknown outcome is remembered: one copy met the failure, the nine others were told what Idem remembered.
+      expect(copies.filter((a) => !a.replayed).length, record).toBe(fault.replays ? 1 : COPIES);
+    }
+    // Executions in all: one per healthy or unknown-outcome key, none for keys that never began.
+    const expected = [...byRecord.keys()].reduce((n, record) => n + (faultOf(Number(record.split("order-")[1]))?.executions ?? 1), 0);
+    expect([...executed.values()].flat()).toHaveLength(expected);
   });
 });

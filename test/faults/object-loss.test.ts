@@ -3,7 +3,8 @@
  *
  * - `abortAllDurableObjects()` kills every instance at once, the way a crash
  *   or a code deploy would: the request in flight dies with it, its in-flight
- *   record is orphaned, and only the lock timeout frees the key.
+ *   record is orphaned; once the lock runs out it becomes an unknown outcome
+ *   (the origin may have executed the request), never a second execution.
  * - `evictDurableObject()` is graceful: it lets requests in flight drain
  *   first, so the answer is stored before the instance goes.
  */
@@ -26,7 +27,7 @@ async function problemType(response: Response): Promise<string> {
 }
 
 describe("the object is aborted mid-flight", () => {
-  it("fails the callers, then lets a retry execute once the lock runs out, leaving no stuck record", async () => {
+  it("fails the callers, then remembers the outcome as unknown once the lock runs out: nothing runs twice", async () => {
     const tag = newTag();
     const key = `abort-${tag}`;
     const location = await locateKeyRecord(config, "orders", key);
@@ -64,7 +65,7 @@ describe("the object is aborted mid-flight", () => {
     }
     expect(await originLog(tag)).toHaveLength(1);
 
-    // After the lock timeout, the retry takes the record over and executes.
+    // After the lock timeout, the origin may well have executed it: the retry is told the outcome is unknown.
     const retry = await eventually(
       async () => {
         const response = await send(clientRequest("/orders", { tag, key, json: { n: 1 } }));
@@ -72,18 +73,17 @@ describe("the object is aborted mid-flight", () => {
       },
       { limitMs: 15_000, intervalMs: 100 },
     );
-    expect(retry.status).toBe(201);
-    expect(retry.headers.get("idempotent-replayed")).toBeNull();
-    const order = await retry.json<{ id: string }>();
-    expect(await originLog(tag)).toHaveLength(2);
+    expect(retry.status).toBe(502);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.json()).toMatchObject({ type: "https://idem.dev/problems/outcome-unknown", failure: "object-lost" });
+    expect(await originLog(tag)).toHaveLength(1);
 
     // The record is final, owned by nobody, and still on its expiry alarm.
-    expect(await readKeyRecord(location)).toMatchObject({ state: "completed", status: 201, lockExpiresAt: null });
+    expect(await readKeyRecord(location)).toMatchObject({ state: "unknown", lockExpiresAt: null, failure: { kind: "object-lost" } });
     expect(await runInDurableObject(location.stub, (_instance, state) => state.storage.getAlarm())).not.toBeNull();
-    const replay = await send(clientRequest("/orders", { tag, key, json: { n: 1 } }));
-    expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    expect((await replay.json<{ id: string }>()).id).toBe(order.id);
-    expect(await originLog(tag)).toHaveLength(2);
+    const again = await send(clientRequest("/orders", { tag, key, json: { n: 1 } }));
+    expect(again.status).toBe(502);
+    expect(await originLog(tag)).toHaveLength(1);
   });
 });
 

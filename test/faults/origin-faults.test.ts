@@ -15,8 +15,8 @@ const config = {
   defaults: { lockTimeoutMs: 1_000 },
   routes: [
     { name: "orders", path: "/orders" },
-    // A route whose policy releases the key on 5xx, so clients may retry them.
-    { name: "retryable", path: "/retryable/*", neverStoreStatuses: ["500-599", 408, 429] },
+    // A route whose policy releases the key on 5xx and on unknown outcomes, so clients may retry them.
+    { name: "retryable", path: "/retryable/*", neverStoreStatuses: ["500-599", 408, 429], onUnknownOutcome: "release" as const },
     { name: "small-cap", path: "/small/*", maxStoredResponseBytes: 1_024 },
   ],
 };
@@ -81,54 +81,65 @@ describe("origin answers with an error status", () => {
   });
 });
 
-describe("origin fails to answer", () => {
-  it("hangs past the timeout: 504, the key is released and the retry executes", async () => {
+describe("origin fails to answer: the outcome is unknown, remembered, and the request never runs again", () => {
+  it.each<{ fault: string; headers: Record<string, string>; status: number; failure: string }>([
+    { fault: "hangs past the timeout", headers: { "demo-hang": "1" }, status: 504, failure: "origin-timeout" },
+    { fault: "breaks its body off within the storage cap", headers: { "demo-break": "1" }, status: 502, failure: "origin-broken-response" },
+  ])("$fault: $status outcome-unknown, nothing partial stored, the retry is told the same", async ({ headers, status, failure }) => {
     const tag = newTag();
-    const key = `hang-${tag}`;
-    const first = await send(clientRequest("/orders", { tag, key, json: {}, headers: { "demo-hang": "1" } }));
-    expect(first.status).toBe(504);
-    expect(await problemType(first)).toBe("origin-timeout");
-    expect(await readKeyRecord(await locateKeyRecord(config, "orders", key))).toBeUndefined();
+    const key = `unknown-${tag}`;
+    const first = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" }, headers }));
+    expect(first.status).toBe(status);
+    expect(await problemType(first)).toBe("outcome-unknown");
+    const location = await locateKeyRecord(config, "orders", key);
+    expect(await readKeyRecord(location)).toMatchObject({
+      state: "unknown",
+      status: null,
+      bodyHead: null,
+      bodyRetained: false,
+      failure: { kind: failure },
+    });
 
-    const retry = await send(clientRequest("/orders", { tag, key, json: {} }));
-    expect(retry.status).toBe(201);
-    expect(retry.headers.get("idempotent-replayed")).toBeNull();
-    expect(await originLog(tag)).toHaveLength(2);
+    const retry = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
+    expect(retry.status).toBe(status);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await problemType(retry)).toBe("outcome-unknown");
+    expect(await originLog(tag)).toHaveLength(1);
   });
 
-  it("refuses the connection: 502, the key is released and the retry executes once the origin is back", async () => {
+  it("refuses the connection: indistinguishable from a reset after sending, so unknown too; the origin is never asked", async () => {
     const tag = newTag();
     const key = `refused-${tag}`;
     const first = await sendToDeadOrigin(clientRequest("/orders", { tag, key, json: {} }));
     expect(first.status).toBe(502);
-    expect(await problemType(first)).toBe("origin-unreachable");
+    expect(await problemType(first)).toBe("outcome-unknown");
     // Same route name, key and caller: the same record, now with a live origin.
-    expect(await readKeyRecord(await locateKeyRecord(config, "orders", key))).toBeUndefined();
+    expect(await readKeyRecord(await locateKeyRecord(config, "orders", key))).toMatchObject({
+      state: "unknown",
+      failure: { kind: "origin-unreachable" },
+    });
 
     const retry = await send(clientRequest("/orders", { tag, key, json: {} }));
-    expect(retry.status).toBe(201);
+    expect(retry.status).toBe(502);
+    expect(await originLog(tag)).toHaveLength(0);
+  });
+
+  it("on a route that releases unknown outcomes: the key is released and the retry executes", async () => {
+    const tag = newTag();
+    const key = `released-${tag}`;
+    const first = await send(clientRequest("/retryable/x", { tag, key, json: {}, headers: { "demo-break": "1" } }));
+    expect(first.status).toBe(502);
+    expect(await problemType(first)).toBe("origin-broken-response");
+    expect(await readKeyRecord(await locateKeyRecord(config, "retryable", key))).toBeUndefined();
+
+    const retry = await send(clientRequest("/retryable/x", { tag, key, json: {} }));
+    expect(retry.status).toBe(200);
     expect(retry.headers.get("idempotent-replayed")).toBeNull();
-    expect(await originLog(tag)).toHaveLength(1);
+    expect(await originLog(tag)).toHaveLength(2);
   });
 });
 
-describe("origin's body breaks off mid-stream: no partial response is ever stored or replayed", () => {
-  it("within the storage cap: 502 origin-broken-response, nothing stored, the retry executes", async () => {
-    const tag = newTag();
-    const key = `break-${tag}`;
-    const first = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" }, headers: { "demo-break": "1" } }));
-    expect(first.status).toBe(502);
-    expect(await problemType(first)).toBe("origin-broken-response");
-    expect(await readKeyRecord(await locateKeyRecord(config, "orders", key))).toBeUndefined();
-
-    const retry = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
-    expect(retry.status).toBe(201);
-    expect(retry.headers.get("idempotent-replayed")).toBeNull();
-    const order = await retry.json<{ item: string; id: string }>();
-    expect(order.item).toBe("lamp");
-    expect(await originLog(tag)).toHaveLength(2);
-  });
-
+describe("origin's body breaks off past the storage cap", () => {
   it("past the storage cap: the client's stream fails, no body is kept, and the retry is told so instead of a replay", async () => {
     const tag = newTag();
     const key = `break-big-${tag}`;

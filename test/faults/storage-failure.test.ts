@@ -110,7 +110,7 @@ describe("the in-flight record cannot be written", () => {
 });
 
 describe("the origin's answer cannot be stored", () => {
-  it("tells the client the request ran, stores nothing partial, and never replays", async () => {
+  it("tells the client the outcome is unknown (the origin ran it), stores nothing partial, and never runs it again", async () => {
     const tag = newTag();
     const key = `complete-${tag}`;
     const location = await locateKeyRecord(config, "orders", key);
@@ -119,36 +119,55 @@ describe("the origin's answer cannot be stored", () => {
     // A body over 1 MiB: its completion writes the record (with the first MiB) and then a chunk, which fails.
     const big = { "demo-bytes": String(1536 * 1024) };
     const failed = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" }, headers: big }));
-    expect(failed.status).toBe(503);
+    expect(failed.status).toBe(502);
     expect(failed.headers.get("idempotent-replayed")).toBeNull();
-    const problem = await failed.json<Problem>();
-    expect(problem.type).toBe("https://idem.dev/problems/coordinator-unavailable");
+    const problem = await failed.json<Problem & { failure: string }>();
+    expect(problem.type).toBe("https://idem.dev/problems/outcome-unknown");
+    expect(problem.failure).toBe("answer-not-stored");
     expect(problem.originalStatus).toBe(201);
     expect(problem.detail).toContain(DISK_FULL);
     expect(await originLog(tag)).toHaveLength(1);
 
     await heal();
     // The completion was one transaction: the status update rolled back with the body, nothing partial is kept.
-    expect(await readKeyRecord(location)).toMatchObject({ state: "in_flight", status: null, bodyRetained: false });
+    expect(await readKeyRecord(location)).toMatchObject({
+      state: "unknown",
+      status: null,
+      bodyRetained: false,
+      failure: { kind: "answer-not-stored", originStatus: 201 },
+    });
     expect(await chunkCount(location)).toBe(0);
 
-    // Retries meet the lock, never a replay; once it runs out, a retry executes.
-    const early = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
-    expect([409, 201]).toContain(early.status);
-    expect(early.headers.get("idempotent-replayed")).toBeNull();
-    const retry =
-      early.status === 201
-        ? early
-        : await eventually(
-            async () => {
-              const response = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
-              expect(response.headers.get("idempotent-replayed")).toBeNull();
-              return response.status === 409 ? undefined : response;
-            },
-            { limitMs: 15_000, intervalMs: 100 },
-          );
-    expect(retry.status).toBe(201);
-    expect(await readKeyRecord(location)).toMatchObject({ state: "completed", status: 201 });
-    expect(await originLog(tag)).toHaveLength(2);
+    // Retries are told the same; nothing runs again.
+    const retry = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
+    expect(retry.status).toBe(502);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await originLog(tag)).toHaveLength(1);
+  });
+
+  it("when even the unknown outcome cannot be written: 503, retries meet the lock, then the outcome is unknown to them", async () => {
+    const tag = newTag();
+    const key = `complete-2-${tag}`;
+    const location = await locateKeyRecord(config, "orders", key);
+    const heal = await failSql(location, "UPDATE records");
+
+    const failed = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
+    expect(failed.status).toBe(503);
+    const problem = await failed.json<Problem>();
+    expect(problem.type).toBe("https://idem.dev/problems/coordinator-unavailable");
+    expect(problem.originalStatus).toBe(201);
+    await heal();
+    expect(await readKeyRecord(location)).toMatchObject({ state: "in_flight" });
+
+    const retry = await eventually(
+      async () => {
+        const response = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
+        return response.status === 409 ? undefined : response;
+      },
+      { limitMs: 15_000, intervalMs: 100 },
+    );
+    expect(retry.status).toBe(502);
+    expect(await retry.json<Problem & { failure: string }>()).toMatchObject({ failure: "object-lost" });
+    expect(await originLog(tag)).toHaveLength(1);
   });
 });

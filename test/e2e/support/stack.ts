@@ -23,8 +23,8 @@ export type StackOptions<O extends Origin> = {
   | {
       /** Routes to run with the top-level wrangler.toml's bindings. */
       routes: Json[];
-      /** Top-level config fields besides origin and routes, e.g. `pathMatching`. */
-      settings?: Record<string, Json>;
+      /** Other top-level config fields to run with, e.g. `originTimeoutMs`, `defaults`. */
+      settings?: { [field: string]: Json };
       example?: never;
     }
   | {
