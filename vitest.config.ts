@@ -19,6 +19,7 @@ export default defineConfig({
                 DEAD_ORIGIN_URL: inject("deadOriginUrl"),
                 ERPLY_ORIGIN_URL: inject("erplyOriginUrl"),
                 ERPLY_IDEM_CONFIG: inject("erplyConfig"),
+                STRIPE_ORIGIN_URL: inject("stripeOriginUrl"),
                 EXAMPLE_IDEM_CONFIGS: inject("exampleConfigs"),
                 COMMERCE_CONFIG_FILE: inject("commerceConfigFile"),
                 // A credential secret for origins' headers, as `wrangler secret put` would set it.

@@ -1,11 +1,10 @@
 /**
  * What the demo origins (demo/orders-origin.ts, examples/erply/origin.ts)
  * share: the request log at `GET /__demo/requests?tag=…`, reading a
- * request's body and headers, and starting and stopping the server.
+ * request's headers, and starting and stopping the server (bodies: request-body.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { text } from "node:stream/consumers";
 import type { ReceivedRequest } from "./received-request.ts";
 
 export interface DemoServer {
@@ -32,16 +31,6 @@ export interface DemoServerOptions {
 export type DemoHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
 /**
- * The whole body of a request, as UTF-8 text.
- *
- * @example
- * const bodyText = await readBody(req); // "" when there is none
- */
-export function readBody(req: IncomingMessage): Promise<string> {
-  return text(req);
-}
-
-/**
  * A request header's value (the first, if it was sent more than once).
  *
  * @example
@@ -58,7 +47,7 @@ export function header(req: IncomingMessage, name: string): string | undefined {
  * to the log and sets `endedAt` when it has answered.
  *
  * @example
- * const entry = logEntry(received, req, url, await readBody(req));
+ * const entry = logEntry(received, req, url, (await readDemoBody(req)).text);
  * received.push(entry);
  */
 export function logEntry(log: readonly ReceivedRequest[], req: IncomingMessage, url: URL, body: string, startedAt = Date.now()): ReceivedRequest {

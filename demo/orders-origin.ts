@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { gzipSync } from "node:zlib";
-import { type DemoServer, type DemoServerOptions, header, logEntry, readBody, startDemoServer } from "./demo-server.ts";
+import { type DemoServer, type DemoServerOptions, header, logEntry, startDemoServer } from "./demo-server.ts";
 import type { ReceivedRequest } from "./received-request.ts";
+import { type DemoBody, type ReadBody, readDemoBody } from "./request-body.ts";
 
 export type { ReceivedRequest };
 
@@ -60,21 +61,19 @@ interface Order {
   [field: string]: unknown;
 }
 
-function parseBody(text: string): Record<string, unknown> {
-  if (text === "") return {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
-  } catch {
-    return Object.fromEntries(new URLSearchParams(text));
-  }
+/** An order's fields from a JSON object or a form; any other JSON value is kept as `value`. */
+function fieldsOf(body: DemoBody): Record<string, unknown> {
+  if (body.kind === "form") return Object.fromEntries(body.fields);
+  if (body.kind !== "json") return {};
+  const value = body.value;
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
 }
 
 /** Answers one request of the orders API, or echoes any other path. */
-function answer(orders: Map<string, Order>, req: IncomingMessage, url: URL, bodyText: string, seq: number): { status: number; body: unknown } {
+function answer(orders: Map<string, Order>, req: IncomingMessage, url: URL, read: ReadBody, seq: number): { status: number; body: unknown } {
   const match = /^\/orders\/([^/]+)$/.exec(url.pathname);
   if (url.pathname === "/orders" && req.method === "POST") {
-    const order: Order = { ...parseBody(bodyText), id: `ord_${randomUUID()}`, createdAt: new Date().toISOString() };
+    const order: Order = { ...fieldsOf(read.body), id: `ord_${randomUUID()}`, createdAt: new Date().toISOString() };
     orders.set(order.id, order);
     return { status: 201, body: order };
   }
@@ -85,7 +84,7 @@ function answer(orders: Map<string, Order>, req: IncomingMessage, url: URL, body
   if (match && req.method === "PATCH") {
     const id = decodeURIComponent(match[1] as string);
     const order = orders.get(id) ?? { id };
-    const updated: Order = { ...order, ...parseBody(bodyText), id, updatedAt: new Date().toISOString(), revision: seq };
+    const updated: Order = { ...order, ...fieldsOf(read.body), id, updatedAt: new Date().toISOString(), revision: seq };
     orders.set(id, updated);
     return { status: 200, body: updated };
   }
@@ -93,7 +92,7 @@ function answer(orders: Map<string, Order>, req: IncomingMessage, url: URL, body
     orders.delete(decodeURIComponent(match[1] as string));
     return { status: 204, body: null };
   }
-  return { status: 200, body: { executed: seq, method: req.method, path: url.pathname, query: url.search, received: bodyText } };
+  return { status: 200, body: { executed: seq, method: req.method, path: url.pathname, query: url.search, received: read.text } };
 }
 
 function sendControlled(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
@@ -136,14 +135,14 @@ export async function startOrdersOrigin(options: DemoServerOptions = {}): Promis
   const demo = await startDemoServer(
     received,
     async (req, res, url) => {
-      const bodyText = await readBody(req);
+      const read = await readDemoBody(req);
       const edgeStatus = Number(header(req, "demo-edge-status"));
       const edge = EDGE_STATUSES.get(edgeStatus);
       if (edge && !edge.reached) {
         sendEdgeError(res, edgeStatus, edge.title);
         return;
       }
-      const entry = logEntry(received, req, url, bodyText);
+      const entry = logEntry(received, req, url, read.text);
       received.push(entry);
       res.on("close", () => {
         entry.endedAt = Date.now();
@@ -151,7 +150,7 @@ export async function startOrdersOrigin(options: DemoServerOptions = {}): Promis
       if (header(req, "demo-hang")) return;
       const delay = Number(header(req, "demo-delay") ?? 0);
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      const result = answer(orders, req, url, bodyText, entry.seq);
+      const result = answer(orders, req, url, read, entry.seq);
       if (header(req, "demo-reset")) {
         // Executed, then the connection is reset (TCP RST) before a byte of the answer is sent.
         req.socket.resetAndDestroy();

@@ -8,7 +8,8 @@
  *   npm run check-config -- --json                          the effective config as JSON
  *
  * It validates the config (exit 1 and one line per mistake when it is wrong),
- * prints the effective routes with their policies, and, with --explain, says
+ * warns (`!`) about what deserves a second look (routes where unidentified
+ * callers share records), prints the effective routes with their policies, and, with --explain, says
  * which route and which rule a sample request would hit and which record it
  * would use. The explanation runs the gateway's own route table, conditions,
  * key reading and dedup matcher, so it cannot disagree with the Worker.
@@ -22,6 +23,7 @@ import { ConfigError } from "../src/config/load.ts";
 import type { Origin } from "../src/config/origins.ts";
 import type { IdemConfig, Route } from "../src/config/resolve.ts";
 import { CONFIG_FILE_NAMES, CONFIG_FILE_SPECIFIER, type ConfigSources, loadConfigFrom } from "../src/config/sources.ts";
+import { configWarnings } from "../src/config/warnings.ts";
 import { type Explanation, explainRequest } from "../src/plan/explain.ts";
 import { RouteTable } from "../src/plan/route-table.ts";
 import { errorMessage } from "../src/util/error-message.ts";
@@ -235,6 +237,26 @@ function routesText(config: IdemConfig): string[] {
   return lines;
 }
 
+/** One line for a call of a bulk request. */
+function callSummary(o: Explanation["outcome"]): string {
+  switch (o.type) {
+    case "refused":
+      return `refused: ${o.kind} (${o.detail})`;
+    case "key":
+      return `route ${o.route}, key ${o.key}, record ${o.recordId}`;
+    case "dedup":
+      return `route ${o.route}, dedup rule ${o.rule}, record ${o.recordId}`;
+    case "forward":
+      return o.documentId === undefined
+        ? `route ${o.route}, nothing recorded: sent on with the other such calls`
+        : `route ${o.route}, document ${o.documentId} (runs alone, in its turn)`;
+    case "pass-through":
+      return "no route: sent on with the other such calls";
+    case "batch":
+      return "a bulk request inside a bulk request (not possible: such a call is refused)";
+  }
+}
+
 function explanationText(request: string, explanation: Explanation): string[] {
   const lines = [`Explain: ${request}`];
   for (const c of explanation.candidates) {
@@ -244,6 +266,12 @@ function explanationText(request: string, explanation: Explanation): string[] {
   }
   const o = explanation.outcome;
   switch (o.type) {
+    case "batch":
+      lines.push(`  route       ${o.route}: a bulk request; each call is planned as if it were sent alone`);
+      o.calls.forEach((call, i) => {
+        lines.push(`  call ${String(i + 1).padEnd(7)}${call.requestName}: ${callSummary(call.outcome)}`);
+      });
+      break;
     case "pass-through":
       lines.push("  route       none: streamed to the origin untouched, nothing recorded");
       break;
@@ -341,10 +369,17 @@ async function check(argv: string[]): Promise<CheckResult> {
   }
   const size = source.sizeBytes;
   const sample = values.explain === undefined ? undefined : sampleFrom(values.explain, values.header, values.body);
-  const explanation = sample && (await explainRequest(config, new RouteTable(config.routes), sample));
+  const explanation = sample && (await explainRequest(config, new RouteTable(config.routes, config.pathMatching), sample));
 
   if (values.json) {
-    const result = { valid: true, source: source.label, sizeBytes: size, config: describeConfig(config), explanation };
+    const result = {
+      valid: true,
+      source: source.label,
+      sizeBytes: size,
+      warnings: configWarnings(config),
+      config: describeConfig(config),
+      explanation,
+    };
     return { code: 0, stdout: JSON.stringify(result, null, 2), stderr: "" };
   }
   const lines = [`✓ ${source.label}: the Idem config is valid (${config.routes.length} route${config.routes.length === 1 ? "" : "s"})`];
@@ -355,6 +390,7 @@ async function check(argv: string[]): Promise<CheckResult> {
   }
   const secrets = secretsNeeded(config);
   if (secrets.length > 0) lines.push(`  secrets the origins read (set each with wrangler secret put): ${secrets.join(", ")}`);
+  for (const warning of configWarnings(config)) lines.push(`  ! ${warning}`);
   lines.push(...routesText(config));
   if (sample && explanation) lines.push("", ...explanationText(`${sample.method} ${sample.url.pathname}${sample.url.search}`, explanation));
   return { code: 0, stdout: lines.join("\n"), stderr: "" };

@@ -22,7 +22,7 @@ export { KeyObject } from "./objects/key-object.ts";
  * return worker.fetch(request, env);
  */
 export function createWorker(config: IdemConfig): { fetch(request: Request, env: Env): Promise<Response> } {
-  const table = new RouteTable(config.routes);
+  const table = new RouteTable(config.routes, config.pathMatching);
   const admin = createAdminApi(config, table);
   const gateway = createGateway(config, table);
   return {

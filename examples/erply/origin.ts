@@ -1,5 +1,5 @@
-import type { IncomingMessage } from "node:http";
-import { type DemoServer, type DemoServerOptions, header, logEntry, readBody, startDemoServer } from "../../demo/demo-server.ts";
+import { type DemoServer, type DemoServerOptions, header, logEntry, startDemoServer } from "../../demo/demo-server.ts";
+import { type DemoBody, readDemoBody } from "../../demo/request-body.ts";
 import type { ErplyCall } from "./received-call.ts";
 
 export type { ErplyCall };
@@ -7,8 +7,20 @@ export type { ErplyCall };
 /**
  * An Erply-like API with no protection of its own, so that what Idem adds is
  * visible: one endpoint (`POST /api/`), the call named by the `request`
- * parameter, parameters in the query string, a form body (or a JSON body), or
+ * parameter, parameters in the query string, a form body (urlencoded, or
+ * multipart/form-data as PHP's cURL sends an array of fields), a JSON body, or
  * both (the body wins), and every answer in Erply's envelope with HTTP 200.
+ * Bodies are read with Node's own parsers and Idem's media-type rule
+ * (demo/request-body.ts).
+ *
+ * A bulk request, as Erply's SDKs send it, names no `request`: its `requests`
+ * parameter holds a JSON array of calls, each with `requestName`, an
+ * optional `requestID` and its own parameters; the other parameters
+ * (`clientCode`, `sessionKey`, …) are shared by every call, a call's own
+ * parameters winning. Calls run in order and the answer holds one entry per
+ * call: `{"status": …, "requests": [{"status": {"requestName", "requestID",
+ * "responseStatus", "errorCode", …}, "records": […]}]}`. Each call is one
+ * entry in the log, with `batch` naming its request and place.
  *
  * | call                    | answer                                                          |
  * |-------------------------|-----------------------------------------------------------------|
@@ -51,20 +63,49 @@ interface SaleRow {
   price: number;
 }
 
-/** Query parameters, overridden by the body's (form, or a JSON object's scalar members). */
-function paramsOf(url: URL, req: IncomingMessage, bodyText: string): Record<string, string> {
-  const params = Object.fromEntries(url.searchParams);
-  if (bodyText === "") return params;
-  if ((header(req, "content-type") ?? "").includes("json")) {
-    const parsed: unknown = JSON.parse(bodyText);
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
-      for (const [name, value] of Object.entries(parsed)) {
-        if (["string", "number", "boolean"].includes(typeof value)) params[name] = String(value);
-      }
-    }
-    return params;
+/** An object's scalar members as Erply parameters (JSON numbers and booleans as text). */
+function scalarsOf(value: unknown): Record<string, string> {
+  const params: Record<string, string> = {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return params;
+  for (const [name, member] of Object.entries(value)) {
+    if (["string", "number", "boolean"].includes(typeof member)) params[name] = String(member);
   }
-  return { ...params, ...Object.fromEntries(new URLSearchParams(bodyText)) };
+  return params;
+}
+
+/** Query parameters, overridden by the body's (form fields, or a JSON object's scalar members). */
+function paramsOf(url: URL, body: DemoBody): Record<string, string> {
+  const params = Object.fromEntries(url.searchParams);
+  if (body.kind === "json") return { ...params, ...scalarsOf(body.value) };
+  if (body.kind === "form") return { ...params, ...Object.fromEntries(body.fields) };
+  return params;
+}
+
+interface BulkCall {
+  requestName: string;
+  /** Echoed as sent (a string or a number). */
+  requestID?: unknown;
+  params: Record<string, string>;
+}
+
+/** The calls of a bulk request, each with the shared parameters under its own; undefined when `requests` is no array of calls. */
+function bulkCallsOf(params: Record<string, string>): BulkCall[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(params.requests ?? "");
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed)) return undefined;
+  const { requests: _, request: __, ...shared } = params;
+  const calls: BulkCall[] = [];
+  for (const item of parsed) {
+    const own = scalarsOf(item);
+    if (own.requestName === undefined) return undefined;
+    const requestID = (item as Record<string, unknown>).requestID;
+    calls.push({ requestName: own.requestName, requestID, params: { ...shared, ...own, request: own.requestName } });
+  }
+  return calls;
 }
 
 /** Erply's numbered line items: productID1, amount1, price1, productID2, … */
@@ -76,19 +117,24 @@ function rowsOf(params: Record<string, string>): SaleRow[] {
   return rows;
 }
 
-function envelope(call: string, startedAt: number, records: unknown[] | null, errorCode = 0): unknown {
+function statusOf(startedAt: number, records: unknown[] | null, errorCode: number) {
   return {
-    status: {
-      request: call,
-      requestUnixTime: Math.floor(startedAt / 1000),
-      responseStatus: errorCode === 0 ? "ok" : "error",
-      errorCode,
-      generationTime: (Date.now() - startedAt) / 1000,
-      recordsTotal: records?.length ?? 0,
-      recordsInResponse: records?.length ?? 0,
-    },
-    records,
+    requestUnixTime: Math.floor(startedAt / 1000),
+    responseStatus: errorCode === 0 ? "ok" : "error",
+    errorCode,
+    generationTime: (Date.now() - startedAt) / 1000,
+    recordsTotal: records?.length ?? 0,
+    recordsInResponse: records?.length ?? 0,
   };
+}
+
+function envelope(call: string, startedAt: number, records: unknown[] | null, errorCode = 0): unknown {
+  return { status: { request: call, ...statusOf(startedAt, records, errorCode) }, records };
+}
+
+/** One call's entry in a bulk answer: its name and requestID echoed in its status. */
+function bulkEntry(call: BulkCall, startedAt: number, records: unknown[] | null, errorCode = 0): unknown {
+  return { status: { requestName: call.requestName, requestID: call.requestID, ...statusOf(startedAt, records, errorCode) }, records };
 }
 
 /**
@@ -137,15 +183,16 @@ export async function startErplyOrigin(options: DemoServerOptions = {}): Promise
         res.writeHead(204).end();
         return;
       }
-      const bodyText = await readBody(req);
-      let params: Record<string, string>;
-      try {
-        params = paramsOf(url, req, bodyText);
-      } catch {
-        params = Object.fromEntries(url.searchParams);
-      }
-      const entry: ErplyCall = { ...logEntry(received, req, url, bodyText, startedAt), call: params.request ?? null, params };
-      received.push(entry);
+      const read = await readDemoBody(req);
+      const params = paramsOf(url, read.body);
+      const bulk = params.request === undefined && params.requests !== undefined ? bulkCallsOf(params) : undefined;
+      const firstSeq = received.length + 1;
+      const entries: ErplyCall[] = (bulk ?? [{ requestName: params.request ?? "", params }]).map((call, index) => {
+        const entry: ErplyCall = { ...logEntry(received, req, url, read.text, startedAt), call: call.params.request ?? null, params: call.params };
+        if (bulk) entry.batch = { request: firstSeq, index };
+        received.push(entry);
+        return entry;
+      });
 
       const delay = Number(header(req, "demo-delay") ?? 0);
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
@@ -155,15 +202,30 @@ export async function startErplyOrigin(options: DemoServerOptions = {}): Promise
         if (!hold.released) await new Promise<void>((resolve) => hold.waiting.push(resolve));
       }
 
-      const call = params.request ?? "";
       const forcedError = Number(header(req, "demo-error") ?? 0);
-      const body =
+      const answerOne = (call: string, callParams: Record<string, string>) =>
         call === ""
-          ? envelope(call, startedAt, null, 1005)
+          ? { records: null, errorCode: 1005 }
           : forcedError > 0
-            ? envelope(call, startedAt, null, forcedError)
-            : envelope(call, startedAt, execute(call, params));
-      entry.endedAt = Date.now();
+            ? { records: null, errorCode: forcedError }
+            : { records: execute(call, callParams), errorCode: 0 };
+      let body: unknown;
+      if (bulk) {
+        const requests = bulk.map((call) => {
+          const one = answerOne(call.requestName, call.params);
+          return bulkEntry(call, startedAt, one.records, one.errorCode);
+        });
+        body = { status: { request: "", ...statusOf(startedAt, null, 0) }, requests };
+      } else if (params.requests !== undefined && params.request === undefined) {
+        // `requests` that is not an array of calls, each naming its `requestName`.
+        body = envelope("", startedAt, null, 1014);
+      } else {
+        const call = params.request ?? "";
+        const one = answerOne(call, params);
+        body = envelope(call, startedAt, one.records, one.errorCode);
+      }
+      const endedAt = Date.now();
+      for (const entry of entries) entry.endedAt = endedAt;
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     },

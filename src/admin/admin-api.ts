@@ -5,6 +5,7 @@ import type { Env } from "../env.ts";
 import type { AdminErrorKind } from "../errors/catalog.ts";
 import { problemDocsLink, problemDocsPage } from "../errors/problem-docs.ts";
 import { adminProblem } from "../errors/render.ts";
+import { isUnder } from "../http/matching-path.ts";
 import { stubFor } from "../objects/stubs.ts";
 import { type AdminLog, logAdminAction } from "../observability/admin-log.ts";
 import { keyObjectName } from "../plan/identity.ts";
@@ -195,7 +196,9 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
   };
 
   return {
-    owns: (url) => url.pathname === prefix || url.pathname.startsWith(`${prefix}/`),
+    // Every spelling of the prefix an origin's router might read as it (`/__IDEM`, `//__idem`, `/__idem;x`):
+    // the admin API refuses what it does not serve, so none of them reaches the origin.
+    owns: (url) => isUnder(url.pathname, prefix),
     async fetch(request, env) {
       const log: AdminLog = { action: "refused", method: request.method, path: new URL(request.url).pathname, status: 0 };
       const response = await respond(request, env, log);

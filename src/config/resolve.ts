@@ -1,3 +1,4 @@
+import { EXACT_PATHS, type PathMatching } from "../http/matching-path.ts";
 import { type StatusRange, statusRanges } from "../http/status.ts";
 import type { RecordPolicy } from "../protocol/messages.ts";
 import { type FieldRef, parseFieldRef } from "../request/field-ref.ts";
@@ -23,6 +24,9 @@ export const DEFAULTS = {
   keyMaxLength: 255,
   mode: "replay",
   scope: ["header:Authorization"],
+  anonymous: "share",
+  /** Erply's own limit on calls per bulk request. */
+  batchMaxCalls: 100,
   ttlSeconds: 86_400,
   concurrency: "wait",
   waitTimeoutMs: 5_000,
@@ -123,6 +127,8 @@ export interface Route {
   key: KeyPolicy;
   mode: "replay" | "reject";
   scope: FieldRef[];
+  /** A keyed request without any scope field: refused, or put in the one scope all such callers share. */
+  anonymous: "refuse" | "share";
   ttlMs: number;
   concurrency: "wait" | "conflict";
   waitTimeoutMs: number;
@@ -140,6 +146,8 @@ export interface Route {
   clientField?: FieldRef;
   document?: DocumentGuard;
   dedup: DedupRule[];
+  /** Set when the route takes bulk requests: the field holding the calls, their format, and how many one may hold. */
+  batch?: { field: FieldRef; format: "erply"; maxCalls: number };
   errors: ErrorProfile;
   /** How this route's key records behave, from the fields above. */
   record: RecordPolicy;
@@ -154,6 +162,7 @@ export interface IdemConfig {
   origins: Record<string, Origin>;
   /** Base of the problem documentation links: `problemDocsUrl`, or the gateway's own pages. */
   problemDocsBase: string;
+  pathMatching: PathMatching;
   originTimeoutMs: number;
   maxRequestBodyBytes: number;
   keyspace: { strategy: "per-key" | "sharded"; shards: number };
@@ -278,6 +287,7 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: Origin
     key: resolveKey(raw.key),
     mode: raw.mode ?? DEFAULTS.mode,
     scope,
+    anonymous: raw.anonymous ?? DEFAULTS.anonymous,
     ttlMs: (raw.ttlSeconds ?? DEFAULTS.ttlSeconds) * 1000,
     concurrency: raw.concurrency ?? DEFAULTS.concurrency,
     waitTimeoutMs: raw.waitTimeoutMs ?? DEFAULTS.waitTimeoutMs,
@@ -297,6 +307,7 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: Origin
       scope: raw.document.scope ? withOriginFields(raw.document.scope.map(parseFieldRef), origin) : scope,
     },
     dedup: (raw.dedup ?? []).map((rule) => resolveDedup(rule, raw, lockTimeoutMs)),
+    batch: raw.batch && { field: parseFieldRef(raw.batch.field), format: raw.batch.format, maxCalls: raw.batch.maxCalls ?? DEFAULTS.batchMaxCalls },
     errors: resolveErrors(raw.errors),
     origin,
   };
@@ -325,6 +336,7 @@ export function resolveConfig(merged: ParsedConfig): IdemConfig {
     origin: origins.main,
     origins: origins.named,
     problemDocsBase: merged.problemDocsUrl === undefined ? problemDocsPath(adminPrefix) : merged.problemDocsUrl.replace(/\/*$/, "/"),
+    pathMatching: { ...EXACT_PATHS, ...merged.pathMatching },
     originTimeoutMs,
     maxRequestBodyBytes: merged.maxRequestBodyBytes ?? DEFAULTS.maxRequestBodyBytes,
     keyspace: {

@@ -62,6 +62,8 @@ export const ERROR_KINDS = [
   "version-skew",
   "ambiguous-path",
   "origin-not-allowed",
+  "caller-unidentified",
+  "batch-too-large",
 ] as const;
 
 const errorProfile = v.strictObject({
@@ -173,6 +175,12 @@ const routePolicyFields = {
   mode: v.optional(v.picklist(["replay", "reject"])),
   /** Request parts whose values, hashed together, identify the caller. Default `["header:Authorization"]`. */
   scope: v.optional(v.array(fieldRef)),
+  /**
+   * What a request with a key gets when it carries none of the scope fields (a caller Idem cannot tell
+   * apart from others): `"refuse"` answers 400 `caller-unidentified` (and a dedup rule does no check);
+   * `"share"` (default) puts every such caller in one shared scope, where they see each other's records.
+   */
+  anonymous: v.optional(v.picklist(["refuse", "share"])),
   ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(30 * DAY_SECONDS))),
   concurrency: v.optional(v.picklist(["wait", "conflict"])),
   waitTimeoutMs: v.optional(positiveMs(300_000)),
@@ -220,6 +228,19 @@ const route = v.strictObject({
   when: v.optional(conditions),
   document: v.optional(documentGuard),
   dedup: v.optional(v.array(dedupRule)),
+  /**
+   * This route takes bulk requests: `field` holds a JSON array of calls (Erply's `requests`, each with
+   * `requestName`, `requestID` and its own parameters). Each call is matched against the routes and guarded
+   * as if sent alone, with the request's other parameters; the route's own key and dedup settings are not used.
+   */
+  batch: v.optional(
+    v.strictObject({
+      field: fieldRef,
+      format: v.picklist(["erply"]),
+      /** The most calls one request may hold; a request with more is refused whole (400 `batch-too-large`). Default 100, Erply's limit. */
+      maxCalls: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
+    }),
+  ),
   ...routePolicyFields,
 });
 
@@ -243,6 +264,18 @@ export const configSchema = v.strictObject({
   ),
   originTimeoutMs: v.optional(positiveMs(600_000)),
   maxRequestBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_BODY_CAP))),
+  /**
+   * How route matching reads a request path, to mirror the origin's router: `caseInsensitive` (`/Orders`
+   * is `/orders`), `mergeSlashes` (`//orders` is `/orders`), `stripParams` (`/orders;x=1` is `/orders`).
+   * Each is off by default; percent-escapes of unreserved characters (`/%6frders`) are always decoded.
+   */
+  pathMatching: v.optional(
+    v.strictObject({
+      caseInsensitive: v.optional(v.boolean()),
+      mergeSlashes: v.optional(v.boolean()),
+      stripParams: v.optional(v.boolean()),
+    }),
+  ),
   keyspace: v.optional(
     v.strictObject({
       strategy: v.picklist(["per-key", "sharded"]),

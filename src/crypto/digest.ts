@@ -16,13 +16,25 @@ export async function sha256Hex(data: string | ArrayBuffer | Uint8Array): Promis
 }
 
 /**
+ * One part as hashParts writes it: its length, then the part. A part with a
+ * lone surrogate (a value that was not UTF-8, see src/request/form-pairs.ts)
+ * would be turned into U+FFFD by UTF-8 encoding, so it is written as JSON
+ * (which escapes lone surrogates), marked with "!" instead of ":".
+ */
+function framed(part: string): string {
+  if (part.isWellFormed()) return `${part.length}:${part}`;
+  const escaped = JSON.stringify(part);
+  return `${escaped.length}!${escaped}`;
+}
+
+/**
  * Hashes several strings so that no two different lists collide by
  * concatenation (`["ab","c"]` and `["a","bc"]` differ): each part is prefixed
- * with its length.
+ * with its length. Every distinct string hashes apart, ill-formed UTF-16 included.
  *
  * @example
  * await hashParts(["key", "orders", scopeHash, "abc"])
  */
 export function hashParts(parts: readonly string[]): Promise<string> {
-  return sha256Hex(parts.map((p) => `${p.length}:${p}`).join("|"));
+  return sha256Hex(parts.map(framed).join("|"));
 }

@@ -34,6 +34,8 @@ export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
   /** 502, or 504 when the failure behind it was a timeout (the occurrence sets it). */
   "outcome-unknown": { status: 502, title: "Outcome unknown: the request may have been executed" },
   "coordinator-unavailable": { status: 503, title: "Idempotency store unavailable" },
+  "caller-unidentified": { status: 400, title: "Caller cannot be identified", erplyCode: 1010 },
+  "batch-too-large": { status: 400, title: "Too many calls in one bulk request", erplyCode: 1015 },
   "version-skew": { status: 503, title: "Idem versions disagree while a deploy rolls out" },
 };
 

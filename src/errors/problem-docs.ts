@@ -46,6 +46,15 @@ export const PROBLEM_DOCS = {
       "The back end this request goes to is chosen from its own fields (such as an account code), and those fields name no host the gateway allows, or are missing. The request was not sent.",
     retry: `${FIX_FIRST} Check the field the detail names.`,
   },
+  "caller-unidentified": {
+    happened:
+      "This route keeps each caller's records apart by fields the request did not carry (its scope, e.g. Authorization), and it does not share records between anonymous callers.",
+    retry: `${FIX_FIRST} Send the fields that identify the caller.`,
+  },
+  "batch-too-large": {
+    happened: "The bulk request holds more calls than this route takes in one request.",
+    retry: "Not as it is: nothing was sent. Split the calls over several bulk requests.",
+  },
   "fingerprint-mismatch": {
     happened:
       "This key was used before with a different request (method, path, query, body or fingerprinted headers). The first request's record is kept.",

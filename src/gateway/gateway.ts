@@ -1,5 +1,6 @@
 import type { IdemConfig, Route } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
+import type { ErrorKind } from "../errors/catalog.ts";
 import { runExchange } from "../objects/run-exchange.ts";
 import { stubFor } from "../objects/stubs.ts";
 import { type DecisionLog, logDecision } from "../observability/decision-log.ts";
@@ -7,12 +8,21 @@ import { writeDecisionMetrics } from "../observability/metrics.ts";
 import { fullBody } from "../origin/exchange.ts";
 import type { OriginTarget } from "../origin/origins.ts";
 import { streamThrough } from "../origin/pass-through.ts";
-import { planRequest, type RequestPlan } from "../plan/plan.ts";
+import { type BatchCall, planRequest, type RequestPlan } from "../plan/plan.ts";
 import type { RouteTable } from "../plan/route-table.ts";
 import { type DocumentCall, type ExchangeCall, type KeyCall, OBJECT_PROTOCOL } from "../protocol/messages.ts";
-import { answered, coordinatorUnavailable, exchangeFailed, type GatewayResult, invalidRequest, versionSkew } from "../protocol/results.ts";
+import {
+  answered,
+  coordinatorUnavailable,
+  errorResult,
+  exchangeFailed,
+  type GatewayResult,
+  invalidRequest,
+  versionSkew,
+} from "../protocol/results.ts";
 import { readBodyWithin } from "../request/body.ts";
 import { errorMessage } from "../util/error-message.ts";
+import { type BatchEntry, bulkAnswer, entryFor, forwardTogether, runsUnguarded } from "./batch.ts";
 import { originRequest, withForwardedKey } from "./origin-request.ts";
 import { timingOf, toResponse } from "./respond.ts";
 
@@ -90,9 +100,105 @@ function exchangeOf(ex: Exchange, plan: MatchedPlan): ExchangeCall {
   };
 }
 
+/** A call's answer as the route's error format or the origin writes it, read as JSON (undefined when it is not). */
+async function answerOf(
+  ex: Exchange,
+  result: GatewayResult,
+  route: Route | undefined,
+  call: string | undefined,
+): Promise<{ json: unknown; status: number }> {
+  const response = toResponse(result, {
+    route,
+    method: ex.request.method,
+    startedAt: ex.startedAt,
+    timing: timingOf(ex.startedAt, result.originMs),
+    call,
+    docsBase: ex.config.problemDocsBase,
+  });
+  const text = await response.text();
+  try {
+    return { json: JSON.parse(text), status: response.status };
+  } catch {
+    return { json: undefined, status: response.status };
+  }
+}
+
+/** Runs one call of a bulk request exactly as if it had been sent alone, logs its decision, and returns its entry. */
+async function runAlone(ex: Exchange, call: BatchCall, batch: string): Promise<{ entry: BatchEntry; originMs?: number }> {
+  const { request, plan } = call;
+  const startedAt = Date.now();
+  const alone = new Request(request.url, { method: ex.request.method, headers: request.headers, body: request.body });
+  const result = await execute({ ...ex, request: alone, url: request.url }, plan);
+  const route = plan.type === "pass-through" ? undefined : plan.route;
+  const answer = await answerOf(ex, result, route, request.name);
+  logDecision({
+    route: route?.name ?? null,
+    outcome: result.outcome,
+    method: ex.request.method,
+    status: answer.status,
+    originStatus: result.type === "response" ? result.originStatus : undefined,
+    record: plan.type === "keyed" || plan.type === "deduplicated" ? plan.recordId : undefined,
+    rule: plan.type === "deduplicated" ? plan.rule.name : undefined,
+    error: result.type === "error" ? result.kind : undefined,
+    batch,
+    ...timingOf(startedAt, result.originMs),
+  });
+  return { entry: entryFor(call, answer.json, answer.status), originMs: result.originMs };
+}
+
+/**
+ * Carries out a bulk request, in the client's order: a call that is refused,
+ * keyed, deduplicated or waits for its document runs alone, through its own
+ * record or document (so it shares them with the same call sent alone, and
+ * its exchange is owned by that object); consecutive calls that need none of
+ * that go on together as one bulk request. The answer holds every call's
+ * entry in place. A bulk request none of whose calls needs a guard passes
+ * through untouched.
+ */
+async function executeBatch(ex: Exchange, plan: Extract<RequestPlan, { type: "batch" }>): Promise<GatewayResult> {
+  const route = { ...plan.route, batch: plan.route.batch as NonNullable<Route["batch"]> };
+  if (plan.calls.every((call) => runsUnguarded(call.plan))) return passThrough(ex, plan.target, plan.body ?? ex.request.body);
+  const entries: BatchEntry[] = [];
+  let status: Record<string, unknown> | undefined;
+  let originMs = 0;
+  let together: BatchCall[] = [];
+  const flush = async () => {
+    if (together.length === 0) return;
+    const sent = await forwardTogether(ex.env, plan.target, ex.config, route, together, plan.shared, ex.request.method);
+    originMs += sent.originMs ?? 0;
+    if (sent.failure) {
+      const failed = errorResult("origin-error", sent.failure.kind as ErrorKind, sent.failure.detail);
+      for (const call of together) entries.push(entryFor(call, (await answerOf(ex, failed, route, call.request.name)).json));
+    } else {
+      status ??= sent.status;
+      entries.push(...sent.entries);
+    }
+    together = [];
+  };
+  for (const call of plan.calls) {
+    if (runsUnguarded(call.plan)) {
+      together.push(call);
+      continue;
+    }
+    await flush();
+    const alone = await runAlone(ex, call, route.name);
+    originMs += alone.originMs ?? 0;
+    entries.push(alone.entry);
+  }
+  await flush();
+  const timed = originMs > 0 ? originMs : undefined;
+  return answered(
+    "batched",
+    { status: 200, headers: [["content-type", "application/json"]], originMs: timed },
+    bulkAnswer(status, entries, ex.startedAt),
+  );
+}
+
 /** Carries out a plan: refuse, pass through, or run it through the record's or the document's object. */
 function execute(ex: Exchange, plan: RequestPlan): Promise<GatewayResult> {
   switch (plan.type) {
+    case "batch":
+      return executeBatch(ex, plan);
     case "refused":
       return Promise.resolve(invalidRequest(plan.kind, plan.detail, plan.field));
     case "pass-through":
@@ -120,7 +226,7 @@ function execute(ex: Exchange, plan: RequestPlan): Promise<GatewayResult> {
  * when Analytics Engine is bound).
  *
  * @example
- * const gateway = createGateway(config, new RouteTable(config.routes));
+ * const gateway = createGateway(config, new RouteTable(config.routes, config.pathMatching));
  * return gateway.fetch(request, env);
  */
 export function createGateway(config: IdemConfig, table: RouteTable): { fetch(request: Request, env: Env): Promise<Response> } {

@@ -20,6 +20,8 @@ export interface DecisionLog {
   rule?: string;
   /** The error kind, when Idem answered with an error. */
   error?: string;
+  /** For one call of a bulk request: the bulk route's name (the bulk request has a line of its own). */
+  batch?: string;
   /** From the request's arrival to the response's headers. */
   totalMs: number;
   /** The part of `totalMs` not spent waiting for the origin: what Idem adds. */

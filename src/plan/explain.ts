@@ -1,10 +1,9 @@
 import type { IdemConfig } from "../config/resolve.ts";
 import { BodyTooLargeError } from "../request/body.ts";
-import { conditionsHold } from "../request/conditions.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";
 import { planRequest, type RecordLocation, type RequestPlan } from "./plan.ts";
-import type { RouteTable } from "./route-table.ts";
+import { type RouteTable, routeConditionsHold } from "./route-table.ts";
 
 /** A request to explain: what a client would send. */
 export interface SampleRequest {
@@ -30,7 +29,8 @@ export type ExplainedOutcome =
   | { type: "pass-through" }
   | ({ type: "key"; route: string; key: string; scope: string; documentId?: string; fingerprint: string } & RecordLocation)
   | ({ type: "dedup"; route: string; rule: string; windowMs: number; scope: string } & RecordLocation)
-  | { type: "forward"; route: string; scope: string; documentId?: string };
+  | { type: "forward"; route: string; scope: string; documentId?: string }
+  | { type: "batch"; route: string; calls: { requestName: string; outcome: ExplainedOutcome }[] };
 
 /** Where the request would go: the origin's name, and the URL (and service binding) it would be sent to. */
 export interface ExplainedOrigin {
@@ -64,16 +64,22 @@ function outcomeOf(plan: RequestPlan): ExplainedOutcome {
       return { type: "forward", route: plan.route.name, scope: plan.scope, documentId: plan.document.id };
     case "forward":
       return { type: "forward", route: plan.route.name, scope: plan.scope };
+    case "batch":
+      return {
+        type: "batch",
+        route: plan.route.name,
+        calls: plan.calls.map((call) => ({ requestName: call.request.name, outcome: outcomeOf(call.plan) })),
+      };
   }
 }
 
 /** Whether each candidate's `when` conditions hold for the sample: shown so an operator sees why a route was skipped. */
-function candidatesOf(plan: RequestPlan, sample: SampleRequest): ExplainedCandidate[] {
-  const fields = new RequestFields(sample.url, sample.headers, sample.body);
+async function candidatesOf(plan: RequestPlan, sample: SampleRequest): Promise<ExplainedCandidate[]> {
+  const fields = await RequestFields.read(sample.url, sample.headers, sample.body);
   return plan.candidates.map(({ route, params }) => {
     let conditions: ExplainedCandidate["conditions"];
     try {
-      conditions = conditionsHold(route.when, fields.withPathParams(params)) ? "hold" : "fail";
+      conditions = routeConditionsHold(route, fields.withPathParams(params)) ? "hold" : "fail";
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
       conditions = "unreadable";
@@ -89,7 +95,7 @@ function candidatesOf(plan: RequestPlan, sample: SampleRequest): ExplainedCandid
  * record lookup.
  *
  * @example
- * const { outcome } = await explainRequest(config, new RouteTable(config.routes), sample);
+ * const { outcome } = await explainRequest(config, new RouteTable(config.routes, config.pathMatching), sample);
  * outcome.type === "key" && outcome.recordId // "5c0e…"
  */
 export async function explainRequest(config: IdemConfig, table: RouteTable, sample: SampleRequest): Promise<Explanation> {
@@ -102,7 +108,7 @@ export async function explainRequest(config: IdemConfig, table: RouteTable, samp
       return sample.body;
     },
   });
-  const explanation: Explanation = { candidates: candidatesOf(plan, sample), outcome: outcomeOf(plan) };
+  const explanation: Explanation = { candidates: await candidatesOf(plan, sample), outcome: outcomeOf(plan) };
   if (plan.type !== "refused") {
     const { name, url, binding } = plan.target;
     explanation.origin = { name, url, ...(binding === undefined ? {} : { binding }) };

@@ -3,10 +3,24 @@ import { hashParts } from "../crypto/digest.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 
 /**
+ * Whether a request carries none of the route's scope fields (each absent or
+ * empty), so that Idem cannot tell its caller from any other such caller.
+ * A route without scope fields has every caller in one scope by design.
+ *
+ * @throws FieldError when a field cannot be read unambiguously.
+ * @example
+ * isAnonymous(route, fields) // true for a request without an Authorization header on a default route
+ */
+export function isAnonymous(route: Route, fields: RequestFields): boolean {
+  return route.scope.length > 0 && route.scope.every((ref) => (fields.get(ref) ?? "") === "");
+}
+
+/**
  * The caller's scope: a hash of the route's scope fields (by default the
  * Authorization header). Records are keyed by it, so two callers sending the
  * same key never meet. A request carrying none of the fields falls in the
- * "anonymous" scope.
+ * one scope shared by all such callers, unless the route refuses them
+ * (`anonymous: "refuse"`, see isAnonymous).
  *
  * @example
  * await scopeOf(route, fields) // "9f86d0…"

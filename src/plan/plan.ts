@@ -6,6 +6,7 @@ import { BodyTooLargeError } from "../request/body.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";
 import { errorMessage } from "../util/error-message.ts";
+import { type BatchCallRequest, BatchError, type SplitBatch, splitBatch } from "./batch.ts";
 import { requestFingerprint } from "./fingerprint.ts";
 import { keyObjectName } from "./identity.ts";
 import { chooseOrigin, originNeedsBody } from "./origin-choice.ts";
@@ -68,7 +69,8 @@ interface Matched {
  * - `keyed`: it carries a key; the first request with it runs, retries replay;
  * - `deduplicated`: no key, but a dedup rule covers it; a copy within the window replays;
  * - `guarded`: a route takes it and it names a document: it waits its document's turn, nothing is remembered;
- * - `forward`: a route takes it, but there is nothing to remember or wait for.
+ * - `forward`: a route takes it, but there is nothing to remember or wait for;
+ * - `batch`: a bulk request; each of its calls has its own plan.
  */
 export type RequestPlan =
   | { type: "refused"; candidates: RouteCandidate[]; route?: Route; call?: string; kind: ErrorKind; detail: string; field?: string }
@@ -76,7 +78,14 @@ export type RequestPlan =
   | (Matched & Recorded & { type: "keyed"; key: string; document?: DocumentTarget })
   | (Matched & Recorded & { type: "deduplicated"; rule: DedupRule })
   | (Matched & { type: "guarded"; document: DocumentTarget })
-  | (Matched & { type: "forward" });
+  | (Matched & { type: "forward" })
+  | (Omit<Matched, "scope"> & { type: "batch"; shared: [name: string, value: string][]; calls: BatchCall[] });
+
+/** One call of a bulk request, and its own plan as if it had been sent alone. */
+export interface BatchCall {
+  request: BatchCallRequest;
+  plan: RequestPlan;
+}
 
 function callName(route: Route, fields: RequestFields): string | undefined {
   try {
@@ -86,8 +95,38 @@ function callName(route: Route, fields: RequestFields): string | undefined {
   }
 }
 
+/** Plans each call of a bulk request as the request it would be on its own. */
+async function planBatch(
+  config: IdemConfig,
+  table: RouteTable,
+  method: string,
+  url: URL,
+  candidates: RouteCandidate[],
+  route: Route & { batch: NonNullable<Route["batch"]> },
+  fields: RequestFields,
+  body: Uint8Array | undefined,
+): Promise<RequestPlan> {
+  let split: SplitBatch;
+  try {
+    split = splitBatch(route, fields);
+  } catch (error) {
+    if (!(error instanceof BatchError)) throw error;
+    return { type: "refused", candidates, route, kind: error.kind, detail: error.message };
+  }
+  // The bulk request itself goes to the route's origin (each call's own plan says where it would go alone).
+  const target = chooseOrigin(config, route, fields, url);
+  if ("refused" in target) return { type: "refused", candidates, route, kind: "origin-not-allowed", detail: target.detail, field: target.field };
+  const calls: BatchCall[] = [];
+  for (const request of split.calls) {
+    const input: PlanInput = { method, url: request.url, headers: request.headers, readBody: () => Promise.resolve(request.body) };
+    calls.push({ request, plan: await planRequest(config, table, input) });
+  }
+  return { type: "batch", candidates, route, fields, body, target, shared: split.shared, calls };
+}
+
 async function planMatched(
   config: IdemConfig,
+  table: RouteTable,
   method: string,
   url: URL,
   candidates: RouteCandidate[],
@@ -95,6 +134,7 @@ async function planMatched(
   fields: RequestFields,
   body: Uint8Array | undefined,
 ): Promise<RequestPlan> {
+  if (route.batch) return planBatch(config, table, method, url, candidates, { ...route, batch: route.batch }, fields, body);
   const identity = await identifyRequest(route, fields);
   const call = callName(route, fields);
   if (identity.type === "invalid") {
@@ -112,7 +152,7 @@ async function planMatched(
   });
   switch (identity.type) {
     case "key": {
-      const fingerprint = await requestFingerprint(method, fields, route.fingerprintHeaders);
+      const fingerprint = await requestFingerprint(method, fields, route.fingerprintHeaders, config.pathMatching);
       return { ...matched, ...recorded(identity.recordId, fingerprint, route.record), type: "keyed", key: identity.key, document: identity.document };
     }
     case "dedup": {
@@ -152,7 +192,7 @@ export async function planRequest(config: IdemConfig, table: RouteTable, request
     if (candidatesReadBody(candidates, request.url, request.headers) || originNeedsBody(config, candidates)) {
       body = await request.readBody(config.maxRequestBodyBytes);
     }
-    fields = new RequestFields(request.url, request.headers, body ?? new Uint8Array(0));
+    fields = await RequestFields.read(request.url, request.headers, body ?? new Uint8Array(0));
     const selected = selectRoute(candidates, fields);
     if (!selected) {
       const target = chooseOrigin(config, undefined, fields, request.url);
@@ -160,7 +200,7 @@ export async function planRequest(config: IdemConfig, table: RouteTable, request
       return { type: "pass-through", candidates, body, target };
     }
     ({ route, fields } = selected);
-    return await planMatched(config, request.method, request.url, candidates, selected.route, fields, body);
+    return await planMatched(config, table, request.method, request.url, candidates, selected.route, fields, body);
   } catch (error) {
     let detail: string;
     if (error instanceof FieldError) detail = error.message;

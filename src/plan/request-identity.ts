@@ -1,7 +1,7 @@
 import type { DedupRule, Route } from "../config/resolve.ts";
 import { matchDedup } from "../dedup/match.ts";
 import type { RequestFields } from "../request/request-fields.ts";
-import { dedupRecordId, documentObjectName, documentScopeOf, keyRecordId, scopeOf } from "./identity.ts";
+import { dedupRecordId, documentObjectName, documentScopeOf, isAnonymous, keyRecordId, scopeOf } from "./identity.ts";
 import { readKey } from "./key.ts";
 
 /** The document a request edits, and the object that queues its edits. */
@@ -19,7 +19,7 @@ export interface DocumentTarget {
  * - `unrecorded`: nothing to remember (it may still wait for its document's turn).
  */
 export type RequestIdentity =
-  | { type: "invalid"; kind: "invalid-key" | "key-required"; detail: string; field?: string }
+  | { type: "invalid"; kind: "invalid-key" | "key-required" | "caller-unidentified"; detail: string; field?: string }
   | { type: "key"; key: string; scope: string; recordId: string; document?: DocumentTarget }
   | { type: "dedup"; rule: DedupRule; contentHash: string; scope: string; recordId: string }
   | { type: "unrecorded"; scope: string; document?: DocumentTarget };
@@ -43,6 +43,17 @@ export async function identifyRequest(route: Route, fields: RequestFields): Prom
     return { type: "invalid", kind: "key-required", detail: `this route requires ${route.key.sourceText}`, field };
   }
 
+  // A caller who sends none of the scope fields cannot be told apart from any other such caller.
+  const unidentified = route.anonymous === "refuse" && isAnonymous(route, fields);
+  if (key && unidentified) {
+    const names = route.scope.map((ref) => ref.text).join(", ");
+    return {
+      type: "invalid",
+      kind: "caller-unidentified",
+      detail: `this route keeps each caller's records apart by ${names}, and the request carries none of them`,
+    };
+  }
+
   const scope = await scopeOf(route, fields);
   const documentId = route.document ? fields.get(route.document.id) : undefined;
   const document =
@@ -53,7 +64,8 @@ export async function identifyRequest(route: Route, fields: RequestFields): Prom
   if (key) return { type: "key", key: key.key, scope, recordId: await keyRecordId(route, scope, key.key), document };
   // A request that names its document edits it and cannot create a second copy. Dedup rules compare only some
   // fields, so an edit repeating them (a sale saved again with a note) would be discarded as its creation's copy.
-  const dedup = document ? undefined : await matchDedup(route, fields);
+  // Without a scope a dedup record would be shared by every unidentified caller: no check, never a refusal.
+  const dedup = document || unidentified ? undefined : await matchDedup(route, fields);
   if (dedup) {
     const recordId = await dedupRecordId(route, dedup.rule.name, scope, dedup.contentHash);
     return { type: "dedup", rule: dedup.rule, contentHash: dedup.contentHash, scope, recordId };

@@ -1,5 +1,6 @@
 import { type IRequest, Router } from "itty-router";
 import type { Route } from "../config/resolve.ts";
+import { EXACT_PATHS, matchingPath, type PathMatching } from "../http/matching-path.ts";
 import { conditionsHold } from "../request/conditions.ts";
 import { type FieldRef, readsBody } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";
@@ -13,6 +14,7 @@ export interface RouteCandidate {
 export function routeReadsBody(route: Route): boolean {
   return (
     route.dedup.length > 0 ||
+    (route.batch !== undefined && readsBody(route.batch.field)) ||
     route.when.some((c) => readsBody(c.field)) ||
     route.scope.some(readsBody) ||
     route.key.sources.some(readsBody) ||
@@ -45,34 +47,56 @@ export function candidatesReadBody(candidates: readonly RouteCandidate[], url: U
 
 /**
  * The configured routes, matched on method and path with itty-router's
- * patterns (`/orders/:id`, `/api/*`). Conditions on fields are checked later,
- * once the body is read, so this returns every candidate in config order.
+ * patterns (`/orders/:id`, `/api/*`), on the path as `pathMatching` spells
+ * it (see matching-path.ts). Conditions on fields are checked later, once the
+ * body is read, so this returns every candidate in config order.
  *
  * @example
- * const table = new RouteTable(config.routes);
+ * const table = new RouteTable(config.routes, config.pathMatching);
  * await table.candidates("POST", new URL("https://x/orders/7")) // [{ route, params: { id: "7" } }]
  */
 export class RouteTable {
   readonly #router = Router<IRequest, [RouteCandidate[]]>();
+  readonly #pathMatching: PathMatching;
 
-  constructor(routes: readonly Route[]) {
+  constructor(routes: readonly Route[], pathMatching: PathMatching = EXACT_PATHS) {
+    this.#pathMatching = pathMatching;
     for (const route of routes) {
       this.#router.all(route.path, (request, found) => {
         if (route.methods.includes(request.method)) found.push({ route, params: { ...request.params } });
       });
     }
+    // itty-router compiles each pattern to a RegExp in its public `routes` list; matching them
+    // case-insensitively keeps path parameters as the client spelt them (a document ID is case-sensitive).
+    if (pathMatching.caseInsensitive) {
+      for (const entry of this.#router.routes) entry[1] = new RegExp(entry[1].source, `${entry[1].flags}i`);
+    }
   }
 
   async candidates(method: string, url: URL): Promise<RouteCandidate[]> {
     const found: RouteCandidate[] = [];
-    await this.#router.fetch({ method, url: url.href }, found);
+    const path = matchingPath(url.pathname, this.#pathMatching);
+    await this.#router.fetch({ method, url: `${url.origin}${path}` }, found);
     return found;
   }
 }
 
 /**
+ * Whether a route's conditions hold for a request: its `when` conditions,
+ * and for a bulk route, that the request carries the batch field.
+ *
+ * @throws FieldError when a condition's field cannot be read unambiguously.
+ * @example
+ * routeConditionsHold(route, fields.withPathParams(params)) // true
+ */
+export function routeConditionsHold(route: Route, fields: RequestFields): boolean {
+  if (route.batch && fields.get(route.batch.field) === undefined) return false;
+  return conditionsHold(route.when, fields);
+}
+
+/**
  * The route a request takes: the first candidate (in config order) whose
- * `when` conditions hold, with the request seen through that route's path
+ * conditions hold (routeConditionsHold), with the request seen through that route's path
  * parameters. Undefined when none holds: the request passes through.
  *
  * @throws FieldError when a condition's field cannot be read unambiguously.
@@ -83,7 +107,7 @@ export class RouteTable {
 export function selectRoute(candidates: readonly RouteCandidate[], fields: RequestFields): { route: Route; fields: RequestFields } | undefined {
   for (const candidate of candidates) {
     const candidateFields = fields.withPathParams(candidate.params);
-    if (conditionsHold(candidate.route.when, candidateFields)) return { route: candidate.route, fields: candidateFields };
+    if (routeConditionsHold(candidate.route, candidateFields)) return { route: candidate.route, fields: candidateFields };
   }
   return undefined;
 }

@@ -19,7 +19,9 @@ export type Outcome =
   | "unknown-replayed"
   | "not-replayable"
   | "invalid-request"
-  | "unavailable";
+  | "unavailable"
+  /** A bulk request: each of its calls had its own decision. */
+  | "batched";
 
 /** `unknown-replayed`: a retry told what Idem remembered of a first attempt whose outcome is unknown. */
 const FROM_STORAGE: ReadonlySet<Outcome> = new Set(["replayed", "waited-then-replayed", "deduplicated", "unknown-replayed"]);

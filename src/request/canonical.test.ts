@@ -27,6 +27,6 @@ describe("canonicalJson", () => {
 
 describe("canonicalPairs", () => {
   it("sorts names but keeps the order of a repeated name's values", () => {
-    expect(canonicalPairs(new URLSearchParams("b=2&a=1&b=1"))).toBe("a=1&b=2&b=1");
+    expect(canonicalPairs([...new URLSearchParams("b=2&a=1&b=1")])).toBe('[["a","1"],["b","2"],["b","1"]]');
   });
 });

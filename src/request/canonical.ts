@@ -70,14 +70,14 @@ export function canonicalJson(value: unknown, depth = 0): string {
 }
 
 /**
- * Serialises form or query pairs sorted by name. The sort is stable, so the
- * relative order of repeated names (`tag=a&tag=b`) still counts.
+ * Serialises form or query pairs sorted by name, as JSON (which keeps every
+ * value apart, the lone surrogates of a non-UTF-8 value included). The sort
+ * is stable, so the relative order of repeated names (`tag=a&tag=b`) still counts.
  *
  * @example
- * canonicalPairs(new URLSearchParams("b=2&a=1&b=1")) // "a=1&b=2&b=1"
+ * canonicalPairs([["b", "2"], ["a", "1"], ["b", "1"]]) // '[["a","1"],["b","2"],["b","1"]]'
  */
-export function canonicalPairs(params: URLSearchParams): string {
-  const pairs = [...params];
-  pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  return pairs.map(([k, val]) => `${encodeURIComponent(k)}=${encodeURIComponent(val)}`).join("&");
+export function canonicalPairs(pairs: readonly (readonly [string, string])[]): string {
+  const sorted = [...pairs].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  return JSON.stringify(sorted);
 }

@@ -1,31 +1,9 @@
-import { errorMessage } from "../util/error-message.ts";
-import { canonicalJson, JsonNumberText, parseExactJson, TooDeepError } from "./canonical.ts";
+import { isMultipartForm } from "../http/media-type.ts";
+import { canonicalJson, JsonNumberText } from "./canonical.ts";
 import { FieldError } from "./field-error.ts";
 import type { FieldRef, FieldSource } from "./field-ref.ts";
-
-export type BodyKind = "json" | "form" | "other" | "none";
-
-type ParsedBody =
-  | { kind: "json"; value: unknown }
-  | { kind: "form"; params: URLSearchParams }
-  | { kind: "invalid-json"; reason: string }
-  | { kind: "other" }
-  | { kind: "none" };
-
-const decoder = new TextDecoder();
-
-/** `application/json; charset=utf-8` → `application/json`. */
-export function mediaType(contentType: string | null): string {
-  return (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-}
-
-export function bodyKindOf(contentType: string | null, body: Uint8Array): BodyKind {
-  if (body.byteLength === 0) return "none";
-  const type = mediaType(contentType);
-  if (type === "application/json" || type.endsWith("+json")) return "json";
-  if (type === "application/x-www-form-urlencoded") return "form";
-  return "other";
-}
+import { FieldPairs } from "./form-pairs.ts";
+import { type ParsedBody, parseBody, parseBodyNow } from "./parsed-body.ts";
 
 function scalarText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -36,7 +14,7 @@ function scalarText(value: unknown): string | undefined {
 }
 
 /** The one value of a repeated name, or an error when the repeats disagree (`a=1&a=2`). */
-function single(params: URLSearchParams, name: string, where: string): string | undefined {
+function single(params: FieldPairs, name: string, where: string): string | undefined {
   const values = params.getAll(name);
   if (values.length > 1 && values.some((x) => x !== values[0])) {
     throw new FieldError(`the ${where} field "${name}" is sent ${values.length} times with different values`);
@@ -45,7 +23,7 @@ function single(params: URLSearchParams, name: string, where: string): string | 
 }
 
 /** The value of a name that must be sent once (`a=1&a=1` is refused too): for comparing documents exactly. */
-function once(params: URLSearchParams, name: string, where: string): string | undefined {
+function once(params: FieldPairs, name: string, where: string): string | undefined {
   const values = params.getAll(name);
   if (values.length > 1) throw new FieldError(`the ${where} field "${name}" is sent ${values.length} times`);
   return values[0];
@@ -67,6 +45,13 @@ function walk(root: unknown, tokens: readonly string[]): unknown {
   return node;
 }
 
+/** A form's text fields, for reading `ref`; a name sent as a file part is no field, and reading it is refused. */
+function formFields(body: Extract<ParsedBody, { kind: "form" }>, ref: FieldRef): FieldPairs {
+  if (body.files.some((file) => file.name === ref.name))
+    throw new FieldError(`the form field "${ref.name}" is sent as a file, so ${ref.text} cannot be read`);
+  return body.pairs;
+}
+
 function keysOf(node: unknown): string[] {
   return node !== null && typeof node === "object" ? Object.keys(node) : [];
 }
@@ -85,63 +70,68 @@ export class RequestFields {
   readonly bodyBytes: Uint8Array;
   readonly pathParams: Readonly<Record<string, string>>;
   #body: ParsedBody | undefined;
+  #query: FieldPairs | undefined;
 
   // Plain fields, not parameter properties: `check-config` runs this file on Node, which only strips types.
-  constructor(url: URL, headers: Headers, bodyBytes: Uint8Array, pathParams: Readonly<Record<string, string>> = {}) {
+  constructor(url: URL, headers: Headers, bodyBytes: Uint8Array, pathParams: Readonly<Record<string, string>> = {}, body?: ParsedBody) {
     this.url = url;
     this.headers = headers;
     this.bodyBytes = bodyBytes;
     this.pathParams = pathParams;
+    this.#body = body;
+  }
+
+  /**
+   * The fields of a request whose body may be multipart: the runtime parses
+   * multipart asynchronously, so it is parsed here, up front; any other body
+   * is parsed on first use.
+   *
+   * @example
+   * const fields = await RequestFields.read(url, request.headers, bodyBytes);
+   */
+  static async read(url: URL, headers: Headers, bodyBytes: Uint8Array): Promise<RequestFields> {
+    const contentType = headers.get("content-type");
+    const body = isMultipartForm(contentType) ? await parseBody(contentType, bodyBytes) : undefined;
+    return new RequestFields(url, headers, bodyBytes, {}, body);
   }
 
   /** The same request seen through another route's path parameters; the parsed body is shared. */
   withPathParams(pathParams: Readonly<Record<string, string>>): RequestFields {
-    const view = new RequestFields(this.url, this.headers, this.bodyBytes, pathParams);
-    view.#body = this.parsedBody();
+    const view = new RequestFields(this.url, this.headers, this.bodyBytes, pathParams, this.parsedBody());
+    view.#query = this.#query;
     return view;
   }
 
-  get bodyKind(): BodyKind {
-    return bodyKindOf(this.headers.get("content-type"), this.bodyBytes);
-  }
-
   /**
-   * The parsed body; invalid JSON is remembered, and only reported when a field is read from it.
+   * The parsed body; an unreadable body is remembered, and only reported when a field is read from it.
    *
    * @throws TooDeepError for JSON nested deep enough to exhaust the parser.
    */
   parsedBody(): ParsedBody {
-    this.#body ??= this.#parse();
+    this.#body ??= parseBodyNow(this.headers.get("content-type"), this.bodyBytes);
     return this.#body;
   }
 
-  #parse(): ParsedBody {
-    const kind = this.bodyKind;
-    if (kind === "form") return { kind: "form", params: new URLSearchParams(decoder.decode(this.bodyBytes)) };
-    if (kind !== "json") return { kind };
-    try {
-      return { kind: "json", value: parseExactJson(decoder.decode(this.bodyBytes)) };
-    } catch (error) {
-      // Too deep is not "invalid, hash the bytes": no route may take it, so it is refused (400) up front.
-      if (error instanceof TooDeepError) throw error;
-      return { kind: "invalid-json", reason: errorMessage(error) };
-    }
+  /** The query parameters, decoded without loss. */
+  get query(): FieldPairs {
+    this.#query ??= FieldPairs.fromUrlencoded(this.url.search.slice(1));
+    return this.#query;
   }
 
   #fromBody(ref: FieldRef): string | undefined {
     const body = this.parsedBody();
-    if (body.kind === "invalid-json") throw new FieldError(`the JSON body cannot be parsed (${body.reason}), so ${ref.text} cannot be read`);
-    if (body.kind === "form") return ref.pointer ? undefined : single(body.params, ref.name, "form");
+    if (body.kind === "unreadable") throw new FieldError(`${body.reason}, so ${ref.text} cannot be read`);
+    if (body.kind === "form") return ref.pointer ? undefined : single(formFields(body, ref), ref.name, "form");
     if (body.kind !== "json") return undefined;
     return scalarText(walk(body.value, ref.pointer ?? [ref.name]));
   }
 
   #exactFromBody(ref: FieldRef): string | undefined {
     const body = this.parsedBody();
-    if (body.kind === "invalid-json") throw new FieldError(`the JSON body cannot be parsed (${body.reason}), so ${ref.text} cannot be read`);
+    if (body.kind === "unreadable") throw new FieldError(`${body.reason}, so ${ref.text} cannot be read`);
     if (body.kind === "form") {
       if (ref.pointer) return undefined;
-      const value = once(body.params, ref.name, "form");
+      const value = once(formFields(body, ref), ref.name, "form");
       return value === undefined ? undefined : JSON.stringify(value);
     }
     if (body.kind !== "json") return undefined;
@@ -159,13 +149,13 @@ export class RequestFields {
       case "header":
         return this.headers.get(ref.name) ?? undefined;
       case "query":
-        return single(this.url.searchParams, ref.name, "query");
+        return single(this.query, ref.name, "query");
       case "path":
         return this.pathParams[ref.name];
       case "body":
         return this.#fromBody(ref);
       case "param":
-        return this.#fromBody(ref) ?? (ref.pointer ? undefined : single(this.url.searchParams, ref.name, "query"));
+        return this.#fromBody(ref) ?? (ref.pointer ? undefined : single(this.query, ref.name, "query"));
     }
   }
 
@@ -185,13 +175,13 @@ export class RequestFields {
       case "header":
         return quoted(this.headers.get(ref.name) ?? undefined);
       case "query":
-        return quoted(once(this.url.searchParams, ref.name, "query"));
+        return quoted(once(this.query, ref.name, "query"));
       case "path":
         return quoted(this.pathParams[ref.name]);
       case "body":
         return this.#exactFromBody(ref);
       case "param":
-        return this.#exactFromBody(ref) ?? (ref.pointer ? undefined : quoted(once(this.url.searchParams, ref.name, "query")));
+        return this.#exactFromBody(ref) ?? (ref.pointer ? undefined : quoted(once(this.query, ref.name, "query")));
     }
   }
 
@@ -208,10 +198,10 @@ export class RequestFields {
   names(source: FieldSource, pointer?: readonly string[]): string[] {
     const bodyNames = (): string[] => {
       const body = this.parsedBody();
-      if (body.kind === "form") return pointer ? [] : [...new Set(body.params.keys())];
+      if (body.kind === "form") return pointer ? [] : body.pairs.names();
       return body.kind === "json" ? keysOf(walk(body.value, pointer ?? [])) : [];
     };
-    const queryNames = () => (pointer ? [] : [...new Set(this.url.searchParams.keys())]);
+    const queryNames = () => (pointer ? [] : this.query.names());
     switch (source) {
       case "header":
         return pointer ? [] : [...this.headers.keys()];

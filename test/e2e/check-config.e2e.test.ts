@@ -179,7 +179,30 @@ describe("check-config validates", () => {
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as { valid: boolean; config: { routes: { name: string; concurrency: string; scope: string[] }[] } };
     expect(result.valid).toBe(true);
-    expect(result.config.routes[0]).toMatchObject({ name: "v1", concurrency: "conflict", scope: ["header:Authorization", "header:Stripe-Account"] });
+    expect(result.config.routes[0]).toMatchObject({
+      name: "v1",
+      concurrency: "conflict",
+      scope: ["header:Authorization", "header:Stripe-Account", "header:Stripe-Context"],
+      anonymous: "refuse",
+    });
+  });
+
+  it("warns about each route where callers without a scope field share records, and not about routes that refuse them", async () => {
+    const routes = [
+      { name: "shared", path: "/orders" },
+      { name: "refused", path: "/payments", anonymous: "refuse" },
+      { name: "unscoped", path: "/public", scope: [] },
+    ];
+    const { code, stdout } = await checkConfig("--config", jsonFile("anonymous.json", { origin: "https://api.example.com", routes }));
+    expect(code).toBe(0);
+    const warnings = stdout.split("\n").filter((line) => line.startsWith("  ! "));
+    expect(warnings).toEqual([
+      '  ! routes "shared": a request with a key but no header:Authorization shares one scope with every other such request, so those callers see each other\'s answers; set anonymous = "refuse" to answer them 400 (README, rule 3)',
+      '  ! routes "unscoped": scope is empty, so every caller shares one scope: two callers sending the same key see each other\'s answers',
+    ]);
+    for (const example of ["examples/stripe/wrangler.toml", "examples/erply/wrangler.toml", "examples/printone/wrangler.toml"]) {
+      expect((await checkConfig("--config", example)).stdout).not.toContain("  ! ");
+    }
   });
 });
 
@@ -335,10 +358,28 @@ describe("check-config --explain", () => {
     expect(stdout).toMatch(/record {6}[0-9a-f]{64}/);
   });
 
+  it("explains each call of an Erply bulk request as if it were sent alone", async () => {
+    const requests = JSON.stringify([
+      { requestName: "saveSalesDocument", requestID: 1, temporaryUUID: "u-1" },
+      { requestName: "getProducts" },
+      { requestName: "deleteSalesDocument", documentID: "9" },
+      { requestName: "saveSalesDocument", temporaryUUID: "bad_key" },
+    ]);
+    const body = new URLSearchParams({ clientCode: "1", sessionKey: "s", requests }).toString();
+    const { stdout } = await checkConfig("--config", "examples/erply/wrangler.toml", "--explain", "POST /api/", "--body", body);
+    expect(stdout).toContain("route       bulk: a bulk request; each call is planned as if it were sent alone");
+    expect(stdout).toMatch(/call 1 {6}saveSalesDocument: route save-sales-document, key u-1, record [0-9a-f]{64}/);
+    expect(stdout).toContain("call 2      getProducts: no route: sent on with the other such calls");
+    expect(stdout).toContain("call 3      deleteSalesDocument: route delete-sales-document, document 9 (runs alone, in its turn)");
+    expect(stdout).toContain("call 4      saveSalesDocument: refused: invalid-key");
+  });
+
   it("reads the body from a file with --body @file", async () => {
     const body = jsonFile("order.json", { customerId: "cus_9" });
-    const { stdout } = await checkConfig("--config", "examples/printone/wrangler.toml", "--explain", "POST /v2/orders", "--body", `@${body}`);
-    expect(stdout).toContain("key         cus_9");
+    const explain = ["--config", "examples/printone/wrangler.toml", "--explain", "POST /v2/orders", "--body", `@${body}`];
+    expect((await checkConfig(...explain, "--header", "X-API-Key: pk_1")).stdout).toContain("key         cus_9");
+    // Without its API key the example refuses the order rather than share a record with other such callers.
+    expect((await checkConfig(...explain)).stdout).toContain("Idem refuses it: caller-unidentified");
   });
 });
 

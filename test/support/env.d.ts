@@ -14,6 +14,8 @@ declare namespace Cloudflare {
     ORIGIN_AUTH_SECRET: string;
     /** A real second Worker (test/fixtures/bound-worker.ts), bound as a service. */
     BOUND_ORIGIN: Fetcher;
+    /** The Stripe-like origin (examples/stripe/origin.ts) started by test/support/global-setup.ts. */
+    STRIPE_ORIGIN_URL: string;
     /** The shipped configs by name (`demo` is wrangler.toml's own, the others examples/<name>/wrangler.toml). */
     EXAMPLE_IDEM_CONFIGS: Record<string, Record<string, unknown>>;
   }

@@ -17,8 +17,21 @@ export interface ErplyTarget {
   originUrl: string;
 }
 
-/** Where the parameters travel: Erply's Go SDK uses the query string, other clients a form body. */
-export type Via = "query" | "form" | "json";
+/**
+ * Where the parameters travel: Erply's Go SDK uses the query string, other
+ * clients a form body; PHP's cURL with an array of fields sends
+ * multipart/form-data; `form-windows-1252` is a form whose values are
+ * windows-1252 bytes (as an older POS sends them), percent-escaped.
+ */
+export type Via = "query" | "form" | "json" | "multipart" | "form-windows-1252";
+
+/** Every way of sending parameters, for tests that prove a guard holds whatever the encoding. */
+export const EVERY_VIA: readonly Via[] = ["query", "form", "json", "multipart", "form-windows-1252"];
+
+/** A value's windows-1252 bytes, percent-escaped (the characters used in tests are all in Latin-1, which 1252 shares above 0x9F). */
+function windows1252Escaped(value: string): string {
+  return [...value].map((char) => `%${(char.codePointAt(0) ?? 0).toString(16).padStart(2, "0")}`).join("");
+}
 
 export interface CallOptions {
   /** Labels the call in the origin's log; one per test. */
@@ -60,7 +73,7 @@ export function erplyRequest(base: string | URL, params: Record<string, string>,
   const url = new URL("/api/", base);
   const headers = new Headers(options.headers);
   headers.set("demo-tag", options.tag);
-  let body: string | undefined;
+  let body: string | FormData | undefined;
   switch (options.via ?? "form") {
     case "query":
       for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
@@ -72,6 +85,19 @@ export function erplyRequest(base: string | URL, params: Record<string, string>,
     case "json":
       headers.set("content-type", "application/json");
       body = JSON.stringify(params);
+      break;
+    case "multipart": {
+      // The runtime writes the multipart body and its Content-Type, with a fresh boundary each time, as cURL does.
+      const form = new FormData();
+      for (const [name, value] of Object.entries(params)) form.append(name, value);
+      body = form;
+      break;
+    }
+    case "form-windows-1252":
+      headers.set("content-type", "application/x-www-form-urlencoded; charset=windows-1252");
+      body = Object.entries(params)
+        .map(([name, value]) => `${encodeURIComponent(name)}=${windows1252Escaped(value)}`)
+        .join("&");
       break;
   }
   return new Request(url, { method: "POST", headers, body });
@@ -135,4 +161,51 @@ export function oneAfterAnother(calls: readonly ErplyCall[]): boolean {
     const previous = calls[i - 1];
     return previous === undefined || (previous.endedAt !== undefined && call.startedAt >= previous.endedAt);
   });
+}
+
+/** One call of a bulk request: its name, its requestID and its own parameters. */
+export interface BulkCall {
+  requestName: string;
+  requestID?: string | number;
+  [param: string]: unknown;
+}
+
+/** A bulk entry of Erply's answer: the call's status (naming it by requestName and requestID) and its records. */
+export interface BulkEntry {
+  status: Omit<ErplyStatus, "request"> & { requestName: string; requestID?: string | number };
+  records: Record<string, unknown>[] | null;
+}
+
+export interface BulkAnswer {
+  httpStatus: number;
+  status: ErplyStatus;
+  requests: BulkEntry[];
+}
+
+/**
+ * A bulk `POST /api/`, as Erply's SDKs send it: the shared parameters and
+ * `requests` (the calls as a JSON array), as a form body or multipart.
+ *
+ * @example
+ * bulkRequest(base, account, [{ requestName: "savePayment", requestID: 1, sum: "5" }], { tag })
+ */
+export function bulkRequest(
+  base: string | URL,
+  shared: Readonly<Record<string, string>> | Account,
+  calls: readonly BulkCall[],
+  options: CallOptions,
+): Request {
+  return erplyRequest(base, { ...shared, requests: JSON.stringify(calls) }, options);
+}
+
+/**
+ * Reads a bulk answer: its top-level status and one entry per call.
+ *
+ * @example
+ * const answer = await bulkAnswer(await send(bulkRequest(base, account, calls, { tag })));
+ * answer.requests[0]?.status.errorCode // 1206
+ */
+export async function bulkAnswer(response: Response): Promise<BulkAnswer> {
+  const body = (await response.json()) as Omit<BulkAnswer, "httpStatus">;
+  return { httpStatus: response.status, ...body };
 }

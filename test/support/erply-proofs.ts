@@ -6,7 +6,7 @@
  * order and overlap of the calls it received.
  */
 import { describe, expect, it } from "vitest";
-import { type ErplyTarget, erplyClient, newAccount, oneAfterAnother, sleep } from "./erply-client.ts";
+import { type ErplyTarget, EVERY_VIA, erplyClient, newAccount, oneAfterAnother, sleep } from "./erply-client.ts";
 import { newTag } from "./origin-log.ts";
 
 /** Long enough for the shipped 5 s edit timeout to pass. */
@@ -143,6 +143,51 @@ export function erplyProofs(target: () => ErplyTarget): void {
 
       await release(hold);
       expect((await first).status.responseStatus).toBe("ok");
+    });
+
+    describe.each(EVERY_VIA)("every guard holds with the parameters sent as %s", (via) => {
+      it("answers a reused temporaryUUID with 1206; the origin sees one save", async () => {
+        const tag = newTag();
+        const sale = { ...newAccount(), request: "saveSalesDocument", temporaryUUID: newTag(), productID1: "42", amount1: "2" };
+        expect((await call(sale, { tag, via })).status.responseStatus).toBe("ok");
+        expect((await call(sale, { tag, via })).status).toMatchObject({ request: "saveSalesDocument", errorCode: 1206 });
+        expect(await calls(tag)).toHaveLength(1);
+      });
+
+      it("refuses a malformed temporaryUUID with 1014 naming the field, without calling the API", async () => {
+        const tag = newTag();
+        const answer = await call({ ...newAccount(), request: "saveSalesDocument", temporaryUUID: "pos_1" }, { tag, via });
+        expect(answer.status).toMatchObject({ errorCode: 1014, errorField: "temporaryUUID" });
+        expect(await calls(tag)).toHaveLength(0);
+      });
+
+      it("answers a concurrent second delete with 1204; the origin sees one delete", async () => {
+        const tag = newTag();
+        const hold = newTag();
+        const remove = { ...newAccount(), request: "deleteSalesDocument", documentID: "7101" };
+        const first = call(remove, { tag, via, headers: { "demo-hold": hold } });
+        await arrived(tag, 1);
+        expect((await call(remove, { tag, via })).status.errorCode).toBe(1204);
+        await release(hold);
+        expect((await first).status.responseStatus).toBe("ok");
+        expect(await calls(tag)).toHaveLength(1);
+      });
+
+      it("forwards two concurrent edits of one document one after the other", async () => {
+        const tag = newTag();
+        const hold = newTag();
+        const edit = { ...newAccount(), request: "saveSalesDocument", id: "7102" };
+        const first = call({ ...edit, notes: "edit-1" }, { tag, via, headers: { "demo-hold": hold } });
+        await arrived(tag, 1);
+        const second = call({ ...edit, notes: "edit-2" }, { tag, via });
+        await sleep(QUEUE_GRACE_MS);
+        expect(await calls(tag)).toHaveLength(1);
+        await release(hold);
+        expect((await Promise.all([first, second])).map((a) => a.status.responseStatus)).toEqual(["ok", "ok"]);
+        const received = await calls(tag);
+        expect(received.map((c) => c.params.notes)).toEqual(["edit-1", "edit-2"]);
+        expect(oneAfterAnother(received)).toBe(true);
+      });
     });
 
     describe("parameters in the query string and in the form body behave the same", () => {

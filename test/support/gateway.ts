@@ -6,6 +6,7 @@ import type { Env } from "../../src/env.ts";
 import { createWorker } from "../../src/index.ts";
 import type { ErplyTarget } from "./erply-client.ts";
 import { originLogAt, originReceivedAt } from "./origin-log.ts";
+import type { StripeTarget } from "./stripe-proofs.ts";
 
 export { newTag } from "./origin-log.ts";
 
@@ -29,6 +30,18 @@ export function gatewayFor(config: Omit<ConfigInput, "origin"> & { origin?: Conf
 export function erplyGateway(): ErplyTarget {
   const gateway = createWorker(loadConfig({ ...env.ERPLY_IDEM_CONFIG, origin: env.ERPLY_ORIGIN_URL }));
   return { send: (request) => gateway.fetch(request, env), base: "https://idem.test", originUrl: env.ERPLY_ORIGIN_URL };
+}
+
+/**
+ * Idem inside workerd with examples/stripe/wrangler.toml's config as shipped
+ * (only the origin differs), in front of the Stripe-like origin.
+ *
+ * @example
+ * stripeProofs(() => stripeGateway());
+ */
+export function stripeGateway(): StripeTarget {
+  const gateway = createWorker(loadConfig({ ...env.EXAMPLE_IDEM_CONFIGS.stripe, origin: env.STRIPE_ORIGIN_URL }));
+  return { send: (request) => gateway.fetch(request, env), base: "https://idem.test", originUrl: env.STRIPE_ORIGIN_URL };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Json } from "miniflare";
 import type { TestProject } from "vitest/node";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
 import { startErplyOrigin } from "../../examples/erply/origin.ts";
+import { startStripeOrigin } from "../../examples/stripe/origin.ts";
 import { configFileOf } from "../../harness/config-file.ts";
 import { freePort } from "../../harness/free-port.ts";
 import { idemConfigOf } from "../../harness/wrangler-config.ts";
@@ -13,6 +14,7 @@ declare module "vitest" {
     deadOriginUrl: string;
     erplyOriginUrl: string;
     erplyConfig: Record<string, Json>;
+    stripeOriginUrl: string;
     exampleConfigs: Record<string, Record<string, Json>>;
     commerceConfigFile: string;
   }
@@ -22,10 +24,12 @@ declare module "vitest" {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const origin = await startOrdersOrigin();
   const erplyOrigin = await startErplyOrigin();
+  const stripeOrigin = await startStripeOrigin();
   project.provide("originUrl", origin.url);
   project.provide("deadOriginUrl", `http://127.0.0.1:${await freePort()}`);
   project.provide("erplyOriginUrl", erplyOrigin.url);
   project.provide("erplyConfig", idemConfigOf("examples/erply/wrangler.toml"));
+  project.provide("stripeOriginUrl", stripeOrigin.url);
   project.provide("exampleConfigs", {
     demo: idemConfigOf("wrangler.toml"),
     erply: idemConfigOf("examples/erply/wrangler.toml"),
@@ -36,5 +40,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await origin.close();
     await erplyOrigin.close();
+    await stripeOrigin.close();
   };
 }

@@ -6,7 +6,7 @@ import type { Stack } from "./stack.ts";
  * Sends requests to the stack's Worker, each labelled with a tag the demo origin logs.
  *
  * @example
- * const client = clientFor(useBundledStack({ origin: startOrdersOrigin, example: "examples/stripe/wrangler.toml" }));
+ * const client = clientFor(useBundledStack({ origin: startOrdersOrigin, example: "examples/printone/wrangler.toml" }));
  * await client.send("/v1/charges", { tag, headers: { "idempotency-key": "k" }, json: { amount: 1 } });
  * expect(client.executed(tag)).toHaveLength(1);
  */

@@ -31,6 +31,7 @@ export type StackOptions<O extends Origin> = {
       /** An example's wrangler file: its bindings and its `[vars.IDEM_CONFIG]` as shipped; only the origin differs. */
       example: string;
       routes?: never;
+      settings?: never;
     }
 );
 

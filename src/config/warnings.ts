@@ -1,0 +1,23 @@
+import type { IdemConfig } from "./resolve.ts";
+
+/**
+ * What in a valid config deserves a second look before it is deployed:
+ * `check-config` prints each line. Today: routes where callers Idem cannot
+ * identify share records (README, rule 3).
+ *
+ * @example
+ * configWarnings(loadConfig({ origin, routes: [{ name: "orders", path: "/orders" }] }))
+ * // ['routes "orders": a request with a key but no header:Authorization shares one scope with every other such request …']
+ */
+export function configWarnings(config: IdemConfig): string[] {
+  return config.routes.flatMap((route) => {
+    if (route.scope.length === 0) {
+      return [`routes "${route.name}": scope is empty, so every caller shares one scope: two callers sending the same key see each other's answers`];
+    }
+    if (route.anonymous === "refuse") return [];
+    const fields = route.scope.map((ref) => ref.text).join(", ");
+    return [
+      `routes "${route.name}": a request with a key but no ${fields} shares one scope with every other such request, so those callers see each other's answers; set anonymous = "refuse" to answer them 400 (README, rule 3)`,
+    ];
+  });
+}
