@@ -112,7 +112,7 @@ export function pathProofs(targets: () => { exact: DemoTarget; mirrored: DemoTar
         const tag = newTag();
         for (const send of [exact, mirrored]) {
           const response = await send(clientRequest(path, { tag, method: "GET" }));
-          expect(((await response.json()) as { type: string }).type).toMatch(/^https:\/\/idem\.dev\/problems\/admin-/);
+          expect(((await response.json()) as { type: string }).type).toMatch(/^urn:idem:problem:admin-/);
         }
         expect(await originLog(tag)).toHaveLength(0);
       },
