@@ -57,13 +57,25 @@ process.once("exit", () => {
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
-function track(child: ChildProcess): ChildProcess {
+/**
+ * Kills `child` with this process, should it exit first (a failed run, Ctrl-C).
+ *
+ * @example
+ * const child = trackChild(spawn("workerd", ["serve", "config.capnp"]));
+ */
+export function trackChild(child: ChildProcess): ChildProcess {
   running.add(child);
   child.once("exit", () => running.delete(child));
   return child;
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/**
+ * Stops `child` with SIGTERM, or SIGKILL when it has not exited after 5 s.
+ *
+ * @example
+ * await stopChild(child);
+ */
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
@@ -90,7 +102,7 @@ function serviceOf(child: ChildProcess, url: string): Service {
  * const origin = await startNodeService("bench/origin.ts", ["20"]);
  */
 export function startNodeService(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Service> {
-  const child = track(spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"], env }));
+  const child = trackChild(spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"], env }));
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
@@ -120,7 +132,7 @@ export function startNodeService(script: string, args: string[], env: NodeJS.Pro
  * const redis = await startProgram("redis-server", ["--port", "6390"], /Ready to accept/, "redis://127.0.0.1:6390");
  */
 export function startProgram(command: string, args: string[], ready: RegExp, url: string): Promise<Service> {
-  const child = track(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
+  const child = trackChild(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
   let output = "";
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {

@@ -15,40 +15,13 @@
  * it prints `{"url": …}` once listening.
  */
 
-import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buffer } from "node:stream/consumers";
 import { Idempotency, IdempotencyError, IdempotencyErrorCodes } from "@node-idempotency/core";
 import { RedisStorageAdapter } from "@node-idempotency/storage-adapter-redis";
 import { errorMessage } from "../../src/util/error-message.ts";
-
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "upgrade",
-  "proxy-authorization",
-  "proxy-authenticate",
-  "host",
-  "content-length",
-]);
-
-interface OriginAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-function endToEnd(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
-    out[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return out;
-}
+import { forwarderTo, type OriginAnswer } from "./forward.ts";
 
 /** Parses a JSON body the way express.json() would, for the library's fingerprint. */
 function jsonBody(bytes: Buffer): Record<string, unknown> | undefined {
@@ -85,29 +58,7 @@ export async function startPeer(originUrl: string, redisUrl: string): Promise<{ 
     cacheTTLMS: 86_400_000,
     inProgressStrategy: { wait: true, pollingIntervalMs: 10, maxWaitMs: 5_000 },
   });
-  const origin = new URL(originUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-  function forward(req: IncomingMessage, body: Buffer): Promise<OriginAnswer> {
-    return new Promise((resolve, reject) => {
-      const out = request(
-        { host: origin.hostname, port: origin.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent },
-        (res) => {
-          buffer(res).then(
-            (bytes) => resolve({ status: res.statusCode ?? 502, headers: endToEnd(res.headers), body: bytes.toString("utf8") }),
-            reject,
-          );
-        },
-      );
-      out.on("error", reject);
-      out.end(body);
-    });
-  }
-
-  function send(res: ServerResponse, answer: OriginAnswer, replayed: boolean): void {
-    res.writeHead(answer.status, replayed ? { ...answer.headers, "idempotent-replayed": "true" } : answer.headers);
-    res.end(answer.body);
-  }
+  const { forward, send, close } = forwarderTo(originUrl);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await buffer(req);
@@ -147,7 +98,7 @@ export async function startPeer(originUrl: string, redisUrl: string): Promise<{ 
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      agent.destroy();
+      close();
       await storage.disconnect();
     },
   };

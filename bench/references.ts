@@ -1,0 +1,91 @@
+/**
+ * The hand-written Workers Idem is measured against, on the same workerd:
+ * references (what any Worker costs) and floors (the least each of Idem's
+ * paths can cost on this runtime). Each is one ES module, as source text,
+ * that bench/workerd.ts runs beside the bundle.
+ */
+
+/** A Worker that answers without doing anything: the runtime's own cost of a request. */
+export const HELLO_WORLD = `
+export default {
+  fetch() {
+    return new Response("hello");
+  },
+};
+`;
+
+/** A Worker that only forwards each request to the origin: the runtime's cost of putting any Worker in front of it. */
+export const BARE_FORWARDER = `
+export default {
+  fetch(request, env) {
+    const url = new URL(request.url);
+    return fetch(env.ORIGIN + url.pathname + url.search, request);
+  },
+};
+`;
+
+/**
+ * The floors: a Worker that makes one RPC per request to one of 256 SQLite
+ * Durable Objects, chosen by the Idempotency-Key (as Idem's sharded keyspace
+ * does). MODE picks what the object does:
+ *
+ * - "replay": reads one row and returns 1 KB (inserting the row the first
+ *   time a key is seen, which only the replay workload's pre-warming does):
+ *   the least a replay can cost.
+ * - "fresh": reads the key's row; when there is none, writes an in-flight
+ *   row, makes one fetch() to the origin with the request body, and writes
+ *   the answer into the row (two row writes): the least a first execution
+ *   can cost. A key it has seen gets its stored answer back.
+ *
+ * Neither checks a fingerprint, a scope, a concurrent first request or a
+ * TTL; that is what makes them floors, not gateways.
+ */
+export const FLOORS = `
+import { DurableObject } from "cloudflare:workers";
+
+const KILOBYTE = "x".repeat(1024);
+
+export class Floor extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, status INTEGER, body TEXT) WITHOUT ROWID");
+  }
+
+  replay(key) {
+    const rows = this.sql.exec("SELECT body FROM records WHERE key = ?", key).toArray();
+    if (rows.length > 0) return rows[0].body;
+    this.sql.exec("INSERT INTO records (key, status, body) VALUES (?, 200, ?)", key, KILOBYTE);
+    return KILOBYTE;
+  }
+
+  async fresh(key, origin, body) {
+    const rows = this.sql.exec("SELECT status, body FROM records WHERE key = ?", key).toArray();
+    if (rows.length > 0) return { status: rows[0].status ?? 409, body: rows[0].body ?? "" };
+    this.sql.exec("INSERT INTO records (key) VALUES (?)", key);
+    const response = await fetch(origin, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const text = await response.text();
+    this.sql.exec("UPDATE records SET status = ?, body = ? WHERE key = ?", response.status, text, key);
+    return { status: response.status, body: text };
+  }
+}
+
+function shardOf(key) {
+  let hash = 0;
+  for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) >>> 0;
+  return "shard-" + (hash % 256);
+}
+
+export default {
+  async fetch(request, env) {
+    const key = request.headers.get("idempotency-key") ?? "";
+    const stub = env.FLOOR.get(env.FLOOR.idFromName(shardOf(key)));
+    if (env.MODE === "replay") {
+      return new Response(await stub.replay(key), { headers: { "content-type": "text/plain" } });
+    }
+    const url = new URL(request.url);
+    const answer = await stub.fresh(key, env.ORIGIN + url.pathname, await request.text());
+    return new Response(answer.body, { status: answer.status, headers: { "content-type": "application/json" } });
+  },
+};
+`;
