@@ -1,18 +1,21 @@
 /**
  * `npm run bench:profile -- <scenario>`: a V8 CPU profile of the Worker and
  * its Durable Objects (the workerd isolate) while one workload runs against
- * Idem. Writes `.wrangler/profile/<scenario>.cpuprofile` (open it in Chrome
+ * Idem on workerd itself (bench/workerd.ts), through workerd's inspector. Writes `.wrangler/profile/<scenario>.cpuprofile` (open it in Chrome
  * DevTools or speedscope) and prints where the time went: the functions
  * with the most self time, and time per source module of the bundle.
  *
  * Options: `--latency=0` (origin latency, ms), `--duration=8`,
- * `--connections=32`, `--keyspace=sharded|per-key`.
+ * `--connections=32`, `--subject=idem` (or `idem-per-key`, a floor, a
+ * reference: any Worker subject of bench/subjects.ts).
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { buildBundle } from "../harness/bundled-worker.ts";
 import { freePort } from "../harness/free-port.ts";
+import { inspect } from "./inspector.ts";
 import { startNodeService } from "./services.ts";
+import { type SubjectId, startSubject } from "./subjects.ts";
 import { prepare, SCENARIOS, type ScenarioId } from "./workloads.ts";
 
 interface ProfileNode {
@@ -30,32 +33,9 @@ interface CpuProfile {
   endTime: number;
 }
 
-/** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
-async function connect(wsUrl: string): Promise<{ send(method: string, params?: object): Promise<unknown>; close(): void }> {
-  const socket = new WebSocket(wsUrl);
-  await new Promise((resolve, reject) => {
-    socket.addEventListener("open", resolve, { once: true });
-    socket.addEventListener("error", reject, { once: true });
-  });
-  let nextId = 1;
-  const pending = new Map<number, (result: unknown) => void>();
-  socket.addEventListener("message", (event) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
-    if (message.id !== undefined) pending.get(message.id)?.(message.result);
-  });
-  return {
-    send(method, params = {}) {
-      const id = nextId++;
-      socket.send(JSON.stringify({ id, method, params }));
-      return new Promise((resolve) => pending.set(id, resolve));
-    },
-    close: () => socket.close(),
-  };
-}
-
 /** Where a call frame's code lives: the bundle's `// src/…` module, or the runtime. */
 function moduleOf(frame: ProfileNode["callFrame"], moduleStarts: { line: number; name: string }[]): string {
-  if (!frame.url.endsWith("index.js")) return frame.url === "" ? `(${frame.functionName || "runtime"})` : frame.url;
+  if (!frame.url.endsWith("worker.js")) return frame.url === "" ? `(${frame.functionName || "runtime"})` : frame.url;
   let name = "(bundle)";
   for (const start of moduleStarts) if (start.line <= frame.lineNumber) name = start.name;
   return name;
@@ -97,37 +77,39 @@ const { values: args, positionals } = parseArgs({
     latency: { type: "string", default: "0" },
     duration: { type: "string", default: "8" },
     connections: { type: "string", default: "32" },
-    keyspace: { type: "string", default: "sharded" },
+    subject: { type: "string", default: "idem" },
   },
 });
 const scenario = (positionals[0] ?? "fresh") as ScenarioId;
-if (!(scenario in SCENARIOS) || scenario === "origin") throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(SCENARIOS).join(", ")}`);
+if (!(scenario in SCENARIOS)) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(SCENARIOS).join(", ")}`);
 
 // The deployed bundle is minified; profile the same code with its names kept, so the report can name functions and modules.
 const bundle = buildBundle("wrangler.toml", ".wrangler/profile", ["--minify=false"]);
 const origin = await startNodeService("bench/origin.ts", [args.latency]);
 const inspectorPort = await freePort();
-const idem = await startNodeService("bench/idem-worker.ts", [bundle, origin.url, args.keyspace, String(inspectorPort)]);
+const subject = await startSubject(args.subject as SubjectId, { originUrl: origin.url, bundle, workerd: { inspectorPort } });
+if (!subject) throw new Error(`${args.subject} is not a Worker`);
 try {
-  const prepared = await prepare(scenario, idem.url, `profile-${scenario}-${Date.now()}`, Number(args.connections));
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { id: string; webSocketDebuggerUrl?: string }[];
-  const target = targets.find((t) => t.id.endsWith(":idem")) ?? targets[0];
-  if (!target?.webSocketDebuggerUrl) throw new Error(`no inspector target: ${JSON.stringify(targets)}`);
-  const cdp = await connect(target.webSocketDebuggerUrl);
+  const load = { connections: Number(args.connections), durationSeconds: Number(args.duration) };
+  const prepared = await prepare(scenario, subject.url, origin.url, `profile-${scenario}-${Date.now()}`, load.connections);
+  const cdp = await inspect(inspectorPort);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
-  await cdp.send("Profiler.start");
-  const result = await prepared.run(Number(args.duration));
+  // Profiled after the warm-up, over the measured run only.
+  const m = await prepared.measure(
+    load,
+    () => subject.cpuSeconds(),
+    () => cdp.send("Profiler.start"),
+  );
   const { profile } = (await cdp.send("Profiler.stop")) as { profile: CpuProfile };
   cdp.close();
   const file = `.wrangler/profile/${scenario}.cpuprofile`;
   writeFileSync(file, JSON.stringify(profile));
   console.log(
-    `${SCENARIOS[scenario].title}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.total} requests; profile in ${file}`,
+    `${SCENARIOS[scenario].title} on ${args.subject}: ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, ${m.completed} requests, ${m.cpuMsPerRequest.toFixed(2)} CPU ms/req; profile in ${file}`,
   );
-  const { readFileSync } = await import("node:fs");
   summarize(profile, readFileSync(bundle, "utf8"));
 } finally {
-  await idem.stop();
+  await subject.stop();
   await origin.stop();
 }

@@ -1,165 +1,152 @@
 /**
- * `npm run bench`: the benchmark suite. Starts the origin (0 ms and 20 ms),
- * Idem (the wrangler-built bundle on Miniflare/workerd), the peer (a Node
- * proxy with @node-idempotency/core on Redis), drives every workload against
- * each with autocannon, prints a table, and writes docs/benchmarks.md and
- * docs/benchmarks.svg from the same run.
+ * `npm run bench`: the benchmark suite, on workerd itself (the runtime
+ * production uses). Starts the origin, Idem (the wrangler-built bundle),
+ * the references (a hello-world Worker, a bare forwarding Worker), Idem's
+ * floors, the peer (a Node proxy with @node-idempotency/core on Redis) and
+ * a bare Node proxy, drives every workload against them with autocannon,
+ * prints the results, and writes docs/benchmarks.md and docs/benchmarks.svg
+ * from the same run.
+ *
+ * The machine is shared, so subjects are measured interleaved in rounds
+ * (A, B, C, A, B, C, …): other load falls on all of them alike, and every
+ * ratio is taken between measurements of the same round, then the median
+ * over rounds is reported. Each measurement is preceded by a warm-up as
+ * long as itself. The load average is recorded with every round.
  *
  * `npm run bench -- --keyspace` compares Idem's sharded (default) and
  * per-key keyspaces instead (its own section of docs/benchmarks.md, and
  * docs/benchmarks-keyspace.svg).
  *
- * Each workload runs under load (32 connections), and a few once more one
- * request at a time, to show what each subject adds when nothing queues.
- *
- * Options: `--duration=6` seconds per measured run under load,
- * `--connections=32`, `--only=fresh,replay` (run some scenarios, print,
- * write nothing).
+ * Options: `--duration=3` seconds per measurement (and per warm-up),
+ * `--rounds=3`, `--connections=32`, `--only=fresh,replay` (run some
+ * workloads, print, write nothing).
  */
 import { parseArgs } from "node:util";
 import { buildBundle } from "../harness/bundled-worker.ts";
 import { startRedis } from "./redis.ts";
-import { currentLoad, describeMachine, printTable, type Row, type SubjectId, writeReport } from "./report.ts";
+import { currentLoad, describeMachine, type Group, type Pass, printResults, type Row, writeReport } from "./report.ts";
 import { type Service, startNodeService } from "./services.ts";
-import { type LoadOptions, type Measurement, measure, SCENARIOS, type ScenarioId } from "./workloads.ts";
-
-/** One pass: every subject runs its workloads, at each origin latency, under one load. */
-interface Pass {
-  latenciesMs: number[];
-  load: LoadOptions;
-  subjects: { id: SubjectId; scenarios: ScenarioId[] }[];
-}
-
-const KEYED: ScenarioId[] = ["fresh", "replay", "hot-key", "mixed"];
+import { type SubjectId, startSubject } from "./subjects.ts";
+import { type LoadOptions, prepare, type ScenarioId } from "./workloads.ts";
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: "string", default: "6" },
+    duration: { type: "string", default: "3" },
+    rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "32" },
     keyspace: { type: "boolean", default: false },
     only: { type: "string" },
   },
 });
+const rounds = Number(args.rounds);
 const loaded: LoadOptions = { connections: Number(args.connections), durationSeconds: Number(args.duration) };
 /** One request at a time: what each subject adds to a request when nothing queues. */
-const unloaded: LoadOptions = { connections: 1, durationSeconds: 4 };
+const unloaded: LoadOptions = { connections: 1, durationSeconds: Number(args.duration) };
 
+const NODE_PEERS: SubjectId[] = ["bare-proxy", "peer"];
 const MAIN_PASSES: Pass[] = [
   {
-    latenciesMs: [0, 20],
+    latencyMs: 0,
     load: loaded,
-    subjects: [
-      { id: "origin", scenarios: ["origin"] },
-      { id: "bare-worker", scenarios: ["no-key"] },
-      { id: "idem", scenarios: ["no-key", ...KEYED] },
-      { id: "peer", scenarios: ["no-key", ...KEYED] },
+    groups: [
+      { scenario: "no-key", subjects: ["origin", "hello", "bare-worker", "idem", ...NODE_PEERS] },
+      { scenario: "fresh", subjects: ["bare-worker", "floor-fresh", "idem", ...NODE_PEERS] },
+      { scenario: "replay", subjects: ["hello", "floor-replay", "idem", ...NODE_PEERS] },
+      { scenario: "hot-key", subjects: ["hello", "floor-replay", "idem", ...NODE_PEERS] },
+      { scenario: "mixed", subjects: ["bare-worker", "floor-fresh", "idem", ...NODE_PEERS] },
     ],
   },
   {
-    latenciesMs: [20],
+    latencyMs: 20,
     load: unloaded,
-    subjects: [
-      { id: "origin", scenarios: ["origin"] },
-      { id: "bare-worker", scenarios: ["no-key"] },
-      { id: "idem", scenarios: ["no-key", "fresh", "replay"] },
-      { id: "peer", scenarios: ["no-key", "fresh", "replay"] },
+    groups: [
+      { scenario: "no-key", subjects: ["origin", "bare-worker", "idem", ...NODE_PEERS] },
+      { scenario: "fresh", subjects: ["floor-fresh", "idem", "peer"] },
+      { scenario: "replay", subjects: ["floor-replay", "idem", "peer"] },
     ],
   },
 ];
 const KEYSPACE_PASSES: Pass[] = [
   {
-    latenciesMs: [0, 20],
+    latencyMs: 0,
     load: loaded,
-    subjects: [
-      { id: "origin", scenarios: ["origin"] },
-      { id: "idem", scenarios: KEYED },
-      { id: "idem-per-key", scenarios: KEYED },
-    ],
+    groups: (["fresh", "replay", "hot-key", "mixed"] as ScenarioId[]).map((scenario) => ({ scenario, subjects: ["idem", "idem-per-key"] })),
   },
 ];
 
 const only = args.only?.split(",") as ScenarioId[] | undefined;
-const passes = args.keyspace ? KEYSPACE_PASSES : MAIN_PASSES;
+const passes = (args.keyspace ? KEYSPACE_PASSES : MAIN_PASSES).map((pass) => ({
+  ...pass,
+  groups: pass.groups.filter((g) => !only || only.includes(g.scenario)),
+}));
 const startedAt = Date.now();
 const loadBefore = currentLoad();
 
 console.log("Building the Worker bundle (wrangler deploy --dry-run) …");
 const bundle = buildBundle("wrangler.toml", ".wrangler/bench");
-const needsPeer = passes.some((pass) => pass.subjects.some((s) => s.id === "peer"));
+const needsPeer = passes.some((pass) => pass.groups.some((g) => g.subjects.includes("peer")));
 const redis = needsPeer ? await startRedis() : undefined;
-function requireRedis(): NonNullable<typeof redis> {
-  if (!redis) throw new Error("the peer needs Redis, which was not started");
-  return redis;
-}
 const rows: Row[] = [];
+const roundLoads: number[] = [];
 
-async function startSubject(id: SubjectId, originUrl: string): Promise<Service | undefined> {
-  switch (id) {
-    case "origin":
-      return undefined;
-    case "idem":
-      return startNodeService("bench/idem-worker.ts", [bundle, originUrl, "sharded"]);
-    case "idem-per-key":
-      return startNodeService("bench/idem-worker.ts", [bundle, originUrl, "per-key"]);
-    case "bare-worker":
-      return startNodeService("bench/bare-worker.ts", [originUrl]);
-    case "peer":
-      return startNodeService("bench/peer/proxy.ts", [originUrl, requireRedis().url]);
+async function runGroup(pass: Pass, group: Group, origin: Service, services: Map<SubjectId, Service | undefined>): Promise<void> {
+  const { connections } = pass.load;
+  const prepared = await Promise.all(
+    group.subjects.map(async (subject) => {
+      const service = services.get(subject) ?? origin;
+      const prefix = `${subject}-${pass.latencyMs}-${connections}-${group.scenario}-${startedAt}`;
+      const row: Row = { latencyMs: pass.latencyMs, connections, scenario: group.scenario, subject, rounds: [] };
+      rows.push(row);
+      return { subject, service, row, workload: await prepare(group.scenario, service.url, origin.url, prefix, connections) };
+    }),
+  );
+  for (let round = 1; round <= rounds; round++) {
+    roundLoads.push(currentLoad()[0] ?? 0);
+    for (const { subject, service, row, workload } of prepared) {
+      process.stdout.write(`  ${pass.latencyMs} ms origin · ${connections} conn · ${group.scenario} · round ${round} · ${subject} … `);
+      const m = await workload.measure(pass.load, () => service.cpuSeconds());
+      row.rounds.push(m);
+      console.log(
+        `${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, ${m.cpuMsPerRequest.toFixed(2)} CPU ms/req, executed ${m.originExecutions} (allowed ${m.expectedExecutions})`,
+      );
+    }
   }
 }
 
 try {
   for (const pass of passes) {
-    for (const latencyMs of pass.latenciesMs) {
-      const origin = await startNodeService("bench/origin.ts", [String(latencyMs)]);
-      try {
-        for (const subject of pass.subjects) {
-          const scenarios = subject.scenarios.filter((s) => !only || only.includes(s));
-          if (scenarios.length === 0) continue;
-          const service = await startSubject(subject.id, origin.url);
-          try {
-            for (const scenario of scenarios) {
-              const { connections } = pass.load;
-              process.stdout.write(`  ${latencyMs} ms origin · ${connections} conn · ${subject.id} · ${SCENARIOS[scenario].title} … `);
-              const cpu =
-                subject.id === "peer" ? () => (service ?? origin).cpuSeconds() + requireRedis().cpuSeconds() : () => (service ?? origin).cpuSeconds();
-              const prefix = `${subject.id}-${latencyMs}-${connections}-${scenario}-${startedAt}`;
-              const m: Measurement = await measure(scenario, service?.url ?? origin.url, origin.url, prefix, pass.load, cpu);
-              console.log(
-                `${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, ${m.cpuMsPerRequest.toFixed(2)} CPU ms/req`,
-              );
-              rows.push({ latencyMs, connections, subject: subject.id, scenario, ...m });
-            }
-          } finally {
-            await service?.stop();
-          }
-        }
-      } finally {
-        await origin.stop();
+    if (pass.groups.length === 0) continue;
+    const origin = await startNodeService("bench/origin.ts", [String(pass.latencyMs)]);
+    const services = new Map<SubjectId, Service | undefined>();
+    try {
+      for (const id of new Set(pass.groups.flatMap((g) => g.subjects))) {
+        services.set(id, await startSubject(id, { originUrl: origin.url, bundle, redis }));
       }
+      for (const group of pass.groups) await runGroup(pass, group, origin, services);
+    } finally {
+      for (const service of services.values()) await service?.stop();
+      await origin.stop();
     }
   }
 } finally {
   await redis?.stop();
 }
 
-printTable(rows);
+const facts = {
+  rows,
+  passes,
+  load: loaded,
+  rounds,
+  command: `npm run bench${args.keyspace ? " -- --keyspace" : ""}`,
+  seconds: Math.round((Date.now() - startedAt) / 1000),
+  machine: describeMachine(),
+  loadBefore,
+  loadAfter: currentLoad(),
+  roundLoads,
+};
+printResults(facts);
 if (!only) {
-  const facts = {
-    rows,
-    load: loaded,
-    command: `npm run bench${args.keyspace ? " -- --keyspace" : ""}`,
-    seconds: Math.round((Date.now() - startedAt) / 1000),
-    machine: describeMachine(),
-    loadBefore,
-    loadAfter: currentLoad(),
-  };
-  const order: SubjectId[] = ["idem", "idem-per-key", "peer", "bare-worker"];
-  const present = new Set(passes.flatMap((pass) => pass.subjects.map((s) => s.id)));
-  const subjects = order.filter((id) => present.has(id));
-  const files = args.keyspace
-    ? writeReport("keyspace", "docs/benchmarks-keyspace.svg", facts, subjects)
-    : writeReport("results", "docs/benchmarks.svg", facts, subjects);
+  const files = args.keyspace ? writeReport("keyspace", "docs/benchmarks-keyspace.svg", facts) : writeReport("results", "docs/benchmarks.svg", facts);
   console.log(`Wrote ${files.join(", ")}`);
 }
 console.log(`Done in ${Math.round((Date.now() - startedAt) / 1000)} s.`);

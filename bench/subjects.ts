@@ -8,16 +8,7 @@ import { BARE_FORWARDER, FLOORS, HELLO_WORLD } from "./references.ts";
 import { type Service, startNodeService } from "./services.ts";
 import { startWorkerd, type WorkerdOptions, type WorkerSpec } from "./workerd.ts";
 
-export type SubjectId =
-  | "origin"
-  | "hello"
-  | "bare-worker"
-  | "floor-replay"
-  | "floor-fresh"
-  | "idem"
-  | "idem-per-key"
-  | "bare-proxy"
-  | "peer";
+export type SubjectId = "origin" | "hello" | "bare-worker" | "floor-replay" | "floor-fresh" | "idem" | "idem-per-key" | "bare-proxy" | "peer";
 
 export const SUBJECT_NAMES: Record<SubjectId, string> = {
   origin: "origin alone (Node)",

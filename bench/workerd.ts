@@ -96,8 +96,14 @@ const config :Workerd.Config = (
 `;
 }
 
+/** Work directories of running workerd processes, removed when this process exits however it exits. */
+const workDirs = new Set<string>();
+process.once("exit", () => {
+  for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
+  for (let attempt = 0; attempt < 1_200; attempt++) {
     if (child.exitCode !== null) throw new Error(`workerd exited (${child.exitCode}) before listening:\n${stderr()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, "127.0.0.1");
@@ -124,6 +130,7 @@ async function waitForPort(port: number, child: ChildProcess, stderr: () => stri
 export async function startWorkerd(spec: WorkerSpec, options: WorkerdOptions = {}): Promise<Service> {
   const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
   const work = mkdtempSync(join(base, "idem-workerd-"));
+  workDirs.add(work);
   const storage = join(work, "storage");
   mkdirSync(storage);
   const moduleFile = join(work, "worker.js");
@@ -154,6 +161,7 @@ export async function startWorkerd(spec: WorkerSpec, options: WorkerdOptions = {
     stop: async () => {
       await stopChild(child);
       rmSync(work, { recursive: true, force: true });
+      workDirs.delete(work);
     },
   };
 }

@@ -7,7 +7,7 @@
 import autocannon from "autocannon";
 import { EXECUTED_PATH } from "./origin.ts";
 
-export type ScenarioId = "origin" | "no-key" | "fresh" | "replay" | "hot-key" | "mixed";
+export type ScenarioId = "no-key" | "fresh" | "replay" | "hot-key" | "mixed";
 
 export interface Scenario {
   id: ScenarioId;
@@ -17,7 +17,6 @@ export interface Scenario {
 }
 
 export const SCENARIOS: Record<ScenarioId, Scenario> = {
-  origin: { id: "origin", title: "origin alone", description: "the fresh-key requests sent straight to the origin: the limit" },
   "no-key": { id: "no-key", title: "no key (pass-through)", description: "no Idempotency-Key: forwarded without a record" },
   fresh: { id: "fresh", title: "fresh keys", description: "a new key on every request: every request a first execution" },
   replay: { id: "replay", title: "replays", description: "1,024 keys executed beforehand, then sent again round-robin" },
@@ -57,6 +56,22 @@ function roundRobin(keys: readonly string[]): KeyPicker {
   return () => keys[n++ % keys.length];
 }
 
+/** Counts what a picker handed out: requests, and keys never sent to the subject before. */
+function counted(pick: KeyPicker, seen: ReadonlySet<string>): { pick: KeyPicker; requests(): number; newKeys(): number } {
+  let requests = 0;
+  const fresh = new Set<string>();
+  return {
+    pick() {
+      requests++;
+      const key = pick();
+      if (key !== undefined && !seen.has(key)) fresh.add(key);
+      return key;
+    },
+    requests: () => requests,
+    newKeys: () => fresh.size,
+  };
+}
+
 export interface LoadOptions {
   connections: number;
   durationSeconds: number;
@@ -75,6 +90,12 @@ export interface Measurement {
   errors: number;
   /** Creates the origin really executed during the measured run (requests in flight at its end included). */
   originExecutions: number;
+  /**
+   * How many executions exactly-once allows: every request sent, without a
+   * key; with keys, the keys the subject had never seen (replays: 0, a
+   * hot-key storm: 1).
+   */
+  expectedExecutions: number;
   /** CPU time the subject's processes spent per completed request (for the peer: proxy and Redis). */
   cpuMsPerRequest: number;
 }
@@ -106,7 +127,6 @@ function pickerFor(scenario: ScenarioId, prefix: string, replayKeys: readonly st
   switch (scenario) {
     case "no-key":
       return () => undefined;
-    case "origin":
     case "fresh":
       return freshKeys(prefix);
     case "replay":
@@ -116,31 +136,6 @@ function pickerFor(scenario: ScenarioId, prefix: string, replayKeys: readonly st
     case "mixed":
       return mixedKeys(prefix);
   }
-}
-
-/** A scenario ready to run: its keys are pre-warmed and the subject has had a one-second warm-up. */
-export interface PreparedScenario {
-  run(durationSeconds: number): Promise<autocannon.Result>;
-}
-
-/**
- * Gets a scenario ready against one subject: pre-warms the replay keys,
- * then runs the workload for one second unmeasured. Keys are unique to
- * `prefix`, so runs never see each other's records.
- *
- * @example
- * const prepared = await prepare("replay", "http://127.0.0.1:8787", "idem-0-replay", 32);
- * const result = await prepared.run(8);
- */
-export async function prepare(scenario: ScenarioId, url: string, prefix: string, connections: number): Promise<PreparedScenario> {
-  let replayKeys: string[] = [];
-  if (scenario === "replay") {
-    replayKeys = Array.from({ length: REPLAY_KEYS }, (_, i) => `${prefix}-r${i}`);
-    const warm = await fire(url, roundRobin(replayKeys), { connections: Math.min(connections, 16), amount: REPLAY_KEYS });
-    if (warm["2xx"] !== REPLAY_KEYS) throw new Error(`pre-warming ${scenario} on ${url}: ${warm["2xx"]} of ${REPLAY_KEYS} succeeded`);
-  }
-  await fire(url, pickerFor(scenario, `${prefix}-warmup`, replayKeys), { connections, duration: 1 });
-  return { run: (durationSeconds) => fire(url, pickerFor(scenario, prefix, replayKeys), { connections, duration: durationSeconds }) };
 }
 
 /** Reads the origin's execution count once requests still in flight have landed. */
@@ -154,36 +149,69 @@ async function settledExecutions(originUrl: string): Promise<number> {
   }
 }
 
+/** A workload ready to run against one subject, as many times as there are rounds. */
+export interface PreparedScenario {
+  /**
+   * Runs the workload unmeasured for `load.durationSeconds` (the warm-up),
+   * then measured for as long, counting what the origin executed meanwhile.
+   * Every call uses keys of its own, so runs never see each other's records.
+   * `beforeRun` runs between the warm-up and the measured run (e.g. starts a profiler).
+   */
+  measure(load: LoadOptions, cpu: () => number, beforeRun?: () => Promise<unknown>): Promise<Measurement>;
+}
+
 /**
- * Runs one scenario against one subject: prepared as above, then measured
- * for `load.durationSeconds`, counting what the origin executed meanwhile.
+ * Gets a workload ready against one subject: the replay workload executes
+ * its 1,024 keys first. Keys are unique to `prefix`.
  *
  * @example
- * const m = await measure("replay", "http://127.0.0.1:8787", originUrl, "idem-0-replay", { connections: 32, durationSeconds: 8 });
+ * const replay = await prepare("replay", idem.url, origin.url, "idem-replay", 32);
+ * const m = await replay.measure({ connections: 32, durationSeconds: 3 }, () => idem.cpuSeconds());
  */
-export async function measure(
-  scenario: ScenarioId,
-  url: string,
-  originUrl: string,
-  prefix: string,
-  load: LoadOptions,
-  cpu: () => number,
-): Promise<Measurement> {
-  const prepared = await prepare(scenario, url, prefix, load.connections);
-  const before = await settledExecutions(originUrl);
-  const cpuBefore = cpu();
-  const result = await prepared.run(load.durationSeconds);
-  const cpuSeconds = cpu() - cpuBefore;
-  const after = await settledExecutions(originUrl);
+export async function prepare(scenario: ScenarioId, url: string, originUrl: string, prefix: string, connections: number): Promise<PreparedScenario> {
+  let replayKeys: string[] = [];
+  if (scenario === "replay") {
+    replayKeys = Array.from({ length: REPLAY_KEYS }, (_, i) => `${prefix}-r${i}`);
+    const warm = await fire(url, roundRobin(replayKeys), { connections: Math.min(connections, 16), amount: REPLAY_KEYS });
+    if (warm["2xx"] !== REPLAY_KEYS) throw new Error(`pre-warming ${scenario} on ${url}: ${warm["2xx"]} of ${REPLAY_KEYS} succeeded`);
+  }
+  const seen = new Set(replayKeys);
+  let run = 0;
   return {
-    requestsPerSecond: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    meanMs: result.latency.mean,
-    completed: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    originExecutions: after - before,
-    cpuMsPerRequest: result.requests.total > 0 ? (cpuSeconds * 1000) / result.requests.total : 0,
+    async measure(load, cpu, beforeRun) {
+      run++;
+      await fire(url, pickerFor(scenario, `${prefix}-${run}-warmup`, replayKeys), { connections: load.connections, duration: load.durationSeconds });
+      await beforeRun?.();
+      const picker = counted(pickerFor(scenario, `${prefix}-${run}`, replayKeys), seen);
+      const before = await settledExecutions(originUrl);
+      const cpuBefore = cpu();
+      const result = await fire(url, picker.pick, { connections: load.connections, duration: load.durationSeconds });
+      const cpuSeconds = cpu() - cpuBefore;
+      const after = await settledExecutions(originUrl);
+      return {
+        requestsPerSecond: result.requests.average,
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        meanMs: result.latency.mean,
+        completed: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+        originExecutions: after - before,
+        expectedExecutions: scenario === "no-key" ? picker.requests() : picker.newKeys(),
+        cpuMsPerRequest: result.requests.total > 0 ? (cpuSeconds * 1000) / result.requests.total : 0,
+      };
+    },
   };
+}
+
+/**
+ * Whether a run kept exactly-once: the origin executed no key twice (never
+ * more than the allowed executions), and lost none beyond the requests still
+ * unanswered when the run stopped.
+ *
+ * @example
+ * exactlyOnce(m, 32) // true
+ */
+export function exactlyOnce(m: Measurement, connections: number): boolean {
+  return m.originExecutions <= m.expectedExecutions && m.originExecutions >= m.expectedExecutions - connections;
 }

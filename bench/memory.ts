@@ -1,0 +1,150 @@
+/**
+ * `npm run bench:memory`: what the isolate holds with 1,000 requests in
+ * flight. The origin answers only after 20 s, so every request sent stays
+ * open; once the origin has all of them, the isolate's garbage is collected
+ * and its V8 heap read through the inspector (and workerd's resident memory
+ * from /proc). The difference from the idle, warmed-up isolate, divided by
+ * the requests in flight, is what one in-flight request holds.
+ *
+ * Cases: the bare forwarding Worker (what the runtime itself holds), Idem
+ * without a key (streamed through), with fresh keys (buffered, in a
+ * KeyObject), and with fresh keys carrying a 64 KiB body, to show how the
+ * buffered body counts; Idem refuses bodies over maxRequestBodyBytes (1 MiB
+ * by default) before buffering more, so that bound caps the last figure.
+ * Writes the `bench:memory` section of docs/benchmarks.md.
+ *
+ * Options: `--requests=1000`, `--no-docs`.
+ */
+import { readFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { parseArgs } from "node:util";
+import { buildBundle } from "../harness/bundled-worker.ts";
+import { freePort } from "../harness/free-port.ts";
+import { inspect } from "./inspector.ts";
+import { EXECUTED_PATH } from "./origin.ts";
+import { currentLoad, replaceSection } from "./report.ts";
+import { startNodeService } from "./services.ts";
+import { SUBJECT_NAMES, type SubjectId, startSubject } from "./subjects.ts";
+import { BASE_HEADERS, BODY } from "./workloads.ts";
+
+const ORIGIN_LATENCY_MS = 20_000;
+
+interface Case {
+  name: string;
+  subject: SubjectId;
+  keyed: boolean;
+  body: string;
+}
+
+const LARGE_BODY = JSON.stringify({ item: "lamp", note: "x".repeat(64 * 1024 - 30) });
+const CASES: Case[] = [
+  { name: `${SUBJECT_NAMES["bare-worker"]}, no key`, subject: "bare-worker", keyed: false, body: BODY },
+  { name: "Idem, no key (pass-through)", subject: "idem", keyed: false, body: BODY },
+  { name: "Idem, fresh keys", subject: "idem", keyed: true, body: BODY },
+  { name: "Idem, fresh keys, 64 KiB body", subject: "idem", keyed: true, body: LARGE_BODY },
+];
+
+const { values: args } = parseArgs({ options: { requests: { type: "string", default: "1000" }, "no-docs": { type: "boolean", default: false } } });
+const inFlight = Number(args.requests);
+
+function residentBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m);
+  return Number(line?.[1] ?? 0) * 1024;
+}
+
+async function executed(originUrl: string): Promise<number> {
+  const response = await fetch(new URL(EXECUTED_PATH, originUrl), { method: "POST" });
+  return ((await response.json()) as { executed: number }).executed;
+}
+
+/** One request over its own connection (node:http, so that 1,000 can be open at once), resolving when it is answered. */
+function send(url: URL, agent: Agent, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const out = request({ host: url.hostname, port: url.port, path: "/orders", method: "POST", headers, agent }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    out.on("error", reject);
+    out.end(body);
+  });
+}
+
+const bundle = buildBundle("wrangler.toml", ".wrangler/bench");
+const origin = await startNodeService("bench/origin.ts", [String(ORIGIN_LATENCY_MS)]);
+const rows: { name: string; idleHeap: number; heap: number; idleRss: number; rss: number; statuses: string }[] = [];
+const loadBefore = currentLoad();
+try {
+  for (const c of CASES) {
+    const inspectorPort = await freePort();
+    const subject = await startSubject(c.subject, { originUrl: origin.url, bundle, workerd: { inspectorPort } });
+    if (!subject) throw new Error(`${c.subject} is not a Worker`);
+    const cdp = await inspect(inspectorPort);
+    const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
+    try {
+      const url = new URL(subject.url);
+      const headersFor = (i: number) => ({
+        ...BASE_HEADERS,
+        "content-length": String(Buffer.byteLength(c.body)),
+        ...(c.keyed ? { "idempotency-key": `memory-${Date.now()}-${i}` } : {}),
+      });
+      // Warm-up: the code paths are compiled and the shard objects exist before the idle heap is read.
+      process.stdout.write(`${c.name}: warming up … `);
+      await Promise.all(Array.from({ length: 300 }, (_, i) => send(url, agent, headersFor(-1 - i), c.body)));
+      // workerd's inspector leaves HeapProfiler.collectGarbage unanswered; a heap snapshot collects garbage first.
+      const heap = async () => {
+        await cdp.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+        return ((await cdp.send("Runtime.getHeapUsage")) as { usedSize: number }).usedSize;
+      };
+      const idleHeap = await heap();
+      const idleRss = residentBytes(subject.pid);
+      const before = await executed(origin.url);
+      process.stdout.write(`${inFlight} in flight … `);
+      const answers = Array.from({ length: inFlight }, (_, i) => send(url, agent, headersFor(i), c.body));
+      while ((await executed(origin.url)) - before < inFlight) await new Promise((resolve) => setTimeout(resolve, 200));
+      const loadedHeap = await heap();
+      const loadedRss = residentBytes(subject.pid);
+      const statuses = await Promise.all(answers);
+      const counts = new Map<number, number>();
+      for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+      rows.push({
+        name: c.name,
+        idleHeap,
+        heap: loadedHeap,
+        idleRss,
+        rss: loadedRss,
+        statuses: [...counts].map(([status, n]) => `${n} × ${status}`).join(", "),
+      });
+      console.log(`heap ${mib(idleHeap)} → ${mib(loadedHeap)} MiB, RSS ${mib(idleRss)} → ${mib(loadedRss)} MiB; answers: ${rows.at(-1)?.statuses}`);
+    } finally {
+      cdp.close();
+      agent.destroy();
+      await subject.stop();
+    }
+  }
+} finally {
+  await origin.stop();
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(1);
+}
+
+function kib(bytes: number): string {
+  return (bytes / 1024).toFixed(1);
+}
+
+const table = [
+  `Command: \`npm run bench:memory\` (${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; ${inFlight} requests in flight against an origin that answers after ${ORIGIN_LATENCY_MS / 1000} s; load average before ${loadBefore.join(", ")}).`,
+  "",
+  "| requests in flight | V8 heap idle → in flight (MiB) | per in-flight request (heap) | workerd RSS idle → in flight (MiB) | per in-flight request (RSS) | answers |",
+  "|---|--:|--:|--:|--:|---|",
+  ...rows.map(
+    (r) =>
+      `| ${r.name} | ${mib(r.idleHeap)} → ${mib(r.heap)} | ${kib((r.heap - r.idleHeap) / inFlight)} KiB | ${mib(r.idleRss)} → ${mib(r.rss)} | ${kib((r.rss - r.idleRss) / inFlight)} KiB | ${r.statuses} |`,
+  ),
+].join("\n");
+console.log(`\n${table}`);
+if (!args["no-docs"]) {
+  replaceSection("docs/benchmarks.md", "memory", table);
+  console.log("Wrote docs/benchmarks.md");
+}
