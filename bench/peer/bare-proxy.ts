@@ -9,6 +9,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buffer } from "node:stream/consumers";
+import { errorMessage } from "../../src/util/error-message.ts";
 import { forwarderTo } from "./forward.ts";
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -22,7 +23,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         (answer) => send(res, answer, false),
         (error: unknown) => {
           res.writeHead(502, { "content-type": "application/json" });
-          res.end(JSON.stringify({ error: "proxy-failure", message: (error as Error).message }));
+          res.end(JSON.stringify({ error: "proxy-failure", message: errorMessage(error) }));
         },
       );
   });
