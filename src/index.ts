@@ -26,7 +26,11 @@ export function createWorker(config: IdemConfig): { fetch(request: Request, env:
   const admin = createAdminApi(config, table);
   const gateway = createGateway(config, table);
   return {
-    fetch: (request, env) => (admin.owns(new URL(request.url)) ? admin.fetch(request, env) : gateway.fetch(request, env)),
+    fetch(request, env) {
+      // Parsed once: the gateway takes the same URL.
+      const url = new URL(request.url);
+      return admin.owns(url) ? admin.fetch(request, env) : gateway.fetch(request, env, url);
+    },
   };
 }
 

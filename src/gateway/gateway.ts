@@ -227,12 +227,12 @@ function execute(ex: Exchange, plan: RequestPlan): Promise<GatewayResult> {
  *
  * @example
  * const gateway = createGateway(config, new RouteTable(config.routes, config.pathMatching));
- * return gateway.fetch(request, env);
+ * return gateway.fetch(request, env, new URL(request.url));
  */
-export function createGateway(config: IdemConfig, table: RouteTable): { fetch(request: Request, env: Env): Promise<Response> } {
+export function createGateway(config: IdemConfig, table: RouteTable): { fetch(request: Request, env: Env, url: URL): Promise<Response> } {
   return {
-    async fetch(request, env) {
-      const ex: Exchange = { config, env, request, url: new URL(request.url), startedAt: Date.now() };
+    async fetch(request, env, url) {
+      const ex: Exchange = { config, env, request, url, startedAt: Date.now() };
       const plan = await planRequest(config, table, {
         method: request.method,
         url: ex.url,

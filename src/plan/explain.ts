@@ -2,6 +2,7 @@ import type { IdemConfig } from "../config/resolve.ts";
 import { BodyTooLargeError } from "../request/body.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";
+import { scopeOf } from "./identity.ts";
 import { planRequest, type RecordLocation, type RequestPlan } from "./plan.ts";
 import { type RouteTable, routeConditionsHold } from "./route-table.ts";
 
@@ -46,7 +47,7 @@ export interface Explanation {
   origin?: ExplainedOrigin;
 }
 
-function outcomeOf(plan: RequestPlan): ExplainedOutcome {
+async function outcomeOf(plan: RequestPlan): Promise<ExplainedOutcome> {
   switch (plan.type) {
     case "refused":
       return { type: "refused", route: plan.route?.name, kind: plan.kind, detail: plan.detail };
@@ -61,14 +62,15 @@ function outcomeOf(plan: RequestPlan): ExplainedOutcome {
       return { type: "dedup", route: route.name, rule: rule.name, windowMs: rule.windowMs, scope, recordId, keyObject };
     }
     case "guarded":
-      return { type: "forward", route: plan.route.name, scope: plan.scope, documentId: plan.document.id };
+      // The plan hashes no scope for a request it records nothing for; the explanation still names whose it is.
+      return { type: "forward", route: plan.route.name, scope: await scopeOf(plan.route, plan.fields), documentId: plan.document.id };
     case "forward":
-      return { type: "forward", route: plan.route.name, scope: plan.scope };
+      return { type: "forward", route: plan.route.name, scope: await scopeOf(plan.route, plan.fields) };
     case "batch":
       return {
         type: "batch",
         route: plan.route.name,
-        calls: plan.calls.map((call) => ({ requestName: call.request.name, outcome: outcomeOf(call.plan) })),
+        calls: await Promise.all(plan.calls.map(async (call) => ({ requestName: call.request.name, outcome: await outcomeOf(call.plan) }))),
       };
   }
 }
@@ -108,7 +110,7 @@ export async function explainRequest(config: IdemConfig, table: RouteTable, samp
       return sample.body;
     },
   });
-  const explanation: Explanation = { candidates: await candidatesOf(plan, sample), outcome: outcomeOf(plan) };
+  const explanation: Explanation = { candidates: await candidatesOf(plan, sample), outcome: await outcomeOf(plan) };
   if (plan.type !== "refused") {
     const { name, url, binding } = plan.target;
     explanation.origin = { name, url, ...(binding === undefined ? {} : { binding }) };

@@ -37,8 +37,10 @@ export interface RecordLocation {
   keyObject: string;
 }
 
-/** A request with a record: where it lives, what a retry must match, and how the record behaves. */
+/** A request with a record: where it lives, whose it is, what a retry must match, and how the record behaves. */
 interface Recorded extends RecordLocation {
+  /** The caller's scope hash. */
+  scope: string;
   /** The request's fingerprint (keys), or the hash of what the dedup rule compares. */
   fingerprint: string;
   policy: RecordPolicy;
@@ -52,8 +54,6 @@ interface Matched {
   fields: RequestFields;
   /** The API call name, for error envelopes that echo it (Erply's `request`). */
   call?: string;
-  /** The caller's scope hash. */
-  scope: string;
   /** The body, when planning had to read it; otherwise it is still unread in the client's request. */
   body?: Uint8Array;
   /** Where the request goes (`chooseOrigin`). */
@@ -79,7 +79,7 @@ export type RequestPlan =
   | (Matched & Recorded & { type: "deduplicated"; rule: DedupRule })
   | (Matched & { type: "guarded"; document: DocumentTarget })
   | (Matched & { type: "forward" })
-  | (Omit<Matched, "scope"> & { type: "batch"; shared: [name: string, value: string][]; calls: BatchCall[] });
+  | (Matched & { type: "batch"; shared: [name: string, value: string][]; calls: BatchCall[] });
 
 /** One call of a bulk request, and its own plan as if it had been sent alone. */
 export interface BatchCall {
@@ -143,8 +143,9 @@ async function planMatched(
   const target = chooseOrigin(config, route, fields, url);
   if ("refused" in target)
     return { type: "refused", candidates, route, call, kind: "origin-not-allowed", detail: target.detail, field: target.field };
-  const matched = { candidates, route, fields, call, scope: identity.scope, body, target };
-  const recorded = (recordId: string, fingerprint: string, policy: RecordPolicy): Recorded => ({
+  const matched = { candidates, route, fields, call, body, target };
+  const recorded = (scope: string, recordId: string, fingerprint: string, policy: RecordPolicy): Recorded => ({
+    scope,
     recordId,
     keyObject: keyObjectName(recordId, config.keyspace),
     fingerprint,
@@ -153,11 +154,17 @@ async function planMatched(
   switch (identity.type) {
     case "key": {
       const fingerprint = await requestFingerprint(method, fields, route.fingerprintHeaders, config.pathMatching);
-      return { ...matched, ...recorded(identity.recordId, fingerprint, route.record), type: "keyed", key: identity.key, document: identity.document };
+      return {
+        ...matched,
+        ...recorded(identity.scope, identity.recordId, fingerprint, route.record),
+        type: "keyed",
+        key: identity.key,
+        document: identity.document,
+      };
     }
     case "dedup": {
-      const { recordId, contentHash, rule } = identity;
-      return { ...matched, ...recorded(recordId, contentHash, rule.record), type: "deduplicated", rule };
+      const { scope, recordId, contentHash, rule } = identity;
+      return { ...matched, ...recorded(scope, recordId, contentHash, rule.record), type: "deduplicated", rule };
     }
     case "unrecorded":
       return identity.document ? { ...matched, type: "guarded", document: identity.document } : { ...matched, type: "forward" };

@@ -17,12 +17,15 @@ export interface DocumentTarget {
  * - `key`: it carries a key, so its record is `recordId`;
  * - `dedup`: no key and no document ID (a new document), and a dedup rule covers it; its record is `recordId`;
  * - `unrecorded`: nothing to remember (it may still wait for its document's turn).
+ *
+ * The caller's scope is hashed only for a record (`key`, `dedup`): a request
+ * that records nothing needs none, and every unkeyed request would pay for it.
  */
 export type RequestIdentity =
   | { type: "invalid"; kind: "invalid-key" | "key-required" | "caller-unidentified"; detail: string; field?: string }
   | { type: "key"; key: string; scope: string; recordId: string; document?: DocumentTarget }
   | { type: "dedup"; rule: DedupRule; contentHash: string; scope: string; recordId: string }
-  | { type: "unrecorded"; scope: string; document?: DocumentTarget };
+  | { type: "unrecorded"; document?: DocumentTarget };
 
 /**
  * Works out a matched request's key or dedup rule, caller scope, record ID and
@@ -53,22 +56,24 @@ export async function identifyRequest(route: Route, fields: RequestFields): Prom
       detail: `this route keeps each caller's records apart by ${names}, and the request carries none of them`,
     };
   }
-
-  const scope = await scopeOf(route, fields);
   const documentId = route.document ? fields.get(route.document.id) : undefined;
   const document =
     route.document && documentId !== undefined && documentId !== ""
       ? { id: documentId, objectName: await documentObjectName(route.document.group, await documentScopeOf(route.document, fields), documentId) }
       : undefined;
 
-  if (key) return { type: "key", key: key.key, scope, recordId: await keyRecordId(route, scope, key.key), document };
+  if (key) {
+    const scope = await scopeOf(route, fields);
+    return { type: "key", key: key.key, scope, recordId: await keyRecordId(route, scope, key.key), document };
+  }
   // A request that names its document edits it and cannot create a second copy. Dedup rules compare only some
   // fields, so an edit repeating them (a sale saved again with a note) would be discarded as its creation's copy.
   // Without a scope a dedup record would be shared by every unidentified caller: no check, never a refusal.
   const dedup = document || unidentified ? undefined : await matchDedup(route, fields);
   if (dedup) {
+    const scope = await scopeOf(route, fields);
     const recordId = await dedupRecordId(route, dedup.rule.name, scope, dedup.contentHash);
     return { type: "dedup", rule: dedup.rule, contentHash: dedup.contentHash, scope, recordId };
   }
-  return { type: "unrecorded", scope, document };
+  return { type: "unrecorded", document };
 }
