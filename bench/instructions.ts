@@ -42,8 +42,8 @@ const CASES: Case[] = [
 
 const { values: args } = parseArgs({
   options: {
-    warmup: { type: "string", default: "300" },
-    requests: { type: "string", default: "200" },
+    warmup: { type: "string", default: "3000" },
+    requests: { type: "string", default: "1000" },
     only: { type: "string" },
     "no-docs": { type: "boolean", default: false },
   },

@@ -23,7 +23,7 @@ import {
 import { readBodyWithin } from "../request/body.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { type BatchEntry, bulkAnswer, entryFor, forwardTogether, runsUnguarded } from "./batch.ts";
-import { originRequest, withForwardedKey } from "./origin-request.ts";
+import { originRequest, passThroughRequest, withForwardedKey } from "./origin-request.ts";
 import { timingOf, toResponse } from "./respond.ts";
 
 /** Everything known about one request while the gateway answers it. */
@@ -72,8 +72,7 @@ async function forwardGuarded(ex: Exchange, call: ExchangeCall): Promise<Gateway
 
 /** Forwards a request Idem does not remember, streaming what it did not need to read. */
 async function passThrough(ex: Exchange, target: OriginTarget, body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<GatewayResult> {
-  const origin = originRequest(target, ex.request, ex.url, null);
-  const result = await streamThrough(ex.env, { ...origin, body }, ex.config.originTimeoutMs);
+  const result = await streamThrough(ex.env, passThroughRequest(target, ex.request, ex.url, body), ex.config.originTimeoutMs);
   if (!result.ok) return exchangeFailed(result);
   return answered("passed-through", result, result.body ?? new Uint8Array(0));
 }

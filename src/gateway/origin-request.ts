@@ -1,7 +1,18 @@
 import type { Route } from "../config/resolve.ts";
-import { forwardableRequestHeaders } from "../http/headers.ts";
+import { appendTo, forwardableRequestHeaders, type HeaderList, type HeaderSink, pushTo } from "../http/headers.ts";
 import type { OriginRequest } from "../origin/exchange.ts";
 import type { OriginTarget } from "../origin/origins.ts";
+import type { StreamedRequest } from "../origin/pass-through.ts";
+
+/** Headers Idem sets on every origin request itself; a client's own are not passed on. */
+const SET_BY_IDEM: ReadonlySet<string> = new Set(["x-forwarded-host", "x-forwarded-proto"]);
+
+/** End-to-end headers only, plus X-Forwarded-Host/Proto naming what the client asked for. */
+function addOriginHeaders(request: Request, url: URL, add: HeaderSink): void {
+  forwardableRequestHeaders(request.headers, add, SET_BY_IDEM);
+  add("x-forwarded-host", url.host);
+  add("x-forwarded-proto", url.protocol.slice(0, -1));
+}
 
 /**
  * The request Idem sends to the origin the plan chose (`chooseOrigin`): the
@@ -14,8 +25,8 @@ import type { OriginTarget } from "../origin/origins.ts";
  * originRequest(plan.target, request, url, bodyBytes)
  */
 export function originRequest(target: OriginTarget, request: Request, url: URL, body: Uint8Array | null): OriginRequest {
-  const headers = forwardableRequestHeaders(request.headers).filter(([name]) => name !== "x-forwarded-host" && name !== "x-forwarded-proto");
-  headers.push(["x-forwarded-host", url.host], ["x-forwarded-proto", url.protocol.replace(":", "")]);
+  const headers: HeaderList = [];
+  addOriginHeaders(request, url, pushTo(headers));
   const hasBody = body !== null && body.byteLength > 0 && request.method !== "GET" && request.method !== "HEAD";
   return { ...target, method: request.method, headers, body: hasBody ? body : null };
 }
@@ -41,4 +52,23 @@ export function withForwardedKey(
   const value = forwardKey.value === "record" ? identity.recordId : identity.key;
   if (value !== undefined) headers.push([forwardKey.header, value]);
   return { ...origin, headers };
+}
+
+/**
+ * The request Idem streams to the origin for a request it does not record:
+ * the same headers as `originRequest`, built straight into the Headers that
+ * fetch() takes, and the body as the gateway has it (read, or still streaming in).
+ *
+ * @example
+ * passThroughRequest(plan.target, request, url, request.body)
+ */
+export function passThroughRequest(
+  target: OriginTarget,
+  request: Request,
+  url: URL,
+  body: Uint8Array | ReadableStream<Uint8Array> | null,
+): StreamedRequest {
+  const headers = new Headers();
+  addOriginHeaders(request, url, appendTo(headers));
+  return { ...target, method: request.method, headers, body };
 }

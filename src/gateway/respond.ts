@@ -91,7 +91,8 @@ export function toResponse(result: GatewayResult, meta: ResponseMeta): Response 
     response.headers.set("link", problemDocsLink(result.kind, meta.docsBase));
   } else {
     const nullBody = NULL_BODY_STATUSES.has(result.status) || meta.method === "HEAD";
-    response = new Response(nullBody ? null : result.body, { status: result.status, headers: toHeaders(result.headers) });
+    const headers = result.headers instanceof Headers ? result.headers : toHeaders(result.headers);
+    response = new Response(nullBody ? null : result.body, { status: result.status, headers });
     if (isReplayed(result.outcome)) response.headers.set(REPLAYED_HEADER, "true");
   }
   if (result.expiresAt !== undefined) response.headers.set(EXPIRES_HEADER, new Date(result.expiresAt).toUTCString());

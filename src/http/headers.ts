@@ -32,29 +32,63 @@ export function toHeaders(list: HeaderList): Headers {
   return headers;
 }
 
-function connectionTokens(headers: Headers): Set<string> {
-  const value = headers.get("connection");
-  return new Set(value ? value.split(",").map((t) => t.trim().toLowerCase()) : []);
-}
+/** Where chosen headers go, as they are found: a HeaderList (for RPC and storage) or a Headers (for fetch and Response). */
+export type HeaderSink = (name: string, value: string) => void;
 
-function endToEnd(headers: Headers, drop: (name: string) => boolean): HeaderList {
-  const named = connectionTokens(headers);
-  const out: HeaderList = [];
-  for (const [name, value] of headers) {
-    if (HOP_BY_HOP.has(name) || FRAMING.has(name) || named.has(name) || drop(name)) continue;
-    out.push([name, value]);
-  }
-  return out;
+/**
+ * A sink that appends to a Headers object.
+ *
+ * @example
+ * const headers = new Headers();
+ * forwardableRequestHeaders(request.headers, appendTo(headers));
+ */
+export function appendTo(headers: Headers): HeaderSink {
+  return (name, value) => headers.append(name, value);
 }
 
 /**
- * The headers of a client request that go on to the origin.
+ * A sink that pushes onto a HeaderList.
  *
  * @example
- * forwardableRequestHeaders(request.headers) // [["content-type", "application/json"], ["authorization", "…"]]
+ * const list: HeaderList = [];
+ * forwardableRequestHeaders(request.headers, pushTo(list));
  */
-export function forwardableRequestHeaders(headers: Headers): HeaderList {
-  return endToEnd(headers, () => false);
+export function pushTo(list: HeaderList): HeaderSink {
+  return (name, value) => {
+    list.push([name, value]);
+  };
+}
+
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+function connectionTokens(headers: Headers): ReadonlySet<string> {
+  const value = headers.get("connection");
+  return value ? new Set(value.split(",").map((t) => t.trim().toLowerCase())) : NO_TOKENS;
+}
+
+/**
+ * Hands every end-to-end header to `add`, in one pass over `headers`: each
+ * copy of a header list measured about as much as the fetch() it feeds
+ * (workerd iterates Headers through the JS iterator protocol), so the
+ * headers go straight where they are used.
+ */
+function endToEnd(headers: Headers, drop: (name: string) => boolean, add: HeaderSink): void {
+  const named = connectionTokens(headers);
+  for (const [name, value] of headers) {
+    if (HOP_BY_HOP.has(name) || FRAMING.has(name) || named.has(name) || drop(name)) continue;
+    add(name, value);
+  }
+}
+
+/**
+ * Hands the headers of a client request that go on to the origin to `add`,
+ * except those `skip` names (headers the caller sets itself).
+ *
+ * @example
+ * forwardableRequestHeaders(request.headers, pushTo(list)) // list: [["content-type", "application/json"], ["authorization", "…"]]
+ */
+export function forwardableRequestHeaders(headers: Headers, add: HeaderSink, skip: ReadonlySet<string> = NO_TOKENS): void {
+  endToEnd(headers, (name) => skip.has(name), add);
 }
 
 /** Response headers that belong to one attempt: never stored, so never replayed. */
@@ -65,17 +99,37 @@ const PER_ATTEMPT = new Set([
   "server-timing",
 ]);
 
+const isSetCookie = (name: string) => name === "set-cookie";
+
 /**
- * The headers of an origin response that Idem stores for replay: end-to-end
- * headers without Set-Cookie and Server-Timing (see README, "What is stored").
+ * Hands the headers of an origin response passed to the client that caused
+ * it (Set-Cookie included) to `add`.
+ *
+ * @example
+ * const headers = new Headers();
+ * forwardableResponseHeaders(response.headers, appendTo(headers));
  */
-export function storableResponseHeaders(headers: Headers): HeaderList {
-  return endToEnd(headers, (name) => PER_ATTEMPT.has(name));
+export function forwardableResponseHeaders(headers: Headers, add: HeaderSink): void {
+  endToEnd(headers, isSetCookie, add);
+  for (const cookie of headers.getSetCookie()) add("set-cookie", cookie);
 }
 
-/** The headers of an origin response passed to the client that caused it (Set-Cookie included). */
-export function forwardableResponseHeaders(headers: Headers): HeaderList {
-  const out = endToEnd(headers, (name) => name === "set-cookie");
-  for (const cookie of headers.getSetCookie()) out.push(["set-cookie", cookie]);
-  return out;
+/**
+ * The headers of an origin response in one pass: those passed to the client
+ * that caused it (Set-Cookie included), and those Idem stores for replay
+ * (end-to-end headers without Set-Cookie and Server-Timing; see README,
+ * "What is stored").
+ *
+ * @example
+ * const { forwardable, storable } = responseHeaderLists(response.headers);
+ */
+export function responseHeaderLists(headers: Headers): { forwardable: HeaderList; storable: HeaderList } {
+  const forwardable: HeaderList = [];
+  const storable: HeaderList = [];
+  endToEnd(headers, isSetCookie, (name, value) => {
+    forwardable.push([name, value]);
+    if (!PER_ATTEMPT.has(name)) storable.push([name, value]);
+  });
+  for (const cookie of headers.getSetCookie()) forwardable.push(["set-cookie", cookie]);
+  return { forwardable, storable };
 }

@@ -1,4 +1,4 @@
-import { forwardableResponseHeaders, type HeaderList, storableResponseHeaders, toHeaders } from "../http/headers.ts";
+import { type HeaderList, responseHeaderLists, toHeaders } from "../http/headers.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { type ExchangeFailure, failureOfStatus, failureOfThrown } from "./exchange-outcome.ts";
 import { type SendBindings, type SendTarget, sendToOrigin } from "./send.ts";
@@ -109,15 +109,18 @@ export async function exchange(bindings: SendBindings, request: OriginRequest, t
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const answered = (rest?: ReadableStream<Uint8Array>): OriginResponse => ({
-    ok: true,
-    status: response.status,
-    headers: forwardableResponseHeaders(response.headers),
-    storableHeaders: storableResponseHeaders(response.headers),
-    body: concatBytes(chunks, size),
-    rest,
-    originMs: Date.now() - started,
-  });
+  const answered = (rest?: ReadableStream<Uint8Array>): OriginResponse => {
+    const { forwardable, storable } = responseHeaderLists(response.headers);
+    return {
+      ok: true,
+      status: response.status,
+      headers: forwardable,
+      storableHeaders: storable,
+      body: concatBytes(chunks, size),
+      rest,
+      originMs: Date.now() - started,
+    };
+  };
   const reader = response.body?.getReader();
   try {
     while (reader) {

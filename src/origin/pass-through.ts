@@ -1,4 +1,4 @@
-import { forwardableResponseHeaders, type HeaderList, toHeaders } from "../http/headers.ts";
+import { appendTo, forwardableResponseHeaders } from "../http/headers.ts";
 import type { OriginFailure } from "./exchange.ts";
 import { failureOfThrown, invalidStatus } from "./exchange-outcome.ts";
 import { type SendBindings, type SendTarget, sendToOrigin } from "./send.ts";
@@ -7,14 +7,14 @@ export interface StreamedResponse {
   ok: true;
   status: number;
   /** End-to-end headers for the client (Set-Cookie included). */
-  headers: HeaderList;
+  headers: Headers;
   body: ReadableStream<Uint8Array> | null;
   originMs: number;
 }
 
 export interface StreamedRequest extends SendTarget {
   method: string;
-  headers: HeaderList;
+  headers: Headers;
   body: ReadableStream<Uint8Array> | Uint8Array | null;
 }
 
@@ -37,7 +37,7 @@ export async function streamThrough(bindings: SendBindings, request: StreamedReq
   try {
     const response = await sendToOrigin(bindings, request, {
       method: request.method,
-      headers: toHeaders(request.headers),
+      headers: request.headers,
       body: BODILESS_METHODS.has(request.method) ? null : request.body,
       redirect: "manual",
       signal: controller.signal,
@@ -47,10 +47,12 @@ export async function streamThrough(bindings: SendBindings, request: StreamedReq
       await response.body?.cancel();
       return { ok: false, ...invalid, originMs: Date.now() - started };
     }
+    const headers = new Headers();
+    forwardableResponseHeaders(response.headers, appendTo(headers));
     return {
       ok: true,
       status: response.status,
-      headers: forwardableResponseHeaders(response.headers),
+      headers,
       body: response.body,
       originMs: Date.now() - started,
     };

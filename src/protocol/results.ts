@@ -9,7 +9,8 @@ export interface ResponseResult {
   type: "response";
   outcome: Outcome;
   status: number;
-  headers: HeaderList;
+  /** A list when the answer crossed RPC or storage; a Headers object when a pass-through built it in the Worker. */
+  headers: HeaderList | Headers;
   body: Uint8Array | ReadableStream<Uint8Array>;
   originStatus?: number;
   originMs?: number;
@@ -164,7 +165,7 @@ export function versionSkew(receiver: string, versions: { sent: number | undefin
  */
 export function answered(
   outcome: Outcome,
-  answer: { status: number; headers: HeaderList; originMs?: number },
+  answer: { status: number; headers: HeaderList | Headers; originMs?: number },
   body: ResponseResult["body"],
   expiresAt?: number,
 ): ResponseResult {
