@@ -1,7 +1,12 @@
 const encoder = new TextEncoder();
 
+/** `Uint8Array.prototype.toHex` (ES2026), where the runtime has it: workerd does; Node 24, which runs `check-config`, does not. */
+type WithToHex = Uint8Array & { toHex?: () => string };
+
 function toHex(buffer: ArrayBuffer): string {
-  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+  const bytes: WithToHex = new Uint8Array(buffer);
+  if (bytes.toHex) return bytes.toHex();
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
