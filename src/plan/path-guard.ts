@@ -1,3 +1,7 @@
+/** What an ambiguous path must hold: an escape, a backslash, a path parameter, or a control character. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is part of this check.
+const SUSPECT = /[%\\;\x00-\x1f\x7f]/;
+
 /**
  * Whether a request path would mean something else once an origin decodes it:
  * an encoded dot-segment (`..%2f`), a dot-segment with a path parameter
@@ -13,6 +17,9 @@
  * isAmbiguousPath("/orders/a%2Fb")       // false: an encoded slash inside one segment is kept
  */
 export function isAmbiguousPath(pathname: string): boolean {
+  // Nearly every path holds none of these, and without them there is nothing to decode: the URL parser has
+  // resolved its dot-segments and percent-encoded its control characters (and turned backslashes into slashes).
+  if (!SUSPECT.test(pathname)) return false;
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathname);
