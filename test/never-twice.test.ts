@@ -20,7 +20,7 @@ describe("a GET or HEAD with a body (a Request cannot carry one here, so the pas
         controller.close();
       },
     });
-    const result = await streamThrough(env, { url: `${env.ORIGIN_URL}/things`, method, headers: [["demo-tag", tag]], body }, 1_000);
+    const result = await streamThrough(env, { url: `${env.ORIGIN_URL}/things`, method, headers: new Headers([["demo-tag", tag]]), body }, 1_000);
     expect(result).toMatchObject({ ok: true, status: 200 });
     if (result.ok) await new Response(result.body).arrayBuffer();
     const [received] = await originLog(tag);

@@ -115,6 +115,19 @@ export function forwardableResponseHeaders(headers: Headers, add: HeaderSink): v
 }
 
 /**
+ * The headers of a response that Idem stores for replay: end-to-end headers
+ * without Set-Cookie and Server-Timing (see README, "What is stored").
+ *
+ * @example
+ * storableResponseHeaders(new Headers({ "content-type": "application/json", "set-cookie": "a=1" })) // [["content-type", "application/json"]]
+ */
+export function storableResponseHeaders(headers: Headers): HeaderList {
+  const list: HeaderList = [];
+  endToEnd(headers, (name) => isSetCookie(name) || PER_ATTEMPT.has(name), pushTo(list));
+  return list;
+}
+
+/**
  * The headers of an origin response in one pass: those passed to the client
  * that caused it (Set-Cookie included), and those Idem stores for replay
  * (end-to-end headers without Set-Cookie and Server-Timing; see README,
