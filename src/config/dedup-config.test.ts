@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./load.ts";
+import { problemsOf } from "../../test/support/config-problems.ts";
+import { loadConfig } from "./load.ts";
 
 type Rule = Record<string, unknown>;
 
@@ -8,16 +9,6 @@ const withRules = (rules: Rule[], route: Rule = {}) => ({
   origin: "https://api.example",
   routes: [{ name: "api", path: "/api/:shop", dedup: rules, ...route }],
 });
-
-function problemsOf(config: unknown): string[] {
-  try {
-    loadConfig(config);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe("dedup rules in the config", () => {
   it("apply a 24 h window and never store 400-599 unless told otherwise, whatever the key TTL", () => {

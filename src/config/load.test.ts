@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./load.ts";
+import { problemsOf } from "../../test/support/config-problems.ts";
+import { loadConfig } from "./load.ts";
 
 const origin = "https://api.example.com";
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    loadConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("the config was accepted");
-}
 
 describe("loadConfig", () => {
   it("applies the documented defaults", () => {

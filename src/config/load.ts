@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { FRAMING, HOP_BY_HOP } from "../http/headers.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { originProblems } from "./origin-checks.ts";
 import { DEFAULTS, type IdemConfig, mergeDefaults, resolveConfig } from "./resolve.ts";
@@ -73,20 +74,11 @@ function dedupRefs(rule: ParsedDedupRule, at: string): [string, string][] {
 }
 
 /** Headers `forwardKey` may not name: they frame the message, or Idem sets them itself. */
-const RESERVED_FORWARD_HEADERS = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "content-length",
+const RESERVED_FORWARD_HEADERS: ReadonlySet<string> = new Set([
+  ...HOP_BY_HOP,
+  ...FRAMING,
   "content-type",
   "content-encoding",
-  "host",
   "x-forwarded-host",
   "x-forwarded-proto",
 ]);

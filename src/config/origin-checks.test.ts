@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./load.ts";
-
-function problemsOf(config: unknown): string[] {
-  try {
-    loadConfig(config);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { problemsOf } from "../../test/support/config-problems.ts";
+import { loadConfig } from "./load.ts";
 
 const origin = "https://api.example.com";
 

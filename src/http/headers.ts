@@ -1,5 +1,5 @@
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are about one connection: never forwarded nor stored. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
   "proxy-authenticate",
@@ -12,7 +12,7 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Framing headers that the runtime recomputes for the bytes it actually sends. */
-const FRAMING = new Set(["content-length", "host"]);
+export const FRAMING: ReadonlySet<string> = new Set(["content-length", "host"]);
 
 /** Header pairs, as stored and sent over RPC. Order is kept; repeated names stay repeated. */
 export type HeaderList = [name: string, value: string][];

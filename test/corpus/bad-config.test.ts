@@ -3,7 +3,7 @@
  * ConfigError that names the field, never a Worker that starts and misbehaves.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/load.ts";
+import { problemsOf } from "../support/config-problems.ts";
 
 const ORIGIN = "https://api.example.com";
 const route = { name: "orders", path: "/orders" };
@@ -72,16 +72,6 @@ const ABSURD: [string, unknown, string][] = [
   ["config that is a list", [], "origin"],
   ["config not set", undefined, "IDEM_CONFIG"],
 ];
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    loadConfig(raw);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("the config was accepted");
-}
 
 describe("absurd config values stop the Worker at start-up, naming the field", () => {
   it.each(ABSURD)("%s", (_what, raw, field) => {
