@@ -1,5 +1,5 @@
 import type { Route } from "../config/resolve.ts";
-import { appendTo, forwardableRequestHeaders, type HeaderList, type HeaderSink, pushTo } from "../http/headers.ts";
+import { endToEndCopy, forwardableRequestHeaders, type HeaderList, type HeaderSink, pushTo } from "../http/headers.ts";
 import type { OriginRequest } from "../origin/exchange.ts";
 import type { OriginTarget } from "../origin/origins.ts";
 import type { StreamedRequest } from "../origin/pass-through.ts";
@@ -56,7 +56,7 @@ export function withForwardedKey(
 
 /**
  * The request Idem streams to the origin for a request it does not record:
- * the same headers as `originRequest`, built straight into the Headers that
+ * the same headers as `originRequest`, copied natively into the Headers that
  * fetch() takes, and the body as the gateway has it (read, or still streaming in).
  *
  * @example
@@ -68,7 +68,8 @@ export function passThroughRequest(
   url: URL,
   body: Uint8Array | ReadableStream<Uint8Array> | null,
 ): StreamedRequest {
-  const headers = new Headers();
-  addOriginHeaders(request, url, appendTo(headers));
+  const headers = endToEndCopy(request.headers);
+  headers.set("x-forwarded-host", url.host);
+  headers.set("x-forwarded-proto", url.protocol.slice(0, -1));
   return { ...target, method: request.method, headers, body };
 }

@@ -36,17 +36,6 @@ export function toHeaders(list: HeaderList): Headers {
 export type HeaderSink = (name: string, value: string) => void;
 
 /**
- * A sink that appends to a Headers object.
- *
- * @example
- * const headers = new Headers();
- * forwardableRequestHeaders(request.headers, appendTo(headers));
- */
-export function appendTo(headers: Headers): HeaderSink {
-  return (name, value) => headers.append(name, value);
-}
-
-/**
  * A sink that pushes onto a HeaderList.
  *
  * @example
@@ -80,6 +69,32 @@ function endToEnd(headers: Headers, drop: (name: string) => boolean, add: Header
   }
 }
 
+/** A header name as RFC 9110 allows it (a token); a Connection header may list anything else, which names no header. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * A copy of `headers` with the end-to-end ones only: the runtime copies a
+ * Headers object natively, and deleting the few hop-by-hop names costs less
+ * than one pass of the JS iterator over them (callgrind; see
+ * docs/benchmarks.md, "Profiling"). Set-Cookie stays as it came.
+ *
+ * @example
+ * const outgoing = endToEndCopy(request.headers); // no Connection, Keep-Alive, Host, Content-Length…
+ */
+export function endToEndCopy(headers: Headers): Headers {
+  const copy = new Headers(headers);
+  const named = headers.get("connection");
+  if (named) {
+    for (const token of named.split(",")) {
+      const name = token.trim();
+      if (TOKEN.test(name)) copy.delete(name);
+    }
+  }
+  for (const name of HOP_BY_HOP) copy.delete(name);
+  for (const name of FRAMING) copy.delete(name);
+  return copy;
+}
+
 /**
  * Hands the headers of a client request that go on to the origin to `add`,
  * except those `skip` names (headers the caller sets itself).
@@ -100,19 +115,6 @@ const PER_ATTEMPT = new Set([
 ]);
 
 const isSetCookie = (name: string) => name === "set-cookie";
-
-/**
- * Hands the headers of an origin response passed to the client that caused
- * it (Set-Cookie included) to `add`.
- *
- * @example
- * const headers = new Headers();
- * forwardableResponseHeaders(response.headers, appendTo(headers));
- */
-export function forwardableResponseHeaders(headers: Headers, add: HeaderSink): void {
-  endToEnd(headers, isSetCookie, add);
-  for (const cookie of headers.getSetCookie()) add("set-cookie", cookie);
-}
 
 /**
  * The headers of a response that Idem stores for replay: end-to-end headers

@@ -1,4 +1,4 @@
-import { appendTo, forwardableResponseHeaders } from "../http/headers.ts";
+import { endToEndCopy } from "../http/headers.ts";
 import type { OriginFailure } from "./exchange.ts";
 import { failureOfThrown, invalidStatus } from "./exchange-outcome.ts";
 import { type SendBindings, type SendTarget, sendToOrigin } from "./send.ts";
@@ -47,12 +47,10 @@ export async function streamThrough(bindings: SendBindings, request: StreamedReq
       await response.body?.cancel();
       return { ok: false, ...invalid, originMs: Date.now() - started };
     }
-    const headers = new Headers();
-    forwardableResponseHeaders(response.headers, appendTo(headers));
     return {
       ok: true,
       status: response.status,
-      headers,
+      headers: endToEndCopy(response.headers),
       body: response.body,
       originMs: Date.now() - started,
     };

@@ -190,7 +190,7 @@ export async function planRequest(config: IdemConfig, table: RouteTable, request
       detail: "the path holds an encoded dot-segment, a backslash or a broken escape",
     };
   }
-  const candidates = await table.candidates(request.method, request.url);
+  const candidates = table.candidates(request.method, request.url);
   // Until a route is chosen, the first candidate's error profile answers.
   let route = candidates[0]?.route;
   let fields: RequestFields | undefined;

@@ -1,4 +1,4 @@
-import { type IRequest, Router } from "itty-router";
+import { type RouteEntry, Router } from "itty-router";
 import type { Route } from "../config/resolve.ts";
 import { EXACT_PATHS, matchingPath, type PathMatching } from "../http/matching-path.ts";
 import { conditionsHold } from "../request/conditions.ts";
@@ -51,32 +51,36 @@ export function candidatesReadBody(candidates: readonly RouteCandidate[], url: U
  * it (see matching-path.ts). Conditions on fields are checked later, once the
  * body is read, so this returns every candidate in config order.
  *
+ * itty-router compiles the patterns; matching runs here, synchronously,
+ * over its compiled list: its own `fetch` parses the URL again, builds a
+ * query object and awaits each handler, which cost more than the matching
+ * on every request, a pass-through's included.
+ *
  * @example
  * const table = new RouteTable(config.routes, config.pathMatching);
- * await table.candidates("POST", new URL("https://x/orders/7")) // [{ route, params: { id: "7" } }]
+ * table.candidates("POST", new URL("https://x/orders/7")) // [{ route, params: { id: "7" } }]
  */
 export class RouteTable {
-  readonly #router = Router<IRequest, [RouteCandidate[]]>();
+  readonly #compiled: { route: Route; pattern: RegExp }[];
   readonly #pathMatching: PathMatching;
 
   constructor(routes: readonly Route[], pathMatching: PathMatching = EXACT_PATHS) {
     this.#pathMatching = pathMatching;
-    for (const route of routes) {
-      this.#router.all(route.path, (request, found) => {
-        if (route.methods.includes(request.method)) found.push({ route, params: { ...request.params } });
-      });
-    }
-    // itty-router compiles each pattern to a RegExp in its public `routes` list; matching them
-    // case-insensitively keeps path parameters as the client spelt them (a document ID is case-sensitive).
-    if (pathMatching.caseInsensitive) {
-      for (const entry of this.#router.routes) entry[1] = new RegExp(entry[1].source, `${entry[1].flags}i`);
-    }
+    const router = Router();
+    for (const route of routes) router.all(route.path, () => undefined);
+    // Matched case-insensitively, the path parameters keep the client's spelling (a document ID is case-sensitive).
+    const flags = pathMatching.caseInsensitive ? "i" : "";
+    this.#compiled = routes.map((route, i) => ({ route, pattern: new RegExp((router.routes[i] as RouteEntry)[1].source, flags) }));
   }
 
-  async candidates(method: string, url: URL): Promise<RouteCandidate[]> {
+  candidates(method: string, url: URL): RouteCandidate[] {
     const found: RouteCandidate[] = [];
     const path = matchingPath(url.pathname, this.#pathMatching);
-    await this.#router.fetch({ method, url: `${url.origin}${path}` }, found);
+    for (const { route, pattern } of this.#compiled) {
+      if (!route.methods.includes(method)) continue;
+      const match = pattern.exec(path);
+      if (match) found.push({ route, params: { ...match.groups } });
+    }
     return found;
   }
 }
