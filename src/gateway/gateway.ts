@@ -197,13 +197,12 @@ async function runTogether(ex: Exchange, plan: BatchPlan, bulk: BatchRoute, call
       run = { results: messages.map(() => failed) };
     }
   }
-  const results = run.results.values();
+  // One result per call sent, in order; the refused calls take their places among them.
+  let sent = 0;
   return {
     ...run,
     results: calls.map((call) =>
-      call.plan.type === "refused"
-        ? invalidRequest(call.plan.kind, call.plan.detail, call.plan.field)
-        : (results.next().value ?? coordinatorUnavailable("the bulk exchange lost this call")),
+      call.plan.type === "refused" ? invalidRequest(call.plan.kind, call.plan.detail, call.plan.field) : (run.results[sent++] as BatchCallResult),
     ),
   };
 }
