@@ -6,10 +6,13 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { ConfigInput } from "../src/config/schema.ts";
 import type { Env } from "../src/env.ts";
 import { OBJECT_PROTOCOL } from "../src/protocol/messages.ts";
+import { bulkAnswer, bulkRequest, newAccount } from "./support/erply-client.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
 import { locateKeyRecord, readKeyRecord } from "./support/key-records.ts";
+import { originLogAt } from "./support/origin-log.ts";
 
 const config = { routes: [{ name: "orders", path: "/orders" }] };
 
@@ -136,5 +139,33 @@ describe("a KeyObject whose document's object speaks another version", () => {
     expect(refused.detail).toContain("not forwarded");
     expect(await originLog(tag)).toHaveLength(0);
     expect(await readKeyRecord(location)).toBeUndefined();
+  });
+});
+
+describe("the new Worker sends a bulk request to KeyObjects of the previous version", () => {
+  it("they have no runBatch: each call that would have gone to the origin gets version-skew in place, nothing runs", async () => {
+    const tag = newTag();
+    const send = gatewayFor(
+      { ...(env.ERPLY_IDEM_CONFIG as Omit<ConfigInput, "origin">), origin: env.ERPLY_ORIGIN_URL },
+      { KEYS: env.DOCUMENTS as unknown as Env["KEYS"] },
+    );
+    const calls = [
+      { requestName: "saveSalesDocument", requestID: 1, temporaryUUID: `older-${tag}` },
+      { requestName: "getProducts", requestID: 2 },
+    ];
+    const answer = await bulkAnswer(await send(bulkRequest("https://idem.test", newAccount(), calls, { tag })));
+    expect(answer.requests.map((entry) => [entry.status.requestID, entry.status.errorCode])).toEqual([
+      [1, 503],
+      [2, 503],
+    ]);
+    expect(await originLogAt(env.ERPLY_ORIGIN_URL, tag)).toHaveLength(0);
+  });
+
+  it("a runBatch message of another version is refused untouched, call by call", async () => {
+    const tag = newTag();
+    const stub = env.KEYS.get(env.KEYS.idFromName(`batch-${tag}`)) as unknown as { runBatch(call: unknown): Promise<{ results: Refusal[] }> };
+    const refused = await stub.runBatch({ protocol: OBJECT_PROTOCOL + 1, runner: `batch-${tag}`, placement: {}, bulk: {}, calls: [{}, {}] });
+    expect(refused.results).toHaveLength(2);
+    for (const result of refused.results) expect(result).toMatchObject({ type: "error", kind: "version-skew", retryAfterSeconds: 1 });
   });
 });

@@ -39,11 +39,15 @@ export type { ErplyCall };
  * | `Demo-Delay: 2000`     | wait 2000 ms before answering                                          |
  * | `Demo-Hold: h1`        | wait until `POST /__demo/release?hold=h1` (at once if already released) |
  * | `Demo-Error: 1002`     | answer with this Erply error code and execute nothing                  |
+ * | `Demo-Fault: reset`    | execute, then drop the connection without answering                    |
+ * | `Demo-Fault: not-json` | execute, then answer with a body that is not JSON                      |
+ * | `Demo-Fault: short`    | execute a bulk request, then answer without its last entry             |
  * | `Demo-Tag: t1`         | label the request in the log (tests use one tag each)                  |
  *
  * `GET /__demo/requests?tag=t1` lists the calls received, in arrival order,
- * with `startedAt` (arrival) and `endedAt` (answer sent): enough to check
- * the order and overlap of calls.
+ * with `startedAt` (arrival), `endedAt` (answer sent) and `httpRequest` (the
+ * number of the request that carried it): enough to check the order and
+ * overlap of calls, and how many requests reached the API.
  */
 
 export interface ErplyOrigin extends DemoServer {
@@ -148,6 +152,7 @@ export async function startErplyOrigin(options: DemoServerOptions = {}): Promise
   const received: ErplyCall[] = [];
   const holds = new Map<string, Hold>();
   let lastId = 1000;
+  let requests = 0;
 
   const holdNamed = (name: string): Hold => {
     let hold = holds.get(name);
@@ -187,8 +192,14 @@ export async function startErplyOrigin(options: DemoServerOptions = {}): Promise
       const params = paramsOf(url, read.body);
       const bulk = params.request === undefined && params.requests !== undefined ? bulkCallsOf(params) : undefined;
       const firstSeq = received.length + 1;
+      const httpRequest = ++requests;
       const entries: ErplyCall[] = (bulk ?? [{ requestName: params.request ?? "", params }]).map((call, index) => {
-        const entry: ErplyCall = { ...logEntry(received, req, url, read.text, startedAt), call: call.params.request ?? null, params: call.params };
+        const entry: ErplyCall = {
+          ...logEntry(received, req, url, read.text, startedAt),
+          call: call.params.request ?? null,
+          params: call.params,
+          httpRequest,
+        };
         if (bulk) entry.batch = { request: firstSeq, index };
         received.push(entry);
         return entry;
@@ -226,8 +237,14 @@ export async function startErplyOrigin(options: DemoServerOptions = {}): Promise
       }
       const endedAt = Date.now();
       for (const entry of entries) entry.endedAt = endedAt;
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
+      const fault = header(req, "demo-fault");
+      if (fault === "reset") {
+        res.destroy();
+        return;
+      }
+      if (fault === "short" && bulk) (body as { requests: unknown[] }).requests.pop();
+      res.writeHead(200, { "content-type": fault === "not-json" ? "text/html" : "application/json" });
+      res.end(fault === "not-json" ? "<html><body>Bad gateway</body></html>" : JSON.stringify(body));
     },
     options,
   );

@@ -1,10 +1,9 @@
 import type { IdemConfig, Route } from "../config/resolve.ts";
-import { exchange } from "../origin/exchange.ts";
+import type { BulkExchange } from "../origin/bulk-exchange.ts";
 import type { OriginTarget } from "../origin/origins.ts";
-import type { SendBindings } from "../origin/send.ts";
 import type { BatchCall, RequestPlan } from "../plan/plan.ts";
+import type { BulkCallMessage, ReserveCall } from "../protocol/messages.ts";
 import { canonicalJson } from "../request/canonical.ts";
-import { toUrlencoded } from "../request/form-pairs.ts";
 import { originRequest } from "./origin-request.ts";
 
 /** Erply's status block, as a single call's answer and a bulk answer's entries carry it. */
@@ -48,43 +47,75 @@ export function entryFor(call: BatchCall, answer: unknown, httpStatus = 200): Ba
 }
 
 /**
- * Sends calls that need no guard to the origin as one bulk request: the
- * client's shared parameters, and these calls as the client wrote them. The
- * answer's entries are taken in order; an answer that is not a bulk answer
- * with one entry per call gives each call an error entry.
+ * Whether a call runs alone, through its document's object, between the
+ * calls before it and those after: an edit or a delete of one document
+ * waits its turn, which a bulk request cannot do for one of its calls.
  *
  * @example
- * const { entries, status } = await forwardTogether(env, plan.target, config, route, calls, shared, method);
+ * isBarrier({ type: "guarded", … }) // true
  */
-export async function forwardTogether(
-  env: SendBindings,
+export function isBarrier(plan: RequestPlan): boolean {
+  return plan.type === "guarded" || (plan.type === "keyed" && plan.document !== undefined);
+}
+
+/** A stretch of a bulk request's calls: one that runs alone, or calls that go to the origin together. */
+export type Segment = { alone: BatchCall } | { together: BatchCall[] };
+
+/**
+ * A bulk request's calls in the client's order, cut at each call that runs alone.
+ *
+ * @example
+ * segmentsOf([sale, getProducts, edit, payment]) // [{ together: [sale, getProducts] }, { alone: edit }, { together: [payment] }]
+ */
+export function segmentsOf(calls: readonly BatchCall[]): Segment[] {
+  const segments: Segment[] = [];
+  let together: BatchCall[] = [];
+  for (const call of calls) {
+    if (!isBarrier(call.plan)) {
+      together.push(call);
+      continue;
+    }
+    if (together.length > 0) segments.push({ together });
+    together = [];
+    segments.push({ alone: call });
+  }
+  if (together.length > 0) segments.push({ together });
+  return segments;
+}
+
+/**
+ * The bulk request for the origin, without its calls: the client's shared
+ * parameters, and the head of the calls' own requests.
+ *
+ * @example
+ * const bulk = bulkExchangeOf(plan.target, config, route, first, plan.shared, "POST");
+ */
+export function bulkExchangeOf(
   target: OriginTarget,
   config: IdemConfig,
   route: Route & { batch: NonNullable<Route["batch"]> },
-  calls: readonly BatchCall[],
-  shared: readonly (readonly [string, string])[],
+  first: BatchCall,
+  shared: [name: string, value: string][],
   method: string,
-): Promise<{ entries: BatchEntry[]; status?: Status; originMs?: number; failure?: { kind: string; detail: string } }> {
-  const [first] = calls;
-  if (!first) return { entries: [] };
-  const requests = `[${calls.map((c) => canonicalJson(c.request.raw)).join(",")}]`;
-  const body = encoder.encode(toUrlencoded([...shared, [route.batch.field.name, requests]]));
-  const request = new Request(first.request.url, { method, headers: first.request.headers, body });
-  const origin = originRequest(target, request, first.request.url, body);
-  const result = await exchange(env, origin, config.originTimeoutMs, route.maxStoredResponseBytes);
-  if (!result.ok) return { entries: [], originMs: result.originMs, failure: { kind: result.kind, detail: result.detail } };
-  let answer: unknown;
-  try {
-    answer = result.rest ? undefined : JSON.parse(new TextDecoder().decode(result.body));
-  } catch {
-    answer = undefined;
-  }
-  const entries = answer !== null && typeof answer === "object" && "requests" in answer && Array.isArray(answer.requests) ? answer.requests : [];
-  if (entries.length !== calls.length) {
-    return { entries: calls.map((call) => entryFor(call, undefined, result.status)), originMs: result.originMs };
-  }
-  const status = (answer as { status?: Status }).status;
-  return { entries: entries.map((entry, i) => entryFor(calls[i] as BatchCall, entry, result.status)), status, originMs: result.originMs };
+): BulkExchange {
+  const head = new Request(first.request.url, { method, headers: first.request.headers });
+  return {
+    origin: originRequest(target, head, first.request.url, null),
+    field: route.batch.field.name,
+    shared,
+    originTimeoutMs: config.originTimeoutMs,
+    bufferLimit: route.maxStoredResponseBytes,
+  };
+}
+
+/**
+ * A call as the object running the bulk exchange gets it: as the client wrote it, with its record when it has one.
+ *
+ * @example
+ * bulkCallOf(call, { protocol, id, fingerprint, policy }) // { name: "saveSalesDocument", id: 1, json: "{…}", record: { objectName, call } }
+ */
+export function bulkCallOf(call: BatchCall, record?: { objectName: string; call: ReserveCall }): BulkCallMessage {
+  return { name: call.request.name, id: call.request.id, json: canonicalJson(call.request.raw), ...(record ? { record } : {}) };
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { IdemConfig, Route } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
-import type { ErrorKind } from "../errors/catalog.ts";
+import { recordHolders, runBatch } from "../objects/batch-runner.ts";
 import { runExchange } from "../objects/run-exchange.ts";
-import { stubFor } from "../objects/stubs.ts";
+import { olderKeyObject, stubFor } from "../objects/stubs.ts";
 import { type DecisionLog, logDecision } from "../observability/decision-log.ts";
 import { writeDecisionMetrics } from "../observability/metrics.ts";
 import { fullBody } from "../origin/exchange.ts";
@@ -10,19 +10,20 @@ import type { OriginTarget } from "../origin/origins.ts";
 import { streamThrough } from "../origin/pass-through.ts";
 import { type BatchCall, planRequest, type RequestPlan } from "../plan/plan.ts";
 import type { RouteTable } from "../plan/route-table.ts";
-import { type DocumentCall, type ExchangeCall, type KeyCall, OBJECT_PROTOCOL } from "../protocol/messages.ts";
 import {
-  answered,
-  coordinatorUnavailable,
-  errorResult,
-  exchangeFailed,
-  type GatewayResult,
-  invalidRequest,
-  versionSkew,
-} from "../protocol/results.ts";
+  type BatchCallResult,
+  type BatchRunCall,
+  type BatchRunResult,
+  type DocumentCall,
+  type ExchangeCall,
+  type KeyCall,
+  OBJECT_PROTOCOL,
+  type ReserveCall,
+} from "../protocol/messages.ts";
+import { answered, coordinatorUnavailable, exchangeFailed, type GatewayResult, invalidRequest } from "../protocol/results.ts";
 import { readBodyWithin } from "../request/body.ts";
 import { errorMessage } from "../util/error-message.ts";
-import { type BatchEntry, bulkAnswer, entryFor, forwardTogether, runsUnguarded } from "./batch.ts";
+import { type BatchEntry, bulkAnswer, bulkCallOf, bulkExchangeOf, entryFor, runsUnguarded, segmentsOf } from "./batch.ts";
 import { originRequest, passThroughRequest, withForwardedKey } from "./origin-request.ts";
 import { timingOf, toResponse } from "./respond.ts";
 
@@ -36,13 +37,12 @@ interface Exchange {
 }
 
 type MatchedPlan = Extract<RequestPlan, { route: Route; fields: unknown }>;
+type BatchPlan = Extract<RequestPlan, { type: "batch" }>;
+type BatchRoute = Route & { batch: NonNullable<Route["batch"]> };
 
-/**
- * An object of the previous version has no `decide` (OBJECT_PROTOCOL): the
- * runtime refuses the call before the object runs anything.
- */
-function isMissingMethod(error: unknown): boolean {
-  return error instanceof TypeError && error.message.startsWith("The RPC receiver does not implement");
+/** The record a keyed or deduplicated request decides on. */
+function reserveCallOf(plan: Extract<RequestPlan, { type: "keyed" | "deduplicated" }>): ReserveCall {
+  return { protocol: OBJECT_PROTOCOL, id: plan.recordId, fingerprint: plan.fingerprint, policy: plan.policy };
 }
 
 async function askKeyObject(ex: Exchange, objectName: string, call: KeyCall): Promise<GatewayResult> {
@@ -50,7 +50,8 @@ async function askKeyObject(ex: Exchange, objectName: string, call: KeyCall): Pr
     return (await stubFor(ex.env.KEYS, objectName, ex.config.placement).decide(call)) as GatewayResult;
   } catch (error) {
     // Older than OBJECT_PROTOCOL, which renamed the method; such an object never got to run anything.
-    if (isMissingMethod(error)) return versionSkew("KeyObject", { sent: OBJECT_PROTOCOL, speaks: OBJECT_PROTOCOL - 1 });
+    const older = olderKeyObject(error);
+    if (older) return older;
     // The object may have been lost mid-call, after it sent the request on: do not claim it was not forwarded.
     return coordinatorUnavailable(
       `the idempotency record could not be reached (${errorMessage(error)}); the request may or may not have reached the origin, retry with the same key`,
@@ -122,69 +123,117 @@ async function answerOf(
   }
 }
 
-/** Runs one call of a bulk request exactly as if it had been sent alone, logs its decision, and returns its entry. */
-async function runAlone(ex: Exchange, call: BatchCall, batch: string): Promise<{ entry: BatchEntry; originMs?: number }> {
+/** A call's entry in the bulk answer, from its result, rendered by its route's error profile (the bulk route's when it has none); logged unless it needed no guard. */
+async function entryOf(ex: Exchange, call: BatchCall, result: BatchCallResult, bulk: Route, startedAt: number): Promise<BatchEntry> {
+  if (result.type === "entry") return entryFor(call, result.entry);
+  const { plan } = call;
+  const route = plan.type === "pass-through" ? undefined : plan.route;
+  const answer = await answerOf(ex, result, route ?? bulk, call.request.name);
+  if (!runsUnguarded(plan)) {
+    logDecision({
+      route: route?.name ?? null,
+      outcome: result.outcome,
+      method: ex.request.method,
+      status: answer.status,
+      originStatus: result.type === "response" ? result.originStatus : undefined,
+      record: plan.type === "keyed" || plan.type === "deduplicated" ? plan.recordId : undefined,
+      rule: plan.type === "deduplicated" ? plan.rule.name : undefined,
+      error: result.type === "error" ? result.kind : undefined,
+      batch: bulk.name,
+      ...timingOf(startedAt, result.originMs),
+    });
+  }
+  return entryFor(call, answer.json, answer.status);
+}
+
+/** Runs one call of a bulk request exactly as if it had been sent alone (through its document's object), and returns its entry. */
+async function runAlone(ex: Exchange, call: BatchCall, bulk: Route): Promise<{ entry: BatchEntry; originMs?: number }> {
   const { request, plan } = call;
   const startedAt = Date.now();
   const alone = new Request(request.url, { method: ex.request.method, headers: request.headers, body: request.body });
   const result = await execute({ ...ex, request: alone, url: request.url }, plan);
-  const route = plan.type === "pass-through" ? undefined : plan.route;
-  const answer = await answerOf(ex, result, route, request.name);
-  logDecision({
-    route: route?.name ?? null,
-    outcome: result.outcome,
-    method: ex.request.method,
-    status: answer.status,
-    originStatus: result.type === "response" ? result.originStatus : undefined,
-    record: plan.type === "keyed" || plan.type === "deduplicated" ? plan.recordId : undefined,
-    rule: plan.type === "deduplicated" ? plan.rule.name : undefined,
-    error: result.type === "error" ? result.kind : undefined,
-    batch,
-    ...timingOf(startedAt, result.originMs),
-  });
-  return { entry: entryFor(call, answer.json, answer.status), originMs: result.originMs };
+  return { entry: await entryOf(ex, call, result, bulk, startedAt), originMs: result.originMs };
 }
 
 /**
- * Carries out a bulk request, in the client's order: a call that is refused,
- * keyed, deduplicated or waits for its document runs alone, through its own
- * record or document (so it shares them with the same call sent alone, and
- * its exchange is owned by that object); consecutive calls that need none of
- * that go on together as one bulk request. The answer holds every call's
- * entry in place. A bulk request none of whose calls needs a guard passes
- * through untouched.
+ * Sends calls of a bulk request to the origin as one bulk request. When some
+ * have records, one KeyObject (the first such call's) runs the exchange: it
+ * reserves every record, sends the calls that must run, and stores their
+ * answers, so a client that disconnects cannot cut between. Refused calls
+ * are answered in place, never sent.
  */
-async function executeBatch(ex: Exchange, plan: Extract<RequestPlan, { type: "batch" }>): Promise<GatewayResult> {
-  const route = { ...plan.route, batch: plan.route.batch as NonNullable<Route["batch"]> };
+async function runTogether(ex: Exchange, plan: BatchPlan, bulk: BatchRoute, calls: readonly BatchCall[]): Promise<BatchRunResult> {
+  const sending = calls.filter((call) => call.plan.type !== "refused");
+  const [first] = sending;
+  let run: BatchRunResult = { results: [] };
+  if (first) {
+    const messages = sending.map((call) =>
+      bulkCallOf(
+        call,
+        call.plan.type === "keyed" || call.plan.type === "deduplicated"
+          ? { objectName: call.plan.keyObject, call: reserveCallOf(call.plan) }
+          : undefined,
+      ),
+    );
+    const runner = messages.find((message) => message.record)?.record?.objectName;
+    const message: BatchRunCall = {
+      protocol: OBJECT_PROTOCOL,
+      runner: runner ?? "",
+      placement: ex.config.placement,
+      bulk: bulkExchangeOf(plan.target, ex.config, bulk, first, plan.shared, ex.request.method),
+      calls: messages,
+    };
+    try {
+      // Without records, nothing needs an object: the Worker sends them itself.
+      run = runner
+        ? ((await stubFor(ex.env.KEYS, runner, ex.config.placement).runBatch(message)) as BatchRunResult)
+        : await runBatch(ex.env, message, recordHolders(ex.env, ex.config.placement));
+    } catch (error) {
+      const failed =
+        olderKeyObject(error) ??
+        coordinatorUnavailable(
+          `the object running the bulk request could not be reached (${errorMessage(error)}); its calls may or may not have reached the origin, retry with the same keys`,
+        );
+      run = { results: messages.map(() => failed) };
+    }
+  }
+  // One result per call sent, in order; the refused calls take their places among them.
+  let sent = 0;
+  return {
+    ...run,
+    results: calls.map((call) =>
+      call.plan.type === "refused" ? invalidRequest(call.plan.kind, call.plan.detail, call.plan.field) : (run.results[sent++] as BatchCallResult),
+    ),
+  };
+}
+
+/**
+ * Carries out a bulk request, in the client's order: calls that edit or
+ * delete a document run alone, through its object; the calls between them
+ * go to the origin together, as one bulk request holding every call that
+ * must run (new keys and dedup records reserved first, shared with the same
+ * calls sent alone), while replayed and refused calls are answered in place.
+ * A bulk request none of whose calls needs a guard passes through untouched.
+ */
+async function executeBatch(ex: Exchange, plan: BatchPlan): Promise<GatewayResult> {
+  const route: BatchRoute = { ...plan.route, batch: plan.route.batch as NonNullable<Route["batch"]> };
   if (plan.calls.every((call) => runsUnguarded(call.plan))) return passThrough(ex, plan.target, plan.body ?? ex.request.body);
   const entries: BatchEntry[] = [];
   let status: Record<string, unknown> | undefined;
   let originMs = 0;
-  let together: BatchCall[] = [];
-  const flush = async () => {
-    if (together.length === 0) return;
-    const sent = await forwardTogether(ex.env, plan.target, ex.config, route, together, plan.shared, ex.request.method);
-    originMs += sent.originMs ?? 0;
-    if (sent.failure) {
-      const failed = errorResult("origin-error", sent.failure.kind as ErrorKind, sent.failure.detail);
-      for (const call of together) entries.push(entryFor(call, (await answerOf(ex, failed, route, call.request.name)).json));
-    } else {
-      status ??= sent.status;
-      entries.push(...sent.entries);
-    }
-    together = [];
-  };
-  for (const call of plan.calls) {
-    if (runsUnguarded(call.plan)) {
-      together.push(call);
+  for (const segment of segmentsOf(plan.calls)) {
+    if ("alone" in segment) {
+      const alone = await runAlone(ex, segment.alone, route);
+      originMs += alone.originMs ?? 0;
+      entries.push(alone.entry);
       continue;
     }
-    await flush();
-    const alone = await runAlone(ex, call, route.name);
-    originMs += alone.originMs ?? 0;
-    entries.push(alone.entry);
+    const startedAt = Date.now();
+    const run = await runTogether(ex, plan, route, segment.together);
+    status ??= run.status;
+    originMs += run.originMs ?? 0;
+    for (const [i, call] of segment.together.entries()) entries.push(await entryOf(ex, call, run.results[i] as BatchCallResult, route, startedAt));
   }
-  await flush();
   const timed = originMs > 0 ? originMs : undefined;
   return answered(
     "batched",
@@ -207,13 +256,7 @@ function execute(ex: Exchange, plan: RequestPlan): Promise<GatewayResult> {
       return forwardGuarded(ex, exchangeOf(ex, plan));
     case "keyed":
     case "deduplicated": {
-      const call: KeyCall = {
-        protocol: OBJECT_PROTOCOL,
-        id: plan.recordId,
-        fingerprint: plan.fingerprint,
-        policy: plan.policy,
-        exchange: exchangeOf(ex, plan),
-      };
+      const call: KeyCall = { ...reserveCallOf(plan), exchange: exchangeOf(ex, plan) };
       return askKeyObject(ex, plan.keyObject, call);
     }
   }

@@ -1,9 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { inRanges } from "../http/status.ts";
-import { fullBody } from "../origin/exchange.ts";
+import { fullBody, type OriginFailure, type OriginResponse } from "../origin/exchange.ts";
 import { meetsSuccessConditions } from "../origin/response-conditions.ts";
-import { type GuardedResult, type KeyCall, OBJECT_PROTOCOL } from "../protocol/messages.ts";
+import {
+  type BatchRunCall,
+  type BatchRunResult,
+  type GuardedResult,
+  type KeyCall,
+  OBJECT_PROTOCOL,
+  type Reservation,
+  type ReserveCall,
+} from "../protocol/messages.ts";
 import type { Outcome } from "../protocol/outcomes.ts";
 import {
   answered,
@@ -17,6 +25,7 @@ import {
 } from "../protocol/results.ts";
 import type { OperatorResponse, PurgeResult, RecordFailure, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
 import { errorMessage } from "../util/error-message.ts";
+import { recordHolders, runBatch } from "./batch-runner.ts";
 import { type IdemRecord, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
 
@@ -63,6 +72,8 @@ export class KeyObject extends DurableObject<Env> {
   #store: RecordStore;
   /** Executions running in this instance, by record ID; each settles when its record is final. */
   readonly #running = new Map<string, Promise<void>>();
+  /** Records reserved for a bulk exchange that a runner (this object or another) carries out: how to end their running here. */
+  readonly #reserved = new Map<string, { lockExpiresAt: number; end: () => void }>();
   /** Cached alarm time; undefined until read from storage. */
   #alarmAt: number | null | undefined;
 
@@ -80,13 +91,79 @@ export class KeyObject extends DurableObject<Env> {
    */
   async decide(call: KeyCall): Promise<GatewayResult> {
     if (call.protocol !== OBJECT_PROTOCOL) return versionSkew("KeyObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL });
+    return this.#decideThen(call, (now) => this.#execute(call, now));
+  }
+
+  /**
+   * Decides one call of a bulk request for a record, as `decide` does, but a
+   * new record is only written in flight (and counts as running here until
+   * `complete` or `fail`, never past its lock): the caller runs the exchange,
+   * inside one bulk request. Otherwise the answer `decide` would give.
+   *
+   * @example
+   * const reserved = await stubFor(env.KEYS, objectName, placement).reserve(call); // { reserved: true, expiresAt, lockExpiresAt }
+   */
+  async reserve(call: ReserveCall): Promise<GatewayResult | Reservation> {
+    if (call.protocol !== OBJECT_PROTOCOL) return versionSkew("KeyObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL });
+    return this.#decideThen(call, (now) => this.#reserve(call, now));
+  }
+
+  /**
+   * Ends a reservation with the call's answer, as a single call's would end:
+   * stored or released by the policy (`neverStore`, `successWhen`).
+   *
+   * @example
+   * const result = await stub.complete(call, reservation, callAnswer(entry, "savePayment", bulk));
+   */
+  async complete(call: ReserveCall, reservation: Reservation, answer: OriginResponse): Promise<GatewayResult> {
+    try {
+      return await this.#remember(call, answer, reservation.expiresAt, reservation.lockExpiresAt);
+    } finally {
+      this.#endReservation(call.id, reservation);
+    }
+  }
+
+  /**
+   * Ends a reservation whose exchange brought no answer, as a single call's
+   * would end: released when it never began, else an unknown outcome (unless
+   * the route releases such keys).
+   *
+   * @example
+   * const result = await stub.fail(call, reservation, failure);
+   */
+  fail(call: ReserveCall, reservation: Reservation, failure: OriginFailure): ErrorResult {
+    try {
+      return this.#failed(call, failure, reservation.expiresAt);
+    } finally {
+      this.#endReservation(call.id, reservation);
+    }
+  }
+
+  /**
+   * Runs calls of a bulk request as one bulk exchange that this object owns:
+   * their records reserved first (here, or in the objects holding them),
+   * completed from the answer's entries after (see batch-runner.ts).
+   *
+   * @example
+   * const { results } = await stubFor(env.KEYS, call.runner, placement).runBatch(call);
+   */
+  runBatch(call: BatchRunCall): Promise<BatchRunResult> {
+    if (call.protocol !== OBJECT_PROTOCOL) {
+      const refused = versionSkew("KeyObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL });
+      return Promise.resolve({ results: call.calls.map(() => refused) });
+    }
+    return runBatch(this.env, call, recordHolders(this.env, call.placement, { name: call.runner, object: this }));
+  }
+
+  /** `decide`'s decision for an existing record; `whenNew` runs when there is none. */
+  async #decideThen<T>(call: ReserveCall, whenNew: (now: number) => Promise<T>): Promise<GatewayResult | T> {
     const { policy } = call;
     const deadline = Date.now() + policy.waitTimeoutMs;
     let waited = false;
     for (;;) {
       const now = Date.now();
       const record = this.#live(call, now);
-      if (!record) return this.#execute(call, now);
+      if (!record) return whenNew(now);
       const running = this.#running.get(call.id);
       const retryAfterSeconds = running ? 1 : secondsUntil(record.lockExpiresAt ?? now, now);
       if (policy.mode === "reject") return this.#refuseReuse(record, call, retryAfterSeconds);
@@ -186,7 +263,7 @@ export class KeyObject extends DurableObject<Env> {
    * request with it is refused, whatever its body. Nothing stored is ever
    * served, so the fingerprint only sharpens the message.
    */
-  #refuseReuse(record: IdemRecord, call: KeyCall, retryAfterSeconds: number): ErrorResult {
+  #refuseReuse(record: IdemRecord, call: ReserveCall, retryAfterSeconds: number): ErrorResult {
     const differs = record.fingerprint === call.fingerprint ? "" : " (and this request differs from the first)";
     if (record.failure) return unknownOutcome(record.failure, record.expiresAt, true);
     if (record.state !== "completed") {
@@ -204,7 +281,7 @@ export class KeyObject extends DurableObject<Env> {
    * its lock ran out, the origin may have executed the request: the record
    * becomes an unknown outcome, or is released if the route says so.
    */
-  #live(call: KeyCall, now: number): IdemRecord | undefined {
+  #live(call: ReserveCall, now: number): IdemRecord | undefined {
     const record = this.#store.get(call.id);
     if (!record) return undefined;
     const running = this.#running.has(call.id);
@@ -240,6 +317,52 @@ export class KeyObject extends DurableObject<Env> {
   }
 
   async #execute(call: KeyCall, now: number): Promise<GatewayResult> {
+    const begun = await this.#begin(call, now);
+    if (begun.type === "error") return begun;
+    try {
+      return await this.#exchangeAndStore(call, begun.expiresAt, begun.lockExpiresAt);
+    } finally {
+      begun.finish();
+    }
+  }
+
+  /**
+   * A reservation counts as running here until it is completed or failed,
+   * so that retries wait for it, but never past its lock: should its runner
+   * die, the record is then taken over as an unknown outcome (`#live`).
+   */
+  async #reserve(call: ReserveCall, now: number): Promise<GatewayResult | Reservation> {
+    const begun = await this.#begin(call, now);
+    if (begun.type === "error") return begun;
+    const reservation: Reservation = { reserved: true, expiresAt: begun.expiresAt, lockExpiresAt: begun.lockExpiresAt };
+    const timer = setTimeout(() => this.#endReservation(call.id, reservation), begun.lockExpiresAt - now);
+    this.#reserved.set(call.id, {
+      lockExpiresAt: begun.lockExpiresAt,
+      end: () => {
+        clearTimeout(timer);
+        begun.finish();
+      },
+    });
+    return reservation;
+  }
+
+  /** Ends this reservation's running here; a later one of the same record (after its lock ran out) is left alone. */
+  #endReservation(id: string, reservation: Reservation): void {
+    const held = this.#reserved.get(id);
+    if (held?.lockExpiresAt !== reservation.lockExpiresAt) return;
+    this.#reserved.delete(id);
+    held.end();
+  }
+
+  /**
+   * Writes the in-flight record of a new request, marks it running here and
+   * schedules its expiry; `finish` ends its running. An error result when
+   * storage refuses: then nothing is kept.
+   */
+  async #begin(
+    call: ReserveCall,
+    now: number,
+  ): Promise<ErrorResult | { type: "begun"; expiresAt: number; lockExpiresAt: number; finish: () => void }> {
     const { policy } = call;
     // Never expire before the lock does: a record that expired while its request was still at the
     // origin would let a retry run the request a second time, alongside the first.
@@ -264,19 +387,20 @@ export class KeyObject extends DurableObject<Env> {
     // (e.g. other waiters woken by a failed first attempt) must find it running too, and wait for it.
     const finished = Promise.withResolvers<void>();
     this.#running.set(call.id, finished.promise);
-    try {
-      try {
-        await this.#scheduleExpiry(expiresAt);
-      } catch (error) {
-        // A record without its expiry alarm would never be cleaned up; take it back.
-        this.#release(call.id);
-        return unwritten(error);
-      }
-      return await this.#exchangeAndStore(call, expiresAt, lockExpiresAt);
-    } finally {
-      this.#running.delete(call.id);
+    const finish = () => {
+      // A record released and begun again meanwhile runs under its own promise.
+      if (this.#running.get(call.id) === finished.promise) this.#running.delete(call.id);
       finished.resolve();
+    };
+    try {
+      await this.#scheduleExpiry(expiresAt);
+    } catch (error) {
+      // A record without its expiry alarm would never be cleaned up; take it back.
+      this.#release(call.id);
+      finish();
+      return unwritten(error);
     }
+    return { type: "begun", expiresAt, lockExpiresAt, finish };
   }
 
   /**
@@ -296,7 +420,7 @@ export class KeyObject extends DurableObject<Env> {
    * began releases the key; one whose outcome is unknown is remembered as
    * such, unless the route releases it (`onUnknownOutcome`).
    */
-  #failed(call: KeyCall, result: Extract<GuardedResult, { ok: false }>, expiresAt: number): ErrorResult {
+  #failed(call: ReserveCall, result: Extract<GuardedResult, { ok: false }>, expiresAt: number): ErrorResult {
     // An object of the previous version (a document's queue mid-rollout) does not say how it ended: assume the worst.
     const end = result.end ?? "unknown";
     if (end === "never-began") {
@@ -329,9 +453,13 @@ export class KeyObject extends DurableObject<Env> {
   }
 
   async #exchangeAndStore(call: KeyCall, expiresAt: number, lockExpiresAt: number): Promise<GatewayResult> {
-    const { policy } = call;
     const result = await runExchange(this.env, call.exchange);
-    if (!result.ok) return this.#failed(call, result, expiresAt);
+    return result.ok ? this.#remember(call, result, expiresAt, lockExpiresAt) : this.#failed(call, result, expiresAt);
+  }
+
+  /** Stores the origin's answer for an in-flight record, or releases the key when the policy says it is not to be remembered. */
+  async #remember(call: ReserveCall, result: OriginResponse, expiresAt: number, lockExpiresAt: number): Promise<GatewayResult> {
+    const { policy } = call;
     // An answer that outlived its record's TTL is not remembered: replaying it is already past its time.
     const outlived = expiresAt <= Date.now();
     if (outlived || inRanges(result.status, policy.neverStore) || !meetsSuccessConditions(policy.successWhen, result)) {

@@ -1,4 +1,5 @@
-import type { Placement } from "../protocol/messages.ts";
+import { OBJECT_PROTOCOL, type Placement } from "../protocol/messages.ts";
+import { type ErrorResult, versionSkew } from "../protocol/results.ts";
 
 /**
  * The stub of the object named `name`, in the configured jurisdiction and
@@ -15,4 +16,17 @@ export function stubFor<T extends Rpc.DurableObjectBranded | undefined>(
   const scoped = placement.jurisdiction ? namespace.jurisdiction(placement.jurisdiction) : namespace;
   const id = scoped.idFromName(name);
   return placement.locationHint ? scoped.get(id, { locationHint: placement.locationHint }) : scoped.get(id);
+}
+
+/**
+ * The refusal for a call to a KeyObject of the previous version, which lacks
+ * the method called (OBJECT_PROTOCOL): the runtime refuses the call before
+ * the object runs anything. Undefined for any other error.
+ *
+ * @example
+ * try { return await stub.decide(call); } catch (error) { return olderKeyObject(error) ?? unreachable(error); }
+ */
+export function olderKeyObject(error: unknown): ErrorResult | undefined {
+  if (!(error instanceof TypeError && error.message.startsWith("The RPC receiver does not implement"))) return undefined;
+  return versionSkew("KeyObject", { sent: OBJECT_PROTOCOL, speaks: OBJECT_PROTOCOL - 1 });
 }

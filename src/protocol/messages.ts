@@ -1,6 +1,8 @@
 import type { Condition, IdemConfig } from "../config/resolve.ts";
 import type { StatusRange } from "../http/status.ts";
+import type { BulkCall, BulkExchange } from "../origin/bulk-exchange.ts";
 import type { OriginRequest, OriginResult } from "../origin/exchange.ts";
+import type { GatewayResult } from "./results.ts";
 
 /**
  * The messages the Worker sends to its Durable Objects over RPC, and the
@@ -72,15 +74,55 @@ export interface ExchangeCall {
 /** An exchange that must wait its document's turn. */
 export type DocumentExchangeCall = ExchangeCall & { document: DocumentCall };
 
-/** A request for a KeyObject: the record to use, its policy, and the exchange to run when it is new. */
-export interface KeyCall {
+/** A record a KeyObject decides on: its ID, what a retry must match, and its policy. */
+export interface ReserveCall {
   /** `OBJECT_PROTOCOL` of the sender. */
   protocol: number;
   id: string;
   /** The request's fingerprint (keys) or content hash (dedup): what a retry must match. */
   fingerprint: string;
   policy: RecordPolicy;
+}
+
+/** A request for a KeyObject: the record to use, its policy, and the exchange to run when it is new. */
+export interface KeyCall extends ReserveCall {
   exchange: ExchangeCall;
+}
+
+/** A new record written in flight for an exchange another caller runs (a bulk request's): when it expires and when its lock runs out. */
+export interface Reservation {
+  reserved: true;
+  expiresAt: number;
+  lockExpiresAt: number;
+}
+
+/** One call of a bulk request, as the object running the bulk exchange gets it. */
+export interface BulkCallMessage extends BulkCall {
+  /** The call's record, when it has one: the KeyObject holding it, and the record. */
+  record?: { objectName: string; call: ReserveCall };
+}
+
+/** Calls of a bulk request for a KeyObject to run as one bulk exchange, reserving their records first. */
+export interface BatchRunCall {
+  /** `OBJECT_PROTOCOL` of the sender. */
+  protocol: number;
+  /** The name of the KeyObject that gets this call: its own records are reserved without an RPC. */
+  runner: string;
+  placement: Placement;
+  bulk: BulkExchange;
+  /** In the client's order. */
+  calls: BulkCallMessage[];
+}
+
+/** What became of one call of a bulk exchange: the origin's entry as it came (a call without record), or the call's result. */
+export type BatchCallResult = GatewayResult | { type: "entry"; entry: unknown };
+
+/** The outcome of a bulk exchange, one result per call in the order sent. */
+export interface BatchRunResult {
+  /** The origin's top-level status, when it answered. */
+  status?: Record<string, unknown>;
+  originMs?: number;
+  results: BatchCallResult[];
 }
 
 /** The document's queue refused the call: the origin was never called. */

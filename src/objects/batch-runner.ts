@@ -1,0 +1,106 @@
+import type { Env } from "../env.ts";
+import { type BulkResult, callAnswer, sendBulk } from "../origin/bulk-exchange.ts";
+import type { OriginFailure, OriginResponse } from "../origin/exchange.ts";
+import type { BatchCallResult, BatchRunCall, BatchRunResult, BulkCallMessage, Placement, Reservation, ReserveCall } from "../protocol/messages.ts";
+import { coordinatorUnavailable, type ErrorResult, errorResult, type GatewayResult } from "../protocol/results.ts";
+import { errorMessage } from "../util/error-message.ts";
+import { olderKeyObject, stubFor } from "./stubs.ts";
+
+/** What the runner asks of the KeyObject holding a call's record: the runner itself, or another over RPC. */
+export interface RecordHolder {
+  reserve(call: ReserveCall): Promise<GatewayResult | Reservation>;
+  complete(call: ReserveCall, reservation: Reservation, answer: OriginResponse): Promise<GatewayResult>;
+  fail(call: ReserveCall, reservation: Reservation, failure: OriginFailure): ErrorResult | Promise<ErrorResult>;
+}
+
+/**
+ * The holders of records by KeyObject name: stubs, except `self` (the
+ * runner), whose records are reserved without an RPC.
+ *
+ * @example
+ * runBatch(env, call, recordHolders(env, call.placement, { name: call.runner, object: this }));
+ */
+export function recordHolders(env: Env, placement: Placement, self?: { name: string; object: RecordHolder }): (objectName: string) => RecordHolder {
+  return (name) => (name === self?.name ? self.object : (stubFor(env.KEYS, name, placement) as unknown as RecordHolder));
+}
+
+interface Reserved {
+  holder: RecordHolder;
+  call: ReserveCall;
+  reservation: Reservation;
+}
+
+/** The result for a call whose holder could not be reached: an object of the previous version, or one lost mid-call. */
+function unreachable(error: unknown, what: string): ErrorResult {
+  return (
+    olderKeyObject(error) ??
+    coordinatorUnavailable(`the idempotency record could not be reached (${errorMessage(error)}); ${what}, retry with the same key`)
+  );
+}
+
+async function reserveIn(holder: RecordHolder, call: ReserveCall): Promise<GatewayResult | Reserved> {
+  try {
+    const reserved = await holder.reserve(call);
+    return "reserved" in reserved ? { holder, call, reservation: reserved } : reserved;
+  } catch (error) {
+    return unreachable(error, "this call was not sent, but its record may stay in flight until its lock runs out");
+  }
+}
+
+/** Ends a reservation with the call's entry of the bulk answer, or with the exchange's failure. */
+async function settle(reserved: Reserved, name: string, answer: BulkResult, entry: unknown): Promise<GatewayResult> {
+  const { holder, call, reservation } = reserved;
+  try {
+    return answer.ok ? await holder.complete(call, reservation, callAnswer(entry, name, answer)) : await holder.fail(call, reservation, answer);
+  } catch (error) {
+    return unreachable(error, "the call was sent, but its answer may not be remembered");
+  }
+}
+
+/**
+ * Runs calls of a bulk request as one bulk exchange: in the client's order,
+ * each call with a record reserves it where it lives (`holderOf`), and gets
+ * the answer `decide` would give (a replay, 1206, …) instead when it is not
+ * new. The calls without record and the reserved ones then go to the origin
+ * in one bulk request; each reservation is completed with its entry, or
+ * failed when the answer cannot be split by position. The bulk request ends
+ * no later than a single call reserved first would have, so that no lock
+ * runs out while its call is at the origin.
+ *
+ * @example
+ * const { results } = await runBatch(env, call, (name) => stubFor(env.KEYS, name, call.placement));
+ */
+export async function runBatch(env: Env, run: BatchRunCall, holderOf: (objectName: string) => RecordHolder): Promise<BatchRunResult> {
+  const results: (BatchCallResult | undefined)[] = [];
+  const reserved = new Map<BulkCallMessage, Reserved>();
+  for (const [i, call] of run.calls.entries()) {
+    if (!call.record) continue;
+    const outcome = await reserveIn(holderOf(call.record.objectName), call.record.call);
+    if ("reservation" in outcome) reserved.set(call, outcome);
+    else results[i] = outcome;
+  }
+  const sent = run.calls.filter((call) => !call.record || reserved.has(call));
+  if (sent.length === 0) return { results: results as BatchCallResult[] };
+
+  const startedAt = Math.min(...[...reserved.values()].map((r) => r.reservation.lockExpiresAt - r.call.policy.lockTimeoutMs), Date.now());
+  const timeoutMs = run.bulk.originTimeoutMs - (Date.now() - startedAt);
+  const answer: BulkResult =
+    timeoutMs > 0
+      ? await sendBulk(env, run.bulk, sent, timeoutMs)
+      : {
+          ok: false,
+          end: "never-began",
+          kind: "origin-timeout",
+          detail: `the bulk request's calls waited ${run.bulk.originTimeoutMs} ms for earlier copies of some of them, so the bulk request was not sent`,
+          originMs: 0,
+        };
+  const settled = sent.map(async (call, j): Promise<BatchCallResult> => {
+    const entry = answer.ok ? answer.entries[j] : undefined;
+    const reservation = reserved.get(call);
+    if (reservation) return settle(reservation, call.name, answer, entry);
+    return answer.ok ? { type: "entry", entry } : errorResult("origin-error", answer.kind, answer.detail, { originMs: answer.originMs });
+  });
+  const byCall = new Map(sent.map((call, j) => [call, settled[j]]));
+  const all = await Promise.all(run.calls.map((call, i) => byCall.get(call) ?? (results[i] as BatchCallResult)));
+  return { status: answer.ok ? answer.status : undefined, originMs: answer.originMs, results: all };
+}
