@@ -73,8 +73,23 @@ async function settle(reserved: Reserved, name: string, answer: BulkResult, entr
 export async function runBatch(env: Env, run: BatchRunCall, holderOf: (objectName: string) => RecordHolder): Promise<BatchRunResult> {
   const results: (BatchCallResult | undefined)[] = [];
   const reserved = new Map<BulkCallMessage, Reserved>();
+  const ids = new Set<string>();
   for (const [i, call] of run.calls.entries()) {
     if (!call.record) continue;
+    // A second call with an earlier call's record would wait for a reservation that ends only after the bulk
+    // request it is waiting to join: it is answered at once, as a copy arriving while the first is in flight.
+    if (ids.has(call.record.call.id)) {
+      results[i] = errorResult(
+        "conflict",
+        "in-progress",
+        "an earlier call of this bulk request has the same key or content; it is answered in that call's entry",
+        {
+          retryAfterSeconds: 1,
+        },
+      );
+      continue;
+    }
+    ids.add(call.record.call.id);
     const outcome = await reserveIn(holderOf(call.record.objectName), call.record.call);
     if ("reservation" in outcome) reserved.set(call, outcome);
     else results[i] = outcome;

@@ -188,6 +188,27 @@ export function erplyBulkProofs(target: () => ErplyTarget): void {
       expect(requestsOf(await calls(tag))).toEqual([list.map(() => "saveSalesDocument")]);
     });
 
+    it("runs a call repeated within one bulk request once, and answers the repeat in place as in progress (1204)", async () => {
+      const tag = newTag();
+      const account = { ...newAccount(), clientName: "TouchPOS" };
+      const temporaryUUID = newTag();
+      const payment = { requestName: "savePayment", type: "CASH", sum: "4.40", added: "1764583204" };
+      const list: BulkCall[] = [
+        saleCall(1, "R-1", { temporaryUUID }),
+        saleCall(2, "R-1", { temporaryUUID }),
+        { ...payment, requestID: 3 },
+        { ...payment, requestID: 4 },
+      ];
+      const answer = await bulk(account, list, tag);
+      expect(codes(answer)).toEqual([
+        [1, 0],
+        [2, 1204],
+        [3, 0],
+        [4, 1204],
+      ]);
+      expect(requestsOf(await calls(tag))).toEqual([["saveSalesDocument", "savePayment"]]);
+    });
+
     it("runs each keyed and deduplicated call once when copies of a bulk request arrive together", async () => {
       const tag = newTag();
       const hold = newTag();
