@@ -8,7 +8,7 @@ import { writeDecisionMetrics } from "../observability/metrics.ts";
 import { fullBody } from "../origin/exchange.ts";
 import type { OriginTarget } from "../origin/origins.ts";
 import { streamThrough } from "../origin/pass-through.ts";
-import { type BatchCall, planRequest, type RequestPlan } from "../plan/plan.ts";
+import { type BatchCall, callName, planRequest, type RequestPlan } from "../plan/plan.ts";
 import type { RouteTable } from "../plan/route-table.ts";
 import {
   type BatchCallResult,
@@ -242,6 +242,12 @@ async function executeBatch(ex: Exchange, plan: BatchPlan): Promise<GatewayResul
   );
 }
 
+/** The API call an error answer echoes (`callName`): read only for an error, as a request that goes through never needs it. */
+function errorCallOf(plan: RequestPlan, result: GatewayResult): string | undefined {
+  if (result.type !== "error" || plan.type === "pass-through") return undefined;
+  return plan.type === "refused" ? plan.call : callName(plan.route, plan.fields);
+}
+
 /** Carries out a plan: refuse, pass through, or run it through the record's or the document's object. */
 function execute(ex: Exchange, plan: RequestPlan): Promise<GatewayResult> {
   switch (plan.type) {
@@ -289,7 +295,7 @@ export function createGateway(config: IdemConfig, table: RouteTable): { fetch(re
         method: request.method,
         startedAt: ex.startedAt,
         timing,
-        call: plan.type === "pass-through" ? undefined : plan.call,
+        call: errorCallOf(plan, result),
         docsBase: config.problemDocsBase,
       });
       const entry: DecisionLog = {

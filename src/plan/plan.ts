@@ -52,8 +52,6 @@ interface Matched {
   route: Route;
   /** The request's fields, seen through the route's path parameters. */
   fields: RequestFields;
-  /** The API call name, for error envelopes that echo it (Erply's `request`). */
-  call?: string;
   /** The body, when planning had to read it; otherwise it is still unread in the client's request. */
   body?: Uint8Array;
   /** Where the request goes (`chooseOrigin`). */
@@ -87,7 +85,15 @@ export interface BatchCall {
   plan: RequestPlan;
 }
 
-function callName(route: Route, fields: RequestFields): string | undefined {
+/**
+ * The API call a request names, for error envelopes that echo it (Erply's
+ * `request`): read only when Idem answers with an error, since reading it
+ * parses the query or the body, which a request that goes through never needs.
+ *
+ * @example
+ * callName(route, fields) // "saveSalesDocument"
+ */
+export function callName(route: Route, fields: RequestFields): string | undefined {
   try {
     return fields.get(route.errors.callField);
   } catch {
@@ -136,14 +142,13 @@ async function planMatched(
 ): Promise<RequestPlan> {
   if (route.batch) return planBatch(config, table, method, url, candidates, { ...route, batch: route.batch }, fields, body);
   const identity = await identifyRequest(route, fields);
-  const call = callName(route, fields);
   if (identity.type === "invalid") {
-    return { type: "refused", candidates, route, call, kind: identity.kind, detail: identity.detail, field: identity.field };
+    return { type: "refused", candidates, route, call: callName(route, fields), kind: identity.kind, detail: identity.detail, field: identity.field };
   }
   const target = chooseOrigin(config, route, fields, url);
   if ("refused" in target)
-    return { type: "refused", candidates, route, call, kind: "origin-not-allowed", detail: target.detail, field: target.field };
-  const matched = { candidates, route, fields, call, body, target };
+    return { type: "refused", candidates, route, call: callName(route, fields), kind: "origin-not-allowed", detail: target.detail, field: target.field };
+  const matched = { candidates, route, fields, body, target };
   const recorded = (scope: string, recordId: string, fingerprint: string, policy: RecordPolicy): Recorded => ({
     scope,
     recordId,
