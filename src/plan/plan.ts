@@ -147,7 +147,15 @@ async function planMatched(
   }
   const target = chooseOrigin(config, route, fields, url);
   if ("refused" in target)
-    return { type: "refused", candidates, route, call: callName(route, fields), kind: "origin-not-allowed", detail: target.detail, field: target.field };
+    return {
+      type: "refused",
+      candidates,
+      route,
+      call: callName(route, fields),
+      kind: "origin-not-allowed",
+      detail: target.detail,
+      field: target.field,
+    };
   const matched = { candidates, route, fields, body, target };
   const recorded = (scope: string, recordId: string, fingerprint: string, policy: RecordPolicy): Recorded => ({
     scope,
