@@ -26,7 +26,7 @@ import {
 import type { OperatorResponse, PurgeResult, RecordFailure, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { recordHolders, runBatch } from "./batch-runner.ts";
-import { type IdemRecord, RecordStore } from "./record-store.ts";
+import { type AttemptLock, type IdemRecord, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
 
 /** The shortest time between two expiry sweeps of one object (see `alarm`). */
@@ -133,7 +133,7 @@ export class KeyObject extends DurableObject<Env> {
    */
   fail(call: ReserveCall, reservation: Reservation, failure: OriginFailure): ErrorResult {
     try {
-      return this.#failed(call, failure, reservation.expiresAt);
+      return this.#failed(call, failure, reservation.expiresAt, reservation);
     } finally {
       this.#endReservation(call.id, reservation);
     }
@@ -237,7 +237,7 @@ export class KeyObject extends DurableObject<Env> {
     if (snapshot.state === "expired") return { resolved: false, reason: "expired" };
     if (snapshot.running) return { resolved: false, reason: "running" };
     if (snapshot.state === "completed") return { resolved: false, reason: "completed" };
-    const stored = this.#store.complete(id, response, "unknown");
+    const stored = this.#store.complete(id, response, "operator");
     return stored ? { resolved: true, previous: snapshot.state } : { resolved: false, reason: "not-found" };
   }
 
@@ -299,7 +299,7 @@ export class KeyObject extends DurableObject<Env> {
         "the Durable Object running the request stopped before the origin's answer was stored (a crash, a runtime restart or a network partition), and its lock has run out",
       at: now,
     };
-    this.#store.markUnknown(call.id, failure);
+    this.#store.markUnknown(call.id, { lockExpiresAt: record.lockExpiresAt ?? 0 }, failure);
     return { ...record, state: "unknown", lockExpiresAt: null, failure };
   }
 
@@ -396,7 +396,7 @@ export class KeyObject extends DurableObject<Env> {
       await this.#scheduleExpiry(expiresAt);
     } catch (error) {
       // A record without its expiry alarm would never be cleaned up; take it back.
-      this.#release(call.id);
+      this.#release(call.id, { lockExpiresAt });
       finish();
       return unwritten(error);
     }
@@ -404,12 +404,13 @@ export class KeyObject extends DurableObject<Env> {
   }
 
   /**
-   * Frees a key so a retry runs the request again. Best effort: if storage
+   * Frees a key so a retry runs the request again, unless a retry has already
+   * begun it again (this attempt's lock ran out). Best effort: if storage
    * refuses even this, the in-flight record is taken over once its lock runs out.
    */
-  #release(id: string): void {
+  #release(id: string, by: AttemptLock): void {
     try {
-      this.#store.delete(id);
+      this.#store.releaseInFlight(id, by);
     } catch {
       // Left to the lock timeout, as above.
     }
@@ -420,18 +421,18 @@ export class KeyObject extends DurableObject<Env> {
    * began releases the key; one whose outcome is unknown is remembered as
    * such, unless the route releases it (`onUnknownOutcome`).
    */
-  #failed(call: ReserveCall, result: Extract<GuardedResult, { ok: false }>, expiresAt: number): ErrorResult {
+  #failed(call: ReserveCall, result: Extract<GuardedResult, { ok: false }>, expiresAt: number, by: AttemptLock): ErrorResult {
     // An object of the previous version (a document's queue mid-rollout) does not say how it ended: assume the worst.
     const end = result.end ?? "unknown";
     if (end === "never-began") {
-      this.#release(call.id);
+      this.#release(call.id, by);
       return exchangeFailed(
         result,
         result.kind.startsWith("origin-") ? "; the request did not reach the origin, so a retry with this key runs it" : "",
       );
     }
     if (call.policy.onUnknownOutcome === "release") {
-      this.#release(call.id);
+      this.#release(call.id, by);
       return exchangeFailed(
         result,
         '. The origin may have acted on the request; this route releases its key all the same (onUnknownOutcome = "release"), so a retry with this key runs it again',
@@ -439,14 +440,14 @@ export class KeyObject extends DurableObject<Env> {
     }
     const failure: RecordFailure = { kind: result.kind, detail: result.detail, originStatus: result.originStatus, at: Date.now() };
     // Not written (storage refuses): the record stays in flight, and becomes an unknown outcome when its lock runs out.
-    this.#rememberUnknown(call.id, failure);
+    this.#rememberUnknown(call.id, by, failure);
     return { ...unknownOutcome(failure, expiresAt, false), originMs: result.originMs };
   }
 
-  /** Marks the in-flight record as an unknown outcome; false when storage refused (or the record was purged meanwhile). */
-  #rememberUnknown(id: string, failure: RecordFailure): boolean {
+  /** Marks the attempt's in-flight record as an unknown outcome; false when storage refused (or the record is not the attempt's any more). */
+  #rememberUnknown(id: string, by: AttemptLock, failure: RecordFailure): boolean {
     try {
-      return this.#store.markUnknown(id, failure);
+      return this.#store.markUnknown(id, by, failure);
     } catch {
       return false;
     }
@@ -454,7 +455,7 @@ export class KeyObject extends DurableObject<Env> {
 
   async #exchangeAndStore(call: KeyCall, expiresAt: number, lockExpiresAt: number): Promise<GatewayResult> {
     const result = await runExchange(this.env, call.exchange);
-    return result.ok ? this.#remember(call, result, expiresAt, lockExpiresAt) : this.#failed(call, result, expiresAt);
+    return result.ok ? this.#remember(call, result, expiresAt, lockExpiresAt) : this.#failed(call, result, expiresAt, { lockExpiresAt });
   }
 
   /** Stores the origin's answer for an in-flight record, or releases the key when the policy says it is not to be remembered. */
@@ -463,14 +464,14 @@ export class KeyObject extends DurableObject<Env> {
     // An answer that outlived its record's TTL is not remembered: replaying it is already past its time.
     const outlived = expiresAt <= Date.now();
     if (outlived || inRanges(result.status, policy.neverStore) || !meetsSuccessConditions(policy.successWhen, result)) {
-      this.#release(call.id);
+      this.#release(call.id, { lockExpiresAt });
       return answered("forwarded", result, fullBody(result));
     }
     // A single-use key's answer is never served again, so its body is not kept.
     const retained = policy.mode === "reject" || result.rest ? null : result.body;
     let stored: boolean;
     try {
-      stored = this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained });
+      stored = this.#store.complete(call.id, { status: result.status, headers: result.storableHeaders, body: retained }, { lockExpiresAt });
     } catch (error) {
       // The origin ran the request, but nothing of its answer is stored (the completion is one transaction).
       await result.rest?.cancel();
@@ -480,7 +481,7 @@ export class KeyObject extends DurableObject<Env> {
         originStatus: result.status,
         at: Date.now(),
       };
-      if (policy.onUnknownOutcome === "remember" && this.#rememberUnknown(call.id, failure)) {
+      if (policy.onUnknownOutcome === "remember" && this.#rememberUnknown(call.id, { lockExpiresAt }, failure)) {
         return { ...unknownOutcome(failure, expiresAt, false), originMs: result.originMs };
       }
       // The in-flight record stays: retries are refused until its lock runs out; then it is an unknown outcome (or released).

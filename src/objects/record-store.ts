@@ -18,7 +18,8 @@ import { concatBytes } from "../util/bytes.ts";
  * |                 | `unknown` when the origin may have acted but its answer never came back    |
  * | created_at      | ms since epoch                                                             |
  * | expires_at      | ms since epoch; never replayed from this instant, deleted by the alarm     |
- * | lock_expires_at | ms since epoch; an in-flight row whose owner died is taken over after this |
+ * | lock_expires_at | ms since epoch; an in-flight row whose owner died is taken over after this; |
+ * |                 | it also names the attempt that wrote the row (AttemptLock)                 |
  * | status          | origin's status (completed rows)                                          |
  * | headers         | JSON array of [name, value] pairs, end-to-end, without Set-Cookie          |
  * | body_size       | bytes of the origin's body; NULL when it was not retained                  |
@@ -135,6 +136,16 @@ export interface NewInFlight {
   lockExpiresAt: number;
 }
 
+/**
+ * Which attempt at a request writes: the lock time its in-flight row was
+ * written with. A later attempt (begun after this one's lock ran out) writes
+ * a later lock time, so an answer or failure that comes back too late never
+ * lands on a retry's row.
+ */
+export interface AttemptLock {
+  lockExpiresAt: number;
+}
+
 export interface Completion {
   status: number;
   headers: HeaderList;
@@ -209,22 +220,26 @@ export class RecordStore {
   }
 
   /**
-   * Stores the origin's answer. Returns false when the row was gone (purged
-   * meanwhile). `from: "unknown"` stores an answer an operator gives for a
-   * record whose outcome was unknown (or whose owner died in flight).
+   * Stores the origin's answer for the attempt that wrote the in-flight row
+   * (`by`, see AttemptLock), or an answer an operator gives for a record whose
+   * outcome was unknown or whose owner died in flight (`"operator"`). Returns
+   * false when the row is not the attempt's any more (purged, taken over, or
+   * begun again by a retry after its lock ran out).
    */
-  complete(id: string, c: Completion, from: "in-flight" | "unknown" = "in-flight"): boolean {
+  complete(id: string, c: Completion, by: AttemptLock | "operator"): boolean {
+    const whose = by === "operator" ? "state IN ('in_flight', 'unknown')" : "state = 'in_flight' AND lock_expires_at = ?";
     return this.storage.transactionSync(() => {
       const updated = this.#sql.exec(
         `UPDATE records SET state = 'completed', lock_expires_at = NULL, failure = NULL,
            status = ?, headers = ?, body_size = ?, body_retained = ?, body = ?
-         WHERE id = ? AND state IN (${from === "unknown" ? "'in_flight', 'unknown'" : "'in_flight'"})`,
+         WHERE id = ? AND ${whose}`,
         c.status,
         JSON.stringify(c.headers),
         c.body?.byteLength ?? null,
         c.body ? 1 : 0,
         c.body ? c.body.subarray(0, CHUNK_BYTES) : null,
         id,
+        ...(by === "operator" ? [] : [by.lockExpiresAt]),
       ).rowsWritten;
       if (updated === 0 || !c.body || c.body.byteLength <= CHUNK_BYTES) return updated > 0;
       this.storage.sql.exec(CHUNKS_SCHEMA);
@@ -238,20 +253,33 @@ export class RecordStore {
   }
 
   /**
-   * Remembers that the in-flight request's outcome is unknown: retries are
-   * told so instead of running it again. Returns false when the row was no
-   * longer in flight (purged meanwhile).
+   * Remembers that the attempt's outcome is unknown: retries are told so
+   * instead of running it again. Returns false when the in-flight row is not
+   * the attempt's any more (purged, or begun again after its lock ran out).
    *
    * @example
-   * store.markUnknown(id, { kind: "origin-timeout", detail: "the origin did not answer within 30000 ms", at: Date.now() });
+   * store.markUnknown(id, { lockExpiresAt }, { kind: "origin-timeout", detail: "the origin did not answer within 30000 ms", at: Date.now() });
    */
-  markUnknown(id: string, failure: RecordFailure): boolean {
+  markUnknown(id: string, by: AttemptLock, failure: RecordFailure): boolean {
     const updated = this.#sql.exec(
-      "UPDATE records SET state = 'unknown', lock_expires_at = NULL, failure = ? WHERE id = ? AND state = 'in_flight'",
+      "UPDATE records SET state = 'unknown', lock_expires_at = NULL, failure = ? WHERE id = ? AND state = 'in_flight' AND lock_expires_at = ?",
       JSON.stringify(failure),
       id,
+      by.lockExpiresAt,
     ).rowsWritten;
     return updated > 0;
+  }
+
+  /**
+   * Deletes the attempt's in-flight row, so that a retry runs the request
+   * again; a row begun again by a retry after this attempt's lock ran out is
+   * left alone (it is that retry's). An in-flight row has no body chunks.
+   *
+   * @example
+   * store.releaseInFlight(id, { lockExpiresAt });
+   */
+  releaseInFlight(id: string, by: AttemptLock): void {
+    this.#sql.exec("DELETE FROM records WHERE id = ? AND state = 'in_flight' AND lock_expires_at = ?", id, by.lockExpiresAt);
   }
 
   /**
