@@ -36,6 +36,7 @@ const LOG_FIELDS = new Set([
   "totalMs",
   "gatewayMs",
   "originMs",
+  "sampleRate",
 ]);
 
 let logs: ReturnType<typeof captureLogs>;
@@ -189,6 +190,35 @@ describe("one decision line per request, for every outcome, with no secrets", ()
   it("invalid-request", async () => {
     const line = await lastDecision([() => send(request("/orders", { tag: newTag(), key: "two words SECRET" }))]);
     expect(line).toMatchObject({ outcome: "invalid-request", error: "invalid-key", status: 400 });
+  });
+});
+
+describe("decisionLog.passThroughRate", () => {
+  it("at 0, logs no pass-through but every other decision, and the data point still counts every one", async () => {
+    const points: AnalyticsEngineDataPoint[] = [];
+    const recorder = { writeDataPoint: (point?: AnalyticsEngineDataPoint) => point && points.push(point) };
+    const quiet = gatewayFor({ decisionLog: { passThroughRate: 0 }, routes: [{ name: "orders", path: "/orders" }] }, { ANALYTICS: recorder });
+    const quietToDeadOrigin = gatewayFor({
+      origin: env.DEAD_ORIGIN_URL,
+      decisionLog: { passThroughRate: 0 },
+      routes: [{ name: "dead", path: "/orders" }],
+    });
+    const tag = newTag();
+    logs.clear();
+    expect((await quiet(request("/orders", { tag }))).status).toBe(201);
+    expect((await quiet(request("/elsewhere", { tag, method: "GET", json: undefined }))).status).toBe(200);
+    expect(logs.lines("idem.decision")).toEqual([]);
+    expect((await quiet(request("/orders", { tag, key: true }))).status).toBe(201);
+    expect((await quietToDeadOrigin(request("/orders", { tag }))).status).toBe(502);
+    const lines = logs.lines("idem.decision");
+    expect(lines.map((line) => line.outcome)).toEqual(["forwarded", "origin-error"]);
+    lines.forEach(expectWellFormed);
+    expect(lines.every((line) => line.sampleRate === undefined)).toBe(true);
+    expect(points.map((point) => point.blobs?.[1])).toEqual(["passed-through", "passed-through", "forwarded"]);
+  });
+
+  it("is refused outside 0 to 1, naming the field", () => {
+    expect(() => gatewayFor({ decisionLog: { passThroughRate: 2 }, routes: [] })).toThrow(/decisionLog\.passThroughRate/);
   });
 });
 

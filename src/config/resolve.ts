@@ -168,6 +168,8 @@ export interface IdemConfig {
   keyspace: { strategy: "per-key" | "sharded"; shards: number };
   placement: { locationHint?: LocationHint; jurisdiction?: Jurisdiction };
   admin: { pathPrefix: string };
+  /** Which decisions get a log line (`logDecision`). */
+  decisionLog: { passThroughRate: number };
   routes: Route[];
 }
 
@@ -345,6 +347,7 @@ export function resolveConfig(merged: ParsedConfig): IdemConfig {
     },
     placement: { ...merged.placement },
     admin: { pathPrefix: adminPrefix },
+    decisionLog: { passThroughRate: merged.decisionLog?.passThroughRate ?? 1 },
     routes: merged.routes.map((r) => resolveRoute(r, originTimeoutMs, origins)),
   };
 }

@@ -300,6 +300,15 @@ export const configSchema = v.strictObject({
       ),
     }),
   ),
+  decisionLog: v.optional(
+    v.strictObject({
+      /**
+       * The share of pass-through decisions (a request forwarded with nothing to remember or wait for, and
+       * answered) that get a log line, from 0 to 1 (default 1: every one). Every other decision is logged.
+       */
+      passThroughRate: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+    }),
+  ),
   defaults: v.optional(v.strictObject(routePolicyFields)),
   routes: v.array(route),
 });

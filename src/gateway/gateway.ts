@@ -3,7 +3,7 @@ import type { Env } from "../env.ts";
 import { recordHolders, runBatch } from "../objects/batch-runner.ts";
 import { runExchange } from "../objects/run-exchange.ts";
 import { olderKeyObject, stubFor } from "../objects/stubs.ts";
-import { type DecisionLog, logDecision } from "../observability/decision-log.ts";
+import { type DecisionLog, logDecision, logSampledDecision } from "../observability/decision-log.ts";
 import { writeDecisionMetrics } from "../observability/metrics.ts";
 import { fullBody } from "../origin/exchange.ts";
 import type { OriginTarget } from "../origin/origins.ts";
@@ -310,7 +310,7 @@ export function createGateway(config: IdemConfig, table: RouteTable): { fetch(re
         error: result.type === "error" ? result.kind : undefined,
         ...timing,
       };
-      logDecision(entry);
+      logSampledDecision(entry, config.decisionLog.passThroughRate);
       writeDecisionMetrics(env.ANALYTICS, entry);
       return response;
     },

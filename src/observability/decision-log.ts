@@ -28,6 +28,8 @@ export interface DecisionLog {
   gatewayMs: number;
   /** Time waiting for the origin's response headers; absent when the origin was not called. */
   originMs?: number;
+  /** On a sampled pass-through line (`decisionLog.passThroughRate` below 1): the rate, so that each line counts for 1/sampleRate decisions. */
+  sampleRate?: number;
 }
 
 /**
@@ -38,4 +40,20 @@ export interface DecisionLog {
  */
 export function logDecision(entry: DecisionLog): void {
   console.log(JSON.stringify({ event: "idem.decision", ...entry }));
+}
+
+/**
+ * Logs a decision, or a sample of them when it is a pass-through: Workers
+ * Logs bills each line as an event (twice what the request costs), and on an
+ * API where most requests carry no key those lines are most of the bill,
+ * while every decision about a record, and every failure, stays logged. A
+ * sampled line carries its `sampleRate`; the Analytics Engine data point
+ * still counts every decision.
+ *
+ * @example
+ * logSampledDecision(entry, config.decisionLog.passThroughRate); // with 0.01: about one pass-through line in a hundred
+ */
+export function logSampledDecision(entry: DecisionLog, passThroughRate: number, random: () => number = Math.random): void {
+  if (entry.outcome !== "passed-through" || passThroughRate >= 1) logDecision(entry);
+  else if (random() < passThroughRate) logDecision({ ...entry, sampleRate: passThroughRate });
 }
