@@ -34,6 +34,7 @@ const CASES: Case[] = [
   { name: "bare forwarding Worker", subject: "bare-worker", key: () => undefined },
   { name: "Idem, no key (pass-through)", subject: "idem", key: () => undefined },
   { name: "floor of a replay (1 RPC, 1 row read, 1 KB)", subject: "floor-replay", key: replay },
+  { name: "floor of a replay with Idem's identity (body read, 4 SHA-256, fingerprint compared)", subject: "floor-replay-identified", key: replay },
   { name: "Idem, replay", subject: "idem", key: replay },
   { name: "floor of a fresh key (1 RPC, 1 read, 2 row writes, 1 fetch)", subject: "floor-fresh", key: fresh },
   { name: "Idem, fresh key (sharded keyspace)", subject: "idem", key: fresh },

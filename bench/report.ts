@@ -69,6 +69,7 @@ const COLOURS: Record<SubjectId, string> = {
   idem: "#f38020",
   "idem-per-key": "#b35c0f",
   "floor-replay": "#f8bf8a",
+  "floor-replay-identified": "#f8bf8a",
   "floor-fresh": "#f8bf8a",
   hello: "#5b6b7f",
   "bare-worker": "#9aa6b5",

@@ -8,13 +8,24 @@ import { BARE_FORWARDER, FLOORS, HELLO_WORLD } from "./references.ts";
 import { type Service, startNodeService } from "./services.ts";
 import { startWorkerd, type WorkerdOptions, type WorkerSpec } from "./workerd.ts";
 
-export type SubjectId = "origin" | "hello" | "bare-worker" | "floor-replay" | "floor-fresh" | "idem" | "idem-per-key" | "bare-proxy" | "peer";
+export type SubjectId =
+  | "origin"
+  | "hello"
+  | "bare-worker"
+  | "floor-replay"
+  | "floor-replay-identified"
+  | "floor-fresh"
+  | "idem"
+  | "idem-per-key"
+  | "bare-proxy"
+  | "peer";
 
 export const SUBJECT_NAMES: Record<SubjectId, string> = {
   origin: "origin alone (Node)",
   hello: "hello-world Worker",
   "bare-worker": "bare forwarding Worker",
   "floor-replay": "floor: 1 RPC, 1 row read, 1 KB",
+  "floor-replay-identified": "floor of a replay with Idem's identity: body read, 4 SHA-256, fingerprint compared",
   "floor-fresh": "floor: 1 RPC, 1 read, 2 row writes, 1 fetch()",
   idem: "Idem (sharded keyspace, the default)",
   "idem-per-key": "Idem, per-key keyspace",
@@ -28,6 +39,7 @@ export const RUNTIME: Record<SubjectId, "workerd" | "node"> = {
   hello: "workerd",
   "bare-worker": "workerd",
   "floor-replay": "workerd",
+  "floor-replay-identified": "workerd",
   "floor-fresh": "workerd",
   idem: "workerd",
   "idem-per-key": "workerd",
@@ -54,7 +66,7 @@ export function workerSpec(id: SubjectId, originUrl: string, bundle: string): Wo
     ],
     durableObjects: ["KeyObject", "DocumentObject"],
   });
-  const floor = (mode: "replay" | "fresh"): WorkerSpec => ({
+  const floor = (mode: "replay" | "replay-identified" | "fresh"): WorkerSpec => ({
     module: { source: FLOORS },
     bindings: [
       { name: "FLOOR", durableObject: "Floor" },
@@ -74,6 +86,8 @@ export function workerSpec(id: SubjectId, originUrl: string, bundle: string): Wo
       return { module: { source: BARE_FORWARDER }, bindings: [{ name: "ORIGIN", text: originUrl }] };
     case "floor-replay":
       return floor("replay");
+    case "floor-replay-identified":
+      return floor("replay-identified");
     case "floor-fresh":
       return floor("fresh");
     default:
