@@ -37,6 +37,11 @@ const CASES: Case[] = [
   { name: "floor of a replay with Idem's identity (body read, 4 SHA-256, fingerprint compared)", subject: "floor-replay-identified", key: replay },
   { name: "Idem, replay", subject: "idem", key: replay },
   { name: "floor of a fresh key (1 RPC, 1 read, 2 row writes, 1 fetch)", subject: "floor-fresh", key: fresh },
+  {
+    name: "floor of a fresh key with Idem's identity (body read, 4 SHA-256, fingerprint stored)",
+    subject: "floor-fresh-identified",
+    key: fresh,
+  },
   { name: "Idem, fresh key (sharded keyspace)", subject: "idem", key: fresh },
   { name: "Idem, fresh key (per-key keyspace)", subject: "idem-per-key", key: fresh },
 ];

@@ -71,6 +71,7 @@ const COLOURS: Record<SubjectId, string> = {
   "floor-replay": "#f8bf8a",
   "floor-replay-identified": "#f8bf8a",
   "floor-fresh": "#f8bf8a",
+  "floor-fresh-identified": "#f8bf8a",
   hello: "#5b6b7f",
   "bare-worker": "#9aa6b5",
   origin: "#1f2328",

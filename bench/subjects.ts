@@ -15,6 +15,7 @@ export type SubjectId =
   | "floor-replay"
   | "floor-replay-identified"
   | "floor-fresh"
+  | "floor-fresh-identified"
   | "idem"
   | "idem-per-key"
   | "bare-proxy"
@@ -27,6 +28,7 @@ export const SUBJECT_NAMES: Record<SubjectId, string> = {
   "floor-replay": "floor: 1 RPC, 1 row read, 1 KB",
   "floor-replay-identified": "floor of a replay with Idem's identity: body read, 4 SHA-256, fingerprint compared",
   "floor-fresh": "floor: 1 RPC, 1 read, 2 row writes, 1 fetch()",
+  "floor-fresh-identified": "floor of a fresh key with Idem's identity: body read, 4 SHA-256, fingerprint stored",
   idem: "Idem (sharded keyspace, the default)",
   "idem-per-key": "Idem, per-key keyspace",
   "bare-proxy": "bare Node reverse proxy",
@@ -41,6 +43,7 @@ export const RUNTIME: Record<SubjectId, "workerd" | "node"> = {
   "floor-replay": "workerd",
   "floor-replay-identified": "workerd",
   "floor-fresh": "workerd",
+  "floor-fresh-identified": "workerd",
   idem: "workerd",
   "idem-per-key": "workerd",
   "bare-proxy": "node",
@@ -66,7 +69,7 @@ export function workerSpec(id: SubjectId, originUrl: string, bundle: string): Wo
     ],
     durableObjects: ["KeyObject", "DocumentObject"],
   });
-  const floor = (mode: "replay" | "replay-identified" | "fresh"): WorkerSpec => ({
+  const floor = (mode: "replay" | "replay-identified" | "fresh" | "fresh-identified"): WorkerSpec => ({
     module: { source: FLOORS },
     bindings: [
       { name: "FLOOR", durableObject: "Floor" },
@@ -90,6 +93,8 @@ export function workerSpec(id: SubjectId, originUrl: string, bundle: string): Wo
       return floor("replay-identified");
     case "floor-fresh":
       return floor("fresh");
+    case "floor-fresh-identified":
+      return floor("fresh-identified");
     default:
       throw new Error(`${id} is not a Worker`);
   }
