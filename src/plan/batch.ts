@@ -1,5 +1,5 @@
 import type { Route } from "../config/resolve.ts";
-import { canonicalJson, JsonNumberText, parseExactJson } from "../request/canonical.ts";
+import { canonicalJson, isJsonContainer, JsonNumberText, parseExactJson } from "../request/canonical.ts";
 import { FieldError } from "../request/field-error.ts";
 import { toUrlencoded } from "../request/form-pairs.ts";
 import type { RequestFields } from "../request/request-fields.ts";
@@ -80,7 +80,7 @@ export function splitBatch(route: Route & { batch: NonNullable<Route["batch"]> }
   // The parameters every call shares: the body's other fields; the query stays in the URL, minus the batch field.
   const body = fields.parsedBody();
   const members = (value: unknown): [string, string][] =>
-    value !== null && typeof value === "object" && !Array.isArray(value)
+    isJsonContainer(value) && !Array.isArray(value)
       ? Object.entries(value).map(([name, member]) => [name, paramText(member)])
       : [];
   const sent = body.kind === "form" ? body.pairs.list : body.kind === "json" ? members(body.value) : [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, canonicalPairs, MAX_JSON_DEPTH, parseExactJson, TooDeepError } from "./canonical.ts";
+import { canonicalJson, canonicalPairs, isJsonContainer, JsonNumberText, MAX_JSON_DEPTH, parseExactJson, TooDeepError } from "./canonical.ts";
 
 const exact = (text: string) => canonicalJson(parseExactJson(text));
 
@@ -22,6 +22,12 @@ describe("canonicalJson", () => {
   it(`refuses JSON nested deeper than ${MAX_JSON_DEPTH} levels`, () => {
     const deep = `${"[".repeat(MAX_JSON_DEPTH + 2)}${"]".repeat(MAX_JSON_DEPTH + 2)}`;
     expect(() => exact(deep)).toThrow(TooDeepError);
+  });
+});
+
+describe("isJsonContainer", () => {
+  it("takes objects and arrays, never a number kept as its text", () => {
+    expect([{}, [], new JsonNumberText("1.0"), null, "a", true].map(isJsonContainer)).toEqual([true, true, false, false, false, false]);
   });
 });
 

@@ -28,6 +28,19 @@ export class JsonNumberText {
 }
 
 /**
+ * Whether a parsed JSON value holds members: an object or an array. A
+ * number kept as its text (JsonNumberText) is a value, never a container:
+ * a pointer past it names nothing.
+ *
+ * @example
+ * isJsonContainer(parseExactJson('{"a":1}')) // true
+ * isJsonContainer(parseExactJson("1.0")) // false
+ */
+export function isJsonContainer(value: unknown): value is object {
+  return value !== null && typeof value === "object" && !(value instanceof JsonNumberText);
+}
+
+/**
  * Parses JSON keeping every number's source text (as a JsonNumberText).
  *
  * @throws SyntaxError for invalid JSON; TooDeepError for nesting deep enough

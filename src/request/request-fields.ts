@@ -1,5 +1,5 @@
 import { isMultipartForm } from "../http/media-type.ts";
-import { canonicalJson, JsonNumberText } from "./canonical.ts";
+import { canonicalJson, isJsonContainer, JsonNumberText } from "./canonical.ts";
 import { FieldError } from "./field-error.ts";
 import type { FieldRef, FieldSource } from "./field-ref.ts";
 import { FieldPairs } from "./form-pairs.ts";
@@ -37,7 +37,7 @@ function once(params: FieldPairs, name: string, where: string): string | undefin
 function walk(root: unknown, tokens: readonly string[]): unknown {
   let node = root;
   for (const token of tokens) {
-    if (node === null || typeof node !== "object") return undefined;
+    if (!isJsonContainer(node)) return undefined;
     // RFC 6901: an array index is "0" or digits without a leading zero; "01", " 1" and "1e0" name nothing.
     if (Array.isArray(node)) node = /^(0|[1-9]\d*)$/.test(token) ? node[Number(token)] : undefined;
     else node = Object.hasOwn(node, token) ? (node as Record<string, unknown>)[token] : undefined;
@@ -53,7 +53,7 @@ function formFields(body: Extract<ParsedBody, { kind: "form" }>, ref: FieldRef):
 }
 
 function keysOf(node: unknown): string[] {
-  return node !== null && typeof node === "object" ? Object.keys(node) : [];
+  return isJsonContainer(node) ? Object.keys(node) : [];
 }
 
 /**
