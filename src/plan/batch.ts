@@ -80,9 +80,7 @@ export function splitBatch(route: Route & { batch: NonNullable<Route["batch"]> }
   // The parameters every call shares: the body's other fields; the query stays in the URL, minus the batch field.
   const body = fields.parsedBody();
   const members = (value: unknown): [string, string][] =>
-    isJsonContainer(value) && !Array.isArray(value)
-      ? Object.entries(value).map(([name, member]) => [name, paramText(member)])
-      : [];
+    isJsonContainer(value) && !Array.isArray(value) ? Object.entries(value).map(([name, member]) => [name, paramText(member)]) : [];
   const sent = body.kind === "form" ? body.pairs.list : body.kind === "json" ? members(body.value) : [];
   const shared = sent.filter(([name]) => name !== field.name && name !== "request").map(([name, value]): [string, string] => [name, value]);
   const url = new URL(fields.url);
