@@ -240,6 +240,16 @@ describe("purge", () => {
     expect((await admin(`/records/${"f".repeat(64)}`, { method: "DELETE" })).status).toBe(404);
   });
 
+  it("deletes a record a replay has just served (from the object's memory), so the retry runs at the origin again", async () => {
+    const tag = newTag();
+    const { record } = await orderRecord(tag, "purge-replayed");
+    const order = () => send(clientRequest("/orders", { tag, key: "purge-replayed", auth: "Bearer alice", json: { item: "book" } }));
+    expect((await order()).headers.get("idempotent-replayed")).toBe("true");
+    expect(await (await admin(`/records/${record}`, { method: "DELETE" })).json()).toEqual({ purged: true, record, state: "completed" });
+    expect((await order()).headers.get("idempotent-replayed")).toBeNull();
+    expect(await originLog(tag)).toHaveLength(2);
+  });
+
   it("keeps a record whose request is still at the origin, unless forced", async () => {
     const tag = newTag();
     logs.clear();

@@ -51,6 +51,22 @@ describe("expiry", () => {
     await runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm());
   });
 
+  it("deletes a record a replay has just served (from the object's memory) when the alarm fires", async () => {
+    const tag = newTag();
+    await send(clientRequest("/short", { tag, key: "ttl-replayed", json: {} }));
+    const replayed = await send(clientRequest("/short", { tag, key: "ttl-replayed", json: {} }));
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true");
+    const { stub } = await locateKeyRecord(config, "short", "ttl-replayed");
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE records SET expires_at = ?", Date.now() - 1);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const again = await send(clientRequest("/short", { tag, key: "ttl-replayed", json: {} }));
+    expect(again.headers.get("idempotent-replayed")).toBeNull();
+    expect(await originLog(tag)).toHaveLength(2);
+    await runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm());
+  });
+
   it("never replays a record past its expiry, even before the alarm has run", async () => {
     const tag = newTag();
     await send(clientRequest("/short", { tag, key: "ttl-late", json: {} }));

@@ -2,6 +2,7 @@ import type { HeaderList } from "../http/headers.ts";
 import type { RecordKind } from "../protocol/messages.ts";
 import type { RecordFailure } from "../protocol/snapshots.ts";
 import { concatBytes } from "../util/bytes.ts";
+import { CompletedRecords } from "./completed-records.ts";
 
 /**
  * Storage schema of a KeyObject (SQLite-backed Durable Object).
@@ -156,6 +157,8 @@ export interface Completion {
 /**
  * The records of one KeyObject, over its synchronous SQLite API. Each method
  * runs without yielding, so a read followed by a write in one event is atomic.
+ * Completed records it reads stay in memory for replays (CompletedRecords);
+ * every write drops the record from there first.
  *
  * @example
  * const store = new RecordStore(ctx.storage);
@@ -165,11 +168,13 @@ export class RecordStore {
   #schemaReady = false;
   /** Whether `body_chunks` exists; undefined until looked up. */
   #chunkTable: boolean | undefined;
+  readonly #kept = new CompletedRecords();
 
   constructor(private readonly storage: DurableObjectStorage) {}
 
   /** Call after `deleteAll()`: the tables are gone and are created again on next use. */
   forgetSchema(): void {
+    this.#kept.clear();
     this.#schemaReady = false;
     this.#chunkTable = false;
   }
@@ -201,11 +206,17 @@ export class RecordStore {
   }
 
   get(id: string): IdemRecord | undefined {
+    const kept = this.#kept.get(id);
+    if (kept) return kept;
     const row = this.#sql.exec<Row>("SELECT * FROM records WHERE id = ?", id).toArray()[0];
-    return row && fromRow(row);
+    if (!row) return undefined;
+    const record = fromRow(row);
+    this.#kept.keep(record, (row.body?.byteLength ?? 0) + (row.headers?.length ?? 0));
+    return record;
   }
 
   insertInFlight(r: NewInFlight): void {
+    this.#kept.drop(r.id);
     this.#sql.exec(
       `INSERT INTO records (id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at)
        VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?)`,
@@ -228,6 +239,7 @@ export class RecordStore {
    */
   complete(id: string, c: Completion, by: AttemptLock | "operator"): boolean {
     const whose = by === "operator" ? "state IN ('in_flight', 'unknown')" : "state = 'in_flight' AND lock_expires_at = ?";
+    this.#kept.drop(id);
     return this.storage.transactionSync(() => {
       const updated = this.#sql.exec(
         `UPDATE records SET state = 'completed', lock_expires_at = NULL, failure = NULL,
@@ -261,6 +273,7 @@ export class RecordStore {
    * store.markUnknown(id, { lockExpiresAt }, { kind: "origin-timeout", detail: "the origin did not answer within 30000 ms", at: Date.now() });
    */
   markUnknown(id: string, by: AttemptLock, failure: RecordFailure): boolean {
+    this.#kept.drop(id);
     const updated = this.#sql.exec(
       "UPDATE records SET state = 'unknown', lock_expires_at = NULL, failure = ? WHERE id = ? AND state = 'in_flight' AND lock_expires_at = ?",
       JSON.stringify(failure),
@@ -279,6 +292,7 @@ export class RecordStore {
    * store.releaseInFlight(id, { lockExpiresAt });
    */
   releaseInFlight(id: string, by: AttemptLock): void {
+    this.#kept.drop(id);
     this.#sql.exec("DELETE FROM records WHERE id = ? AND state = 'in_flight' AND lock_expires_at = ?", id, by.lockExpiresAt);
   }
 
@@ -300,6 +314,7 @@ export class RecordStore {
   }
 
   delete(id: string): void {
+    this.#kept.drop(id);
     this.storage.transactionSync(() => {
       if (this.#hasChunkTable()) this.#sql.exec("DELETE FROM body_chunks WHERE record_id = ?", id);
       this.#sql.exec("DELETE FROM records WHERE id = ?", id);
@@ -308,6 +323,7 @@ export class RecordStore {
 
   /** Deletes every record whose expiry has passed, except those in `keep`. */
   deleteExpired(now: number, keep: readonly string[] = []): void {
+    this.#kept.clear();
     const kept = JSON.stringify(keep);
     this.storage.transactionSync(() => {
       const expired = "SELECT id FROM records WHERE expires_at <= ? AND id NOT IN (SELECT value FROM json_each(?))";
