@@ -1,10 +1,14 @@
 import type { IdemRecord } from "./record-store.ts";
 
-/** A record whose body and headers take more than this is never kept in memory. */
-export const MAX_KEPT_RECORD_BYTES = 64 * 1024;
+/** A record whose body and headers take more than this is never kept in memory (most API answers take less). */
+export const MAX_KEPT_RECORD_BYTES = 8 * 1024;
 
-/** What one object keeps in memory at most, bodies and headers counted. */
-export const MAX_KEPT_BYTES = 1024 * 1024;
+/**
+ * What one object keeps in memory at most, bodies and headers counted.
+ * Objects of one class may share an isolate and its 128 MB, so this is
+ * small: all 256 shards of the default keyspace in one isolate keep 16 MiB.
+ */
+export const MAX_KEPT_BYTES = 64 * 1024;
 
 /**
  * Completed records a KeyObject has read, kept in memory so that a replay
