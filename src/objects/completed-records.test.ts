@@ -21,6 +21,15 @@ function record(id: string, state: IdemRecord["state"] = "completed"): IdemRecor
   };
 }
 
+/** Keeps as many full-size records as fit in all, named `${prefix}0`, `${prefix}1`, …; returns their IDs. */
+function fill(kept: CompletedRecords, prefix: string): string[] {
+  const ids = Array.from({ length: Math.floor(MAX_KEPT_BYTES / MAX_KEPT_RECORD_BYTES) }, (_, i) => `${prefix}${i}`);
+  for (const id of ids) kept.keep(record(id), MAX_KEPT_RECORD_BYTES);
+  return ids;
+}
+
+const keptOf = (kept: CompletedRecords, ids: readonly string[]) => ids.filter((id) => kept.get(id) !== undefined);
+
 describe("CompletedRecords", () => {
   it("keeps completed records only, and small ones only", () => {
     const kept = new CompletedRecords();
@@ -28,31 +37,28 @@ describe("CompletedRecords", () => {
     kept.keep(record("b", "in_flight"), 10);
     kept.keep(record("c", "unknown"), 10);
     kept.keep(record("d"), MAX_KEPT_RECORD_BYTES + 1);
-    expect(["a", "b", "c", "d"].map((id) => kept.get(id)?.id)).toEqual(["a", undefined, undefined, undefined]);
-    expect(kept.bytes).toBe(10);
+    expect(keptOf(kept, ["a", "b", "c", "d"])).toEqual(["a"]);
   });
 
-  it(`drops the oldest records past ${MAX_KEPT_BYTES} bytes in all`, () => {
+  it(`keeps ${MAX_KEPT_BYTES} bytes in all, dropping the oldest first`, () => {
     const kept = new CompletedRecords();
-    const count = Math.floor(MAX_KEPT_BYTES / MAX_KEPT_RECORD_BYTES);
-    for (let i = 0; i <= count; i++) kept.keep(record(`r${i}`), MAX_KEPT_RECORD_BYTES);
-    expect(kept.get("r0")).toBeUndefined();
-    expect(kept.get("r1")?.id).toBe("r1");
-    expect(kept.get(`r${count}`)?.id).toBe(`r${count}`);
-    expect(kept.bytes).toBe(count * MAX_KEPT_RECORD_BYTES);
+    const ids = fill(kept, "r");
+    expect(keptOf(kept, ids)).toEqual(ids);
+    kept.keep(record("newest"), 1);
+    expect(keptOf(kept, [...ids, "newest"])).toEqual([...ids.slice(1), "newest"]);
   });
 
-  it("forgets a dropped record and its bytes, and everything on clear", () => {
+  it("gives back the room of a record dropped, kept again, or cleared", () => {
     const kept = new CompletedRecords();
-    kept.keep(record("a"), 10);
-    kept.keep(record("a"), 12);
-    kept.keep(record("b"), 5);
-    expect(kept.bytes).toBe(17);
+    kept.keep(record("a"), MAX_KEPT_RECORD_BYTES);
+    kept.keep(record("a"), MAX_KEPT_RECORD_BYTES);
     kept.drop("a");
     expect(kept.get("a")).toBeUndefined();
-    expect(kept.bytes).toBe(5);
+    const ids = fill(kept, "r");
+    expect(keptOf(kept, ids)).toEqual(ids);
     kept.clear();
-    expect([kept.get("b"), kept.bytes]).toEqual([undefined, 0]);
+    expect(keptOf(kept, ids)).toEqual([]);
+    expect(keptOf(kept, fill(kept, "s"))).toHaveLength(ids.length);
   });
 
   it("hands out records that cannot be changed in place", () => {

@@ -54,9 +54,4 @@ export class CompletedRecords {
     this.#records.clear();
     this.#bytes = 0;
   }
-
-  /** Bytes kept now. */
-  get bytes(): number {
-    return this.#bytes;
-  }
 }
