@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
-import { checkConfig as runCheckConfig } from "../../scripts/check-config.ts";
+import { checkConfig as runCheckConfig } from "../../src/cli/check.ts";
 import { useBundledStack } from "./support/stack.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "idem-check-config-"));
@@ -14,7 +14,7 @@ const checkConfig = (...args: string[]) => runCheckConfig(args);
 
 /** Runs the real CLI in its own process, for what only a process has: its exit code and output streams. */
 function checkConfigProcess(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ["scripts/check-config.ts", ...args], {
+  const result = spawnSync(process.execPath, ["src/cli/check.ts", ...args], {
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });

@@ -18,15 +18,15 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
-import { describeConfig, type Plain } from "../src/config/describe.ts";
-import { ConfigError } from "../src/config/load.ts";
-import type { Origin } from "../src/config/origins.ts";
-import type { IdemConfig, Route } from "../src/config/resolve.ts";
-import { CONFIG_FILE_NAMES, CONFIG_FILE_SPECIFIER, type ConfigSources, loadConfigFrom } from "../src/config/sources.ts";
-import { configWarnings } from "../src/config/warnings.ts";
-import { type Explanation, explainRequest } from "../src/plan/explain.ts";
-import { RouteTable } from "../src/plan/route-table.ts";
-import { errorMessage } from "../src/util/error-message.ts";
+import { describeConfig, type Plain } from "../config/describe.ts";
+import { ConfigError } from "../config/load.ts";
+import type { Origin } from "../config/origins.ts";
+import type { IdemConfig, Route } from "../config/resolve.ts";
+import { CONFIG_FILE_NAMES, CONFIG_FILE_SPECIFIER, type ConfigSources, loadConfigFrom } from "../config/sources.ts";
+import { configWarnings } from "../config/warnings.ts";
+import { type Explanation, explainRequest } from "../plan/explain.ts";
+import { RouteTable } from "../plan/route-table.ts";
+import { errorMessage } from "../util/error-message.ts";
 
 /** Cloudflare's documented limit on one environment variable, which IDEM_CONFIG is. */
 const VARIABLE_LIMIT_BYTES = 5 * 1024;
