@@ -114,8 +114,8 @@ export const PROBLEM_DOCS = {
     retry: SAME_KEY_LATER,
   },
   "admin-disabled": {
-    happened: "The admin API is off: the ADMIN_TOKEN secret is unset or shorter than 32 characters.",
-    retry: "No: set the secret first (wrangler secret put ADMIN_TOKEN).",
+    happened: "The admin API is off: the ADMIN_TOKEN secret is unset, shorter than 32 characters, or an example token this repository publishes.",
+    retry: "No: set the secret first (openssl rand -hex 32 | wrangler secret put ADMIN_TOKEN).",
   },
   "admin-unauthorized": {
     happened: "The Authorization header is missing or does not carry the admin token as a bearer token.",

@@ -1,0 +1,41 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { useBundledStack } from "./support/stack.ts";
+
+/**
+ * The defences of docs/security.md, against the bundled Worker over real
+ * HTTP. Each has a twin inside workerd in test/security.test.ts.
+ */
+
+/** The ADMIN_TOKEN line of .dev.vars.example, as someone who copies the file gets it. */
+const publishedToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(new URL("../../.dev.vars.example", import.meta.url), "utf8"))?.[1]?.trim() ?? "";
+
+interface Problem {
+  type: string;
+  detail: string;
+}
+
+describe("a Worker given the admin token .dev.vars.example publishes (issue 22, item 12)", () => {
+  const stack = useBundledStack({
+    origin: startOrdersOrigin,
+    routes: [{ name: "orders", path: "/orders", key: { required: true } }],
+    bindings: { ADMIN_TOKEN: publishedToken },
+  });
+
+  it("keeps the admin API off, even to a caller who sends that token", async () => {
+    expect(publishedToken).not.toBe("");
+    const response = await fetch(new URL("/__idem/health", stack().worker.url), { headers: { authorization: `Bearer ${publishedToken}` } });
+    expect(response.status).toBe(404);
+    const problem = (await response.json()) as Problem;
+    expect(problem.type).toBe("urn:idem:problem:admin-disabled");
+    expect(problem.detail).toContain("openssl rand -hex 32");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("answers every error with X-Content-Type-Options: nosniff", async () => {
+    const response = await fetch(new URL("/orders", stack().worker.url), { method: "POST" });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+});
