@@ -64,6 +64,8 @@ export interface BundledWorkerOptions {
    * other processes run and register there, as under `wrangler dev`; one that none runs answers 503.
    */
   devRegistry?: string;
+  /** Drops the Worker's log lines (a soak sends thousands of requests, each logging its decision). */
+  quiet?: boolean;
 }
 
 /** The IDs of this process's workerd children (Miniflare starts one). */
@@ -151,6 +153,7 @@ export async function startBundledWorker(options: BundledWorkerOptions): Promise
     ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     ...(options.persistTo === undefined ? {} : { resourcePersistencePath: options.persistTo }),
     ...(options.devRegistry === undefined ? {} : { unsafeDevRegistryPath: options.devRegistry }),
+    ...(options.quiet ? { handleStructuredLogs: () => {} } : {}),
   };
   // The first Worker is the one Miniflare serves on `port`.
   const miniflare = new Miniflare(
