@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkConfig } from "../../scripts/check-config.ts";
+import { checkConfig } from "../../src/cli/check.ts";
 import { type Block, blocksOf, documentationFiles, repositoryRoot, where } from "./support/markdown-examples.ts";
 
 /**

@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
 import { startErplyOrigin } from "../../examples/erply/origin.ts";
-import { checkConfig } from "../../scripts/check-config.ts";
+import { checkConfig } from "../../src/cli/check.ts";
 import {
   type Block,
   blocksOf,
