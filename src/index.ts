@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 // The config file that wrangler.toml's `alias` bundles (its text), or an empty text when there is none.
 import configFile from "#idem-config" with { type: "text" };
 import { createAdminApi } from "./admin/admin-api.ts";
+import { adminDisabledReason } from "./admin/auth.ts";
 import { ConfigError } from "./config/load.ts";
 import type { IdemConfig } from "./config/resolve.ts";
 import { loadConfigFrom } from "./config/sources.ts";
@@ -39,6 +40,9 @@ export function createWorker(config: IdemConfig): { fetch(request: Request, env:
 const config = loadConfigFrom({ file: configFile, variable: env.IDEM_CONFIG, environment: env.IDEM_ENV });
 const unbound = missingBindings(env, config);
 if (unbound.length > 0) throw new ConfigError(unbound, "the Worker's bindings");
+// A token that is set but refused (too short, or one this repository publishes) leaves the admin API off: say so now.
+const adminOff = env.ADMIN_TOKEN ? adminDisabledReason(env.ADMIN_TOKEN) : undefined;
+if (adminOff) console.warn(JSON.stringify({ event: "idem.admin-disabled", reason: adminOff }));
 const worker = createWorker(config);
 
 export default {
