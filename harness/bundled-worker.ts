@@ -59,6 +59,11 @@ export interface BundledWorkerOptions {
   workers?: V4WorkerOptions[];
   /** Keeps Durable Object storage in this directory, so it outlives the runtime's process (see `crash`). */
   persistTo?: string;
+  /**
+   * wrangler's local dev registry (a directory): service bindings to Workers not run here reach those that
+   * other processes run and register there, as under `wrangler dev`; one that none runs answers 503.
+   */
+  devRegistry?: string;
   /** Drops the Worker's log lines (a soak sends thousands of requests, each logging its decision). */
   quiet?: boolean;
 }
@@ -147,6 +152,7 @@ export async function startBundledWorker(options: BundledWorkerOptions): Promise
     port: options.port ?? 0,
     ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     ...(options.persistTo === undefined ? {} : { resourcePersistencePath: options.persistTo }),
+    ...(options.devRegistry === undefined ? {} : { unsafeDevRegistryPath: options.devRegistry }),
     ...(options.quiet ? { handleStructuredLogs: () => {} } : {}),
   };
   // The first Worker is the one Miniflare serves on `port`.
