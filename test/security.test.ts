@@ -61,3 +61,31 @@ describe("the admin token this repository publishes is refused (issue 22, item 1
     },
   );
 });
+
+describe("admin bodies are bounded before they are parsed (issue 22, item 11)", () => {
+  const send = gatewayFor({ maxRequestBodyBytes: 1024, routes: [{ name: "orders", path: "/orders" }] }, { ADMIN_TOKEN: TOKEN });
+  const adminPost = (path: string, method: string, body: string) =>
+    send(
+      new Request(`https://idem.test/__idem${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body,
+      }),
+    );
+  // Valid JSON that would otherwise be parsed, but larger than maxRequestBodyBytes.
+  const oversize = JSON.stringify({ route: "orders", key: "k", scope: { "header:Authorization": "x".repeat(4096) } });
+
+  it.each([
+    ["POST", "/records/lookup"],
+    ["PUT", `/records/${"0".repeat(64)}/response`],
+  ])("%s %s answers 413 admin-body-too-large past maxRequestBodyBytes", async (method, path) => {
+    const response = await adminPost(path, method, oversize);
+    expect(response.status).toBe(413);
+    expect((await response.json<Problem>()).type).toBe(problemType("admin-body-too-large"));
+  });
+
+  it("and still reads a lookup within the limit", async () => {
+    const response = await adminPost("/records/lookup", "POST", JSON.stringify({ route: "orders", key: "k" }));
+    expect((await response.json<Problem>()).type).toBe(problemType("admin-record-not-found"));
+  });
+});

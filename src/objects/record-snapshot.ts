@@ -1,7 +1,6 @@
 import type { RecordSnapshot } from "../protocol/snapshots.ts";
+import { shownState } from "../record/rules.ts";
 import type { IdemRecord } from "./record-store.ts";
-
-const STATES = { in_flight: "in-flight", completed: "completed", unknown: "outcome-unknown" } as const;
 
 /**
  * A stored record as the admin API shows it (`KeyObject.inspect` and
@@ -17,7 +16,7 @@ export function snapshotOf(record: IdemRecord, at: { running: boolean; now: numb
     id: record.id,
     kind: record.kind,
     route: record.route,
-    state: record.expiresAt <= at.now ? "expired" : STATES[record.state],
+    state: shownState(record, at.now),
     running: at.running,
     createdAt: record.createdAt,
     expiresAt: record.expiresAt,

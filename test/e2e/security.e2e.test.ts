@@ -39,3 +39,30 @@ describe("a Worker given the admin token .dev.vars.example publishes (issue 22, 
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
   });
 });
+
+const TOKEN = "0123456789abcdef0123456789abcdef-admin";
+
+describe("admin bodies are bounded before they are parsed (issue 22, item 11)", () => {
+  const stack = useBundledStack({
+    origin: startOrdersOrigin,
+    routes: [{ name: "orders", path: "/orders" }],
+    bindings: { ADMIN_TOKEN: TOKEN },
+  });
+  const lookup = (body: string) =>
+    fetch(new URL("/__idem/records/lookup", stack().worker.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body,
+    });
+
+  it("refuses an 8 MiB lookup with 413 admin-body-too-large (the default maxRequestBodyBytes is 1 MiB)", async () => {
+    const response = await lookup(JSON.stringify({ route: "orders", key: "k", scope: { "header:Authorization": "x".repeat(8 * 1024 * 1024) } }));
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as Problem).type).toBe("urn:idem:problem:admin-body-too-large");
+  });
+
+  it("and still answers a lookup within the limit", async () => {
+    const response = await lookup(JSON.stringify({ route: "orders", key: "k" }));
+    expect(((await response.json()) as Problem).type).toBe("urn:idem:problem:admin-record-not-found");
+  });
+});
