@@ -1,6 +1,19 @@
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { boundWorker } from "./harness/bound-worker.ts";
+import packageJson from "./package.json" with { type: "json" };
+
+/**
+ * The repository imports its own package by name (worker.ts, and each example's worker.ts), as a user's Worker does.
+ * Vite does not resolve a package's self-reference, so each export of package.json maps to its source: the
+ * `idem:source` condition, which TypeScript reads too (tsconfig.json); wrangler reads the built dist/.
+ */
+const selfReference = Object.entries(packageJson.exports).flatMap(([subpath, target]) =>
+  typeof target === "object" && "idem:source" in target
+    ? [{ find: new RegExp(`^${packageJson.name}${subpath.slice(1)}$`), replacement: fileURLToPath(new URL(target["idem:source"], import.meta.url)) }]
+    : [],
+);
 
 export default defineConfig({
   test: {
@@ -31,6 +44,7 @@ export default defineConfig({
             },
           })),
         ],
+        resolve: { alias: selfReference },
         test: {
           name: "workers",
           include: ["src/**/*.test.ts", "test/**/*.test.ts"],
@@ -44,6 +58,7 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          alias: selfReference,
           globalSetup: ["./test/e2e/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
