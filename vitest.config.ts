@@ -1,11 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import type { Json } from "miniflare";
 import { defineConfig } from "vitest/config";
 import { boundWorker } from "./harness/bound-worker.ts";
+import { configFileOf } from "./harness/config-file.ts";
 import packageJson from "./package.json" with { type: "json" };
 
 /**
- * The repository imports its own package by name (worker.ts, and each example's worker.ts), as a user's Worker does.
+ * The repository imports its own package by name (worker.ts, and each example's entry), as a user's Worker does.
  * Vite does not resolve a package's self-reference, so each export of package.json maps to its source: the
  * `idem:source` condition, which TypeScript reads too (tsconfig.json); wrangler reads the built dist/.
  */
@@ -51,6 +53,18 @@ export default defineConfig({
           exclude: ["test/e2e/**"],
           globalSetup: ["./test/support/global-setup.ts"],
         },
+      },
+      {
+        // examples/in-worker as the Worker under test: Idem and the API in one Worker (docs/in-worker.md).
+        // The plugin does not apply wrangler's `alias`, so the example's config file arrives as IDEM_CONFIG.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./examples/in-worker/wrangler.toml" },
+            miniflare: { bindings: { IDEM_CONFIG: configFileOf("examples/in-worker/wrangler.toml").config as Json } },
+          }),
+        ],
+        resolve: { alias: selfReference },
+        test: { name: "in-worker", include: ["examples/in-worker/*.test.ts"] },
       },
       {
         // The bundled Worker on Miniflare, driven from Node over real HTTP.

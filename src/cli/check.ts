@@ -30,11 +30,16 @@ import { errorMessage } from "../util/error-message.ts";
 
 /** Cloudflare's documented limit on one environment variable, which IDEM_CONFIG is. */
 const VARIABLE_LIMIT_BYTES = 5 * 1024;
-const WRANGLER_CONFIG = /^wrangler\.(toml|json|jsonc)$/;
+/**
+ * Top-level fields only a wrangler config has. An Idem config is a strict
+ * object without any of them, so one is enough to tell the two apart,
+ * whatever the file is called (`wrangler.prod.toml`, `staging.jsonc`).
+ */
+const WRANGLER_FIELDS = ["name", "main", "compatibility_date", "vars", "alias", "durable_objects", "services", "migrations"] as const;
 
 const USAGE = `Usage: npm run check-config -- [options]
-  --config <file>     wrangler.toml / wrangler.json(c) (reads its config file or IDEM_CONFIG), or an Idem
-                      config file (idem.config.toml or .json) (default wrangler.toml)
+  --config <file>     a wrangler config (reads its config file or IDEM_CONFIG), or an Idem config file
+                      (idem.config.toml or .json); told apart by content, not name (default wrangler.toml)
   --env <name>        the wrangler environment to read (or, for an Idem config file, its [env.<name>] section)
   --json              print the result as JSON
   --explain "<METHOD> <path?query>"   say which route, rule and record a sample request would hit
@@ -114,15 +119,31 @@ function readText(path: string): string {
 
 const byteLength = (text: string) => new TextEncoder().encode(text).byteLength;
 
-/** The `[env.<name>]` sections a config file defines, read leniently (the loader reports a broken file). */
-function sectionNames(text: string): string[] {
+/** A TOML or JSON file's top-level table, read leniently: undefined when it does not parse (the loader reports that). */
+function topLevel(text: string): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = text.trimStart().startsWith("{") ? JSON.parse(text) : parseToml(text);
-    const env = parsed !== null && typeof parsed === "object" && "env" in parsed ? parsed.env : undefined;
-    return env !== null && typeof env === "object" ? Object.keys(env) : [];
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/** The `[env.<name>]` sections a config file defines. */
+function sectionNames(text: string): string[] {
+  const env = topLevel(text)?.env;
+  return env !== null && typeof env === "object" ? Object.keys(env) : [];
+}
+
+/**
+ * Whether a file is a wrangler config, by what it holds: a field only wrangler
+ * configs have. JSONC (comments, trailing commas) is wrangler's alone, so a
+ * `.jsonc` file is one even when it does not parse as plain JSON here.
+ */
+function isWranglerConfig(path: string, text: string): boolean {
+  const table = topLevel(text);
+  if (table === undefined) return path.endsWith(".jsonc");
+  return WRANGLER_FIELDS.some((field) => field in table);
 }
 
 /** What a wrangler config (with its environment) gives the Worker: its bundled config file or IDEM_CONFIG, and IDEM_ENV. */
@@ -179,8 +200,8 @@ async function readWranglerSource(path: string, absolute: string, env: string | 
 /** A wrangler config's Idem config (file or IDEM_CONFIG), or an Idem config file itself, whose [env.<name>] --env picks. */
 async function readSource(path: string, env: string | undefined): Promise<ConfigSource> {
   const absolute = resolve(path);
-  if (WRANGLER_CONFIG.test(basename(absolute))) return readWranglerSource(path, absolute, env);
   const file = readText(absolute);
+  if (isWranglerConfig(absolute, file)) return readWranglerSource(path, absolute, env);
   return {
     label: path,
     sources: { file, fileLabel: path, variable: undefined, environment: env },

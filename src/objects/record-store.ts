@@ -1,6 +1,7 @@
 import type { HeaderList } from "../http/headers.ts";
 import type { RecordKind } from "../protocol/messages.ts";
 import type { RecordFailure } from "../protocol/snapshots.ts";
+import type { RecordState } from "../record/rules.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { CompletedRecords } from "./completed-records.ts";
 
@@ -77,7 +78,7 @@ export interface IdemRecord {
   kind: RecordKind;
   route: string;
   fingerprint: string;
-  state: "in_flight" | "completed" | "unknown";
+  state: RecordState;
   createdAt: number;
   expiresAt: number;
   lockExpiresAt: number | null;

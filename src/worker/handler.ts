@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { createAdminApi } from "../admin/admin-api.ts";
+import { adminDisabledReason } from "../admin/auth.ts";
 import { ConfigError } from "../config/load.ts";
 import type { IdemConfig } from "../config/resolve.ts";
 import { type ConfigSources, loadConfigFrom } from "../config/sources.ts";
@@ -49,5 +50,8 @@ export function startWorker(sources: ConfigSources): IdemWorker {
   const config = loadConfigFrom(sources);
   const unbound = missingBindings(env, config);
   if (unbound.length > 0) throw new ConfigError(unbound, "the Worker's bindings");
+  // A token that is set but refused (too short, or one this repository publishes) leaves the admin API off: say so now.
+  const adminOff = env.ADMIN_TOKEN ? adminDisabledReason(env.ADMIN_TOKEN) : undefined;
+  if (adminOff) console.warn(JSON.stringify({ event: "idem.admin-disabled", reason: adminOff }));
   return handlerFor(config);
 }

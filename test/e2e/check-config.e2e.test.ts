@@ -208,10 +208,10 @@ describe("check-config validates", () => {
 
 describe("check-config on a config file", () => {
   /** A wrangler.toml beside an idem.config.toml, in a fresh folder. */
-  function project(wrangler: string[], file: string, fileName = "idem.config.toml"): string {
+  function project(wrangler: string[], file: string, fileName = "idem.config.toml", wranglerName = "wrangler.toml"): string {
     const folder = mkdtempSync(join(dir, "project-"));
     writeFileSync(join(folder, fileName), file);
-    const path = join(folder, "wrangler.toml");
+    const path = join(folder, wranglerName);
     writeFileSync(
       path,
       ['name = "p"', 'main = "index.ts"', 'compatibility_date = "2026-11-01"', `alias = { "#idem-config" = "./${fileName}" }`, ...wrangler].join(
@@ -236,6 +236,24 @@ describe("check-config on a config file", () => {
     expect(top.stdout).toContain("origin: https://api.example.com");
     const production = await checkConfig("--config", wrangler, "--env", "production");
     expect(production.stdout).toContain("origin: https://prod.example.com");
+  });
+
+  it("tells a wrangler file from an Idem config by what it holds, not by its name", async () => {
+    const renamed = await checkConfig(
+      "--config",
+      project(["[env.production]", 'vars = { IDEM_ENV = "production" }'], FILE, undefined, "wrangler.prod.toml"),
+    );
+    expect(renamed.code).toBe(0);
+    expect(renamed.stdout).toMatch(/wrangler\.prod\.toml → .*idem\.config\.toml: the Idem config is valid \(1 route\)/);
+    const jsonc = jsonFile(
+      "deploy.jsonc",
+      '{\n  // wrangler reads comments in JSONC\n  "name": "p", "main": "index.ts", "compatibility_date": "2026-11-01",\n  "vars": { "IDEM_CONFIG": { "origin": "https://api.example.com", "routes": [] } },\n}',
+    );
+    expect((await checkConfig("--config", jsonc)).stdout).toMatch(/deploy\.jsonc: the Idem config is valid \(0 routes\)/);
+    const folder = mkdtempSync(join(dir, "misnamed-"));
+    writeFileSync(join(folder, "wrangler.toml"), FILE);
+    const idemNamedWrangler = await checkConfig("--config", join(folder, "wrangler.toml"), "--env", "production");
+    expect(idemNamedWrangler.stdout).toContain("origin: https://prod.example.com");
   });
 
   it("reads a config file given directly, --env naming its section", async () => {
