@@ -1,4 +1,4 @@
-import type { Example } from "../scripts/examples.ts";
+import type { Example } from "../scripts/example-declaration.ts";
 import { startOrdersOrigin } from "./orders-origin.ts";
 
 /** `npm start`: the top-level wrangler.toml in front of the orders demo origin (demo/orders-origin.ts). */

@@ -16,7 +16,8 @@ import { unstable_readConfig } from "wrangler";
 import { freePort } from "../harness/free-port.ts";
 import type { IdemConfig } from "../src/config/resolve.ts";
 import { CONFIG_FILE_SPECIFIER, loadConfigFrom } from "../src/config/sources.ts";
-import type { DeclaredExample, LocalOrigin } from "./examples.ts";
+import type { LocalOrigin } from "./example-declaration.ts";
+import type { DeclaredExample } from "./examples.ts";
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const wranglerBin = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
@@ -106,10 +107,20 @@ function localConfig(
     writeFileSync(local, file);
     // `wrangler dev --alias` is accepted but not applied (wrangler 4.164), so the run gets a copy of the
     // wrangler config whose alias names the local file, its own paths made absolute.
+    const folder = dirname(wranglerConfig);
     const copy = parseToml(readFileSync(wranglerConfig, "utf8")) as Record<string, unknown>;
-    const main = typeof copy.main === "string" ? resolve(dirname(wranglerConfig), copy.main) : copy.main;
+    const main = typeof copy.main === "string" ? resolve(folder, copy.main) : copy.main;
+    const build = copy.build as { watch_dir?: string } | undefined;
     const localWrangler = join(runDir, "wrangler.toml");
-    writeFileSync(localWrangler, stringifyToml({ ...copy, main, alias: { ...(copy.alias as object), [CONFIG_FILE_SPECIFIER]: local } }));
+    writeFileSync(
+      localWrangler,
+      stringifyToml({
+        ...copy,
+        main,
+        alias: { ...(copy.alias as object), [CONFIG_FILE_SPECIFIER]: local },
+        ...(build && { build: { ...build, cwd: folder, ...(build.watch_dir && { watch_dir: resolve(folder, build.watch_dir) }) } }),
+      }),
+    );
     return { wranglerConfig: localWrangler, config: loadConfigFrom({ file, fileLabel, variable: undefined, environment }), args: [] };
   }
   const raw = wrangler.vars.IDEM_CONFIG;

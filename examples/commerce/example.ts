@@ -1,5 +1,5 @@
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
-import type { Example } from "../../scripts/examples.ts";
+import type { Example } from "../../scripts/example-declaration.ts";
 
 /** `npm run example -- commerce`: README.md beside this file. */
 export default {

@@ -1,4 +1,4 @@
-import type { Example } from "../../scripts/examples.ts";
+import type { Example } from "../../scripts/example-declaration.ts";
 import { startErplyOrigin } from "./origin.ts";
 
 /** `npm run example -- erply`: README.md beside this file. */

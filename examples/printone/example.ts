@@ -1,4 +1,4 @@
-import type { Example } from "../../scripts/examples.ts";
+import type { Example } from "../../scripts/example-declaration.ts";
 import { startPrintoneOrigin } from "./origin.ts";
 
 /** `npm run example -- printone`: README.md beside this file. */

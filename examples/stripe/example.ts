@@ -1,4 +1,4 @@
-import type { Example } from "../../scripts/examples.ts";
+import type { Example } from "../../scripts/example-declaration.ts";
 import { startStripeOrigin } from "./origin.ts";
 
 /** `npm run example -- stripe`: README.md beside this file. */

@@ -114,8 +114,8 @@ export const PROBLEM_DOCS = {
     retry: SAME_KEY_LATER,
   },
   "admin-disabled": {
-    happened: "The admin API is off: the ADMIN_TOKEN secret is unset or shorter than 32 characters.",
-    retry: "No: set the secret first (wrangler secret put ADMIN_TOKEN).",
+    happened: "The admin API is off: the ADMIN_TOKEN secret is unset, shorter than 32 characters, or an example token this repository publishes.",
+    retry: "No: set the secret first (openssl rand -hex 32 | wrangler secret put ADMIN_TOKEN).",
   },
   "admin-unauthorized": {
     happened: "The Authorization header is missing or does not carry the admin token as a bearer token.",
@@ -123,6 +123,10 @@ export const PROBLEM_DOCS = {
   },
   "admin-not-found": { happened: "No admin endpoint has this method and path.", retry: 'No: see README, "Admin API", for the endpoints.' },
   "admin-invalid-request": { happened: "The admin request's parameters or body are not what the endpoint takes.", retry: FIX_FIRST },
+  "admin-body-too-large": {
+    happened: "The admin request's body is larger than maxRequestBodyBytes; it was refused before being read further.",
+    retry: "With a smaller body.",
+  },
   "admin-record-not-found": {
     happened: "No record has this ID: it was never stored, it expired, or it was purged.",
     retry: "No.",

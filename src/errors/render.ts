@@ -2,6 +2,12 @@ import { DEFAULT_ERROR_PROFILE, type ErrorProfile } from "../config/resolve.ts";
 import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG, type ErrorKind } from "./catalog.ts";
 import { problemType } from "./problem-docs.ts";
 
+/**
+ * Headers every error answer carries, whatever its format: never cached, and
+ * never sniffed as another media type (a detail may echo request text).
+ */
+const ERROR_HEADERS = { "cache-control": "no-store", "x-content-type-options": "nosniff" } as const;
+
 /** What a gateway decision knows about an error when it answers with it. */
 export interface ErrorContext {
   kind: ErrorKind;
@@ -51,7 +57,7 @@ export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEF
   const override = profile.kinds[context.kind] ?? {};
   const httpStatus = override.status ?? context.status ?? info.status;
   const message = override.message ?? info.title;
-  const headers = new Headers({ "cache-control": "no-store" });
+  const headers = new Headers(ERROR_HEADERS);
   if (context.retryAfterSeconds !== undefined) headers.set("retry-after", String(context.retryAfterSeconds));
 
   if (profile.format === "problem") {
@@ -104,6 +110,6 @@ export function adminProblem(kind: AdminErrorKind, detail: string, members: Reco
   const body = { type: problemType(kind), title, status, detail, ...members };
   const responseHeaders = new Headers(headers);
   responseHeaders.set("content-type", "application/problem+json");
-  responseHeaders.set("cache-control", "no-store");
+  for (const [name, value] of Object.entries(ERROR_HEADERS)) responseHeaders.set(name, value);
   return new Response(JSON.stringify(body), { status, headers: responseHeaders });
 }

@@ -3,6 +3,15 @@ import { EXACT_PATHS, matchingPath, type PathMatching } from "../http/matching-p
 import { mediaType } from "../http/media-type.ts";
 import { canonicalJson, canonicalPairs } from "../request/canonical.ts";
 import type { RequestFields } from "../request/request-fields.ts";
+import { concatBytes } from "../util/bytes.ts";
+
+/**
+ * What each kind of body is hashed as starts with its own tag, and no tag is
+ * the start of another: a body hashed as bytes can never spell out the
+ * canonical text of a parsed one (`json:{"item":"book"}` sent as broken JSON
+ * is not `{"item":"book"}`).
+ */
+const RAW_TAG = new TextEncoder().encode("bytes:");
 
 async function canonicalBodyDigest(fields: RequestFields): Promise<string> {
   const body = fields.parsedBody();
@@ -13,7 +22,7 @@ async function canonicalBodyDigest(fields: RequestFields): Promise<string> {
     return sha256Hex(`form:${canonicalPairs(body.pairs.list)}:${JSON.stringify(files)}`);
   }
   if (body.kind === "none") return "none";
-  return sha256Hex(fields.bodyBytes);
+  return sha256Hex(concatBytes([RAW_TAG, fields.bodyBytes]));
 }
 
 /**
@@ -23,7 +32,8 @@ async function canonicalBodyDigest(fields: RequestFields): Promise<string> {
  * `/Orders` as `/orders` may still tell `/orders/AbC` from `/orders/abc`. JSON bodies are hashed in canonical
  * form (sorted keys), form bodies (urlencoded or multipart, file parts by
  * content digest) and queries with their names sorted, so two encodings of
- * the same request agree. Any other body is hashed as bytes. Values are
+ * the same request agree. Any other body is hashed as bytes, under a tag of
+ * its own so that no bytes hash as a parsed body does. Values are
  * compared as sent: a body that is not UTF-8 is never read as if it were.
  *
  * @throws TooDeepError for JSON nested past MAX_JSON_DEPTH.

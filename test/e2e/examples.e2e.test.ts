@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type DeclaredExample, exampleNames, loadExample, type SampleRequest } from "../../scripts/examples.ts";
+import type { SampleRequest } from "../../scripts/example-declaration.ts";
+import { type DeclaredExample, exampleNames, loadExample } from "../../scripts/examples.ts";
 import { type RunningExample, runExample } from "../../scripts/run-example.ts";
 
 /**
