@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { captureLogs } from "./support/logs.ts";
 
 /**
  * The defences of docs/security.md, inside workerd. Each has a twin against
@@ -87,5 +88,24 @@ describe("admin bodies are bounded before they are parsed (issue 22, item 11)", 
   it("and still reads a lookup within the limit", async () => {
     const response = await adminPost("/records/lookup", "POST", JSON.stringify({ route: "orders", key: "k" }));
     expect((await response.json<Problem>()).type).toBe(problemType("admin-record-not-found"));
+  });
+});
+
+describe("a template origin whose filled host is no valid URL (issue 22, item 7)", () => {
+  const send = gatewayFor({
+    origins: { tenant: { url: "https://{header:X-Tenant}", allowHosts: ["acme"] } },
+    routes: [{ name: "tenant-orders", path: "/orders", origin: "tenant" }],
+  });
+
+  it.each(["09", "999999999999"])("X-Tenant: %s is refused with origin-not-allowed and a decision line, never a bare 500", async (tenant) => {
+    const logs = captureLogs();
+    try {
+      const response = await send(clientRequest("/orders", { tag: newTag(), headers: { "x-tenant": tenant } }));
+      expect(response.status).toBe(400);
+      expect((await response.json<Problem>()).type).toBe(problemType("origin-not-allowed"));
+      expect(logs.lines("idem.decision").map((line) => [line.route, line.error])).toEqual([["tenant-orders", "origin-not-allowed"]]);
+    } finally {
+      logs.restore();
+    }
   });
 });

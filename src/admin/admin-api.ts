@@ -16,6 +16,7 @@ import { IDEM_VERSION } from "../version.ts";
 import { adminDisabledReason, bearerMatches } from "./auth.ts";
 import { resolveLookup } from "./lookup.ts";
 import { parseOperatorResponse } from "./operator-response.ts";
+import { listRecords, parseListQuery } from "./record-list.ts";
 import { recordView } from "./record-view.ts";
 
 const RECORD_ID = /^[0-9a-f]{64}$/;
@@ -53,6 +54,7 @@ export interface AdminApi {
  * | method | path                      | does                                                  |
  * |--------|---------------------------|-------------------------------------------------------|
  * | GET    | `/health`                 | version and the effective config                      |
+ * | GET    | `/records?state=…`        | records in one state across every shard, paged        |
  * | GET    | `/records/:id`            | a record (`?body=true` adds the stored body)          |
  * | DELETE | `/records/:id`            | purges a record (`?force=true` even while it runs)    |
  * | PUT    | `/records/:id/response`   | stores an operator's response for an unknown outcome  |
@@ -100,6 +102,19 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
   router.get("/health", (_request, { env, log }) => {
     log.action = "health";
     return json({ status: "ok", version: IDEM_VERSION, analytics: env.ANALYTICS !== undefined, config: describeConfig(config) });
+  });
+
+  router.get("/records", async (request, { env, log }) => {
+    log.action = "list";
+    if (config.keyspace.strategy !== "sharded") {
+      return problem(
+        "admin-invalid-request",
+        'records can be listed only in a sharded keyspace (keyspace.strategy = "sharded"): one object per key cannot be enumerated',
+      );
+    }
+    const query = parseListQuery(new URL(request.url).searchParams, config.keyspace.shards);
+    if ("detail" in query) return problem("admin-invalid-request", query.detail);
+    return json(await listRecords(env, config, query));
   });
 
   router.get("/records/:id", async (request, { env, log }) => {

@@ -7,6 +7,7 @@ import {
   type GuardedResult,
   type KeyCall,
   OBJECT_PROTOCOL,
+  type RecordListQuery,
   type Reservation,
   type ReserveCall,
 } from "../protocol/messages.ts";
@@ -25,11 +26,11 @@ import {
   mayPurge,
   mayResolve,
   secondsUntil,
-  shownState,
   termsOf,
 } from "../record/rules.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { recordHolders, runBatch } from "./batch-runner.ts";
+import { snapshotOf } from "./record-snapshot.ts";
 import { type AttemptLock, type IdemRecord, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
 
@@ -189,24 +190,22 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
   inspect(id: string, options: { body: boolean }): RecordSnapshot | null {
     const record = this.#store.find(id);
     if (!record) return null;
-    return {
-      id: record.id,
-      kind: record.kind,
-      route: record.route,
-      state: shownState(record, Date.now()),
-      running: this.#running.has(id),
-      createdAt: record.createdAt,
-      expiresAt: record.expiresAt,
-      lockExpiresAt: record.lockExpiresAt,
-      fingerprint: record.fingerprint,
-      status: record.status,
-      headerNames: record.headers.map(([name]) => name),
-      bodyBytes: record.bodySize,
-      headerBytes: JSON.stringify(record.headers).length,
-      bodyRetained: record.bodyRetained,
-      ...(options.body && record.bodyRetained ? { body: this.#store.bodyOf(record) } : {}),
-      failure: record.failure,
-    };
+    const body = options.body && record.bodyRetained ? this.#store.bodyOf(record) : undefined;
+    return snapshotOf(record, { running: this.#running.has(id), now: Date.now(), body });
+  }
+
+  /**
+   * This object's records in one state, by record ID after `after`, at most
+   * `limit`, expired ones left out, without bodies: one page of the admin
+   * API's list (src/admin/record-list.ts). Reads storage only; an object that
+   * never stored anything is left without storage.
+   *
+   * @example
+   * const page = await stubFor(env.KEYS, "shard-17", placement).list({ state: "unknown", after: "", limit: 100 });
+   */
+  list(query: RecordListQuery): RecordSnapshot[] {
+    const now = Date.now();
+    return this.#store.list(query, now).map((record) => snapshotOf(record, { running: this.#running.has(record.id), now }));
   }
 
   /**

@@ -66,3 +66,18 @@ describe("admin bodies are bounded before they are parsed (issue 22, item 11)", 
     expect(((await response.json()) as Problem).type).toBe("urn:idem:problem:admin-record-not-found");
   });
 });
+
+describe("a template origin whose filled host is no valid URL (issue 22, item 7)", () => {
+  const stack = useBundledStack({
+    origin: startOrdersOrigin,
+    routes: [{ name: "tenant-orders", path: "/orders", origin: "tenant" }],
+    settings: { origins: { tenant: { url: "https://{header:X-Tenant}", allowHosts: ["acme"] } } },
+  });
+
+  it.each(["09", "999999999999"])("X-Tenant: %s is refused with 400 origin-not-allowed, never a bare 500", async (tenant) => {
+    const response = await fetch(new URL("/orders", stack().worker.url), { method: "POST", headers: { "x-tenant": tenant } });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await response.json()) as Problem).type).toBe("urn:idem:problem:origin-not-allowed");
+  });
+});
