@@ -201,7 +201,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
    * never stored anything is left without storage.
    *
    * @example
-   * const page = await stubFor(env.KEYS, "shard-17", placement).list({ state: "unknown", after: "", limit: 100 });
+   * const page = await keyObject(env, "shard-17", placement).list({ state: "unknown", after: "", limit: 100 });
    */
   list(query: RecordListQuery): RecordSnapshot[] {
     const now = Date.now();

@@ -37,6 +37,7 @@ export function keyObject(env: Env, name: string, placement: Placement): KeyObje
     fail: (call, reservation, failure) => stub.fail(call, reservation, failure),
     runBatch: async (call) => batchRunResultOf(await stub.runBatch(call)),
     inspect: (id, options) => stub.inspect(id, options),
+    list: (query) => stub.list(query),
     resolve: (id, response) => stub.resolve(id, response),
     purge: (id, options) => stub.purge(id, options),
   };

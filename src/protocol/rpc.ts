@@ -1,5 +1,14 @@
 import type { OriginFailure, OriginResponse } from "../origin/exchange.ts";
-import type { BatchRunCall, BatchRunResult, DocumentExchangeCall, GuardedResult, KeyCall, Reservation, ReserveCall } from "./messages.ts";
+import type {
+  BatchRunCall,
+  BatchRunResult,
+  DocumentExchangeCall,
+  GuardedResult,
+  KeyCall,
+  RecordListQuery,
+  Reservation,
+  ReserveCall,
+} from "./messages.ts";
 import type { ErrorResult, GatewayResult } from "./results.ts";
 import type { OperatorResponse, PurgeResult, RecordSnapshot, ResolveResult } from "./snapshots.ts";
 
@@ -25,6 +34,8 @@ export interface KeyObjectRpc {
   runBatch(call: BatchRunCall): Promise<BatchRunResult>;
   /** The record as the admin API shows it; null when this object holds none. */
   inspect(id: string, options: { body: boolean }): RecordSnapshot | null | Promise<RecordSnapshot | null>;
+  /** One page of this object's records in one state, without bodies (the admin API's list). */
+  list(query: RecordListQuery): RecordSnapshot[] | Promise<RecordSnapshot[]>;
   /** Stores an operator's response for a record whose outcome is unknown. */
   resolve(id: string, response: OperatorResponse): ResolveResult | Promise<ResolveResult>;
   /** Deletes the record, so the next request with its key runs again. */
