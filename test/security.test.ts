@@ -109,3 +109,42 @@ describe("a template origin whose filled host is no valid URL (issue 22, item 7)
     }
   });
 });
+
+describe("forwardKey headers come from Idem alone (issue 22, item 5)", () => {
+  const forwardKey = { header: "Idem-Key", value: "key" } as const;
+  const send = gatewayFor({
+    routes: [
+      { name: "orders", path: "/orders", forwardKey },
+      { name: "save-thing", path: "/api/", when: { "param:request": "saveThing" }, key: { source: "param:uuid" }, forwardKey },
+      { name: "bulk", path: "/api/", batch: { field: "param:requests", format: "erply" } },
+    ],
+  });
+  const auth = "Bearer alice";
+  const forged = { "idem-key": "victim-order-17" };
+
+  it("drops a client's header of that name from every request, and sets it only to the key", async () => {
+    const tag = newTag();
+    await send(clientRequest("/orders", { tag, auth, key: "k-1", headers: forged }));
+    // Without a key, on the route; a GET and a POST that no route takes.
+    await send(clientRequest("/orders", { tag, auth, headers: forged }));
+    await send(clientRequest("/orders/17", { tag, auth, method: "GET", headers: forged }));
+    await send(clientRequest("/elsewhere", { tag, auth, headers: forged }));
+    const received = await originLog(tag);
+    expect(received.map((r) => [r.method, r.path, r.headers["idem-key"]])).toEqual([
+      ["POST", "/orders", "k-1"],
+      ["POST", "/orders", undefined],
+      ["GET", "/orders/17", undefined],
+      ["POST", "/elsewhere", undefined],
+    ]);
+  });
+
+  it("drops it from bulk requests, whether their calls run unguarded or with records", async () => {
+    const tag = newTag();
+    const calls = (request: string) => JSON.stringify([{ requestName: request, requestID: 1, uuid: `u-${tag}` }]);
+    await send(clientRequest("/api/", { tag, auth, headers: forged, form: { requests: calls("getThings") } }));
+    await send(clientRequest("/api/", { tag, auth, headers: forged, form: { requests: calls("saveThing") } }));
+    const received = await originLog(tag);
+    expect(received).toHaveLength(2);
+    expect(received.map((r) => r.headers["idem-key"])).toEqual([undefined, undefined]);
+  });
+});

@@ -73,7 +73,7 @@ async function forwardGuarded(ex: Exchange, call: ExchangeCall): Promise<Gateway
 
 /** Forwards a request Idem does not remember, streaming what it did not need to read. */
 async function passThrough(ex: Exchange, target: OriginTarget, body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<GatewayResult> {
-  const result = await streamThrough(ex.env, passThroughRequest(target, ex.request, ex.url, body), ex.config.originTimeoutMs);
+  const result = await streamThrough(ex.env, passThroughRequest(ex.config, target, ex.request, ex.url, body), ex.config.originTimeoutMs);
   if (!result.ok) return exchangeFailed(result);
   return answered("passed-through", result, result.body ?? new Uint8Array(0));
 }
@@ -86,7 +86,7 @@ function exchangeOf(ex: Exchange, plan: MatchedPlan): ExchangeCall {
     guard && document
       ? { objectName: document.objectName, placement: ex.config.placement, isDelete: guard.isDelete, editTimeoutMs: guard.editTimeoutMs }
       : undefined;
-  const origin = originRequest(plan.target, ex.request, ex.url, plan.fields.bodyBytes);
+  const origin = originRequest(ex.config, plan.target, ex.request, ex.url, plan.fields.bodyBytes);
   const recorded = plan.type === "keyed" || plan.type === "deduplicated";
   return {
     protocol: OBJECT_PROTOCOL,

@@ -81,3 +81,42 @@ describe("a template origin whose filled host is no valid URL (issue 22, item 7)
     expect(((await response.json()) as Problem).type).toBe("urn:idem:problem:origin-not-allowed");
   });
 });
+
+describe("forwardKey headers come from Idem alone (issue 22, item 5)", () => {
+  const forwardKey = { header: "Idem-Key", value: "key" };
+  const stack = useBundledStack({
+    origin: startOrdersOrigin,
+    routes: [
+      { name: "orders", path: "/orders", forwardKey },
+      { name: "save-thing", path: "/api/", when: { "param:request": "saveThing" }, key: { source: "param:uuid" }, forwardKey },
+      { name: "bulk", path: "/api/", batch: { field: "param:requests", format: "erply" } },
+    ],
+  });
+  const send = (path: string, tag: string, init: { method?: string; key?: string; form?: Record<string, string> } = {}) => {
+    const headers: Record<string, string> = { "demo-tag": tag, authorization: "Bearer alice", "idem-key": "victim-order-17" };
+    if (init.key) headers["idempotency-key"] = init.key;
+    if (init.form) headers["content-type"] = "application/x-www-form-urlencoded";
+    const body = init.form && new URLSearchParams(init.form).toString();
+    return fetch(new URL(path, stack().worker.url), { method: init.method ?? "POST", headers, body });
+  };
+
+  it("drops a client's header of that name from every request, bulk ones included, and sets it only to the key", async () => {
+    const tag = `forward-key-${Date.now()}`;
+    const calls = (request: string) => JSON.stringify([{ requestName: request, requestID: 1, uuid: `u-${tag}` }]);
+    await send("/orders", tag, { key: "k-1" });
+    await send("/orders", tag);
+    await send("/orders/17", tag, { method: "GET" });
+    await send("/elsewhere", tag);
+    await send("/api/", tag, { form: { requests: calls("getThings") } });
+    await send("/api/", tag, { form: { requests: calls("saveThing") } });
+    const received = stack().origin.received.filter((r) => r.tag === tag);
+    expect(received.map((r) => [r.method, r.path, r.headers["idem-key"]])).toEqual([
+      ["POST", "/orders", "k-1"],
+      ["POST", "/orders", undefined],
+      ["GET", "/orders/17", undefined],
+      ["POST", "/elsewhere", undefined],
+      ["POST", "/api/", undefined],
+      ["POST", "/api/", undefined],
+    ]);
+  });
+});
