@@ -439,10 +439,3 @@ export async function checkConfig(argv: string[]): Promise<CheckResult> {
     return { code: 2, stdout: "", stderr: `check-config: ${errorMessage(error)}\n\n${USAGE}` };
   }
 }
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const result = await checkConfig(process.argv.slice(2));
-  if (result.stdout) console.log(result.stdout);
-  if (result.stderr) console.error(result.stderr);
-  process.exitCode = result.code;
-}

@@ -14,7 +14,7 @@ const checkConfig = (...args: string[]) => runCheckConfig(args);
 
 /** Runs the real CLI in its own process, for what only a process has: its exit code and output streams. */
 function checkConfigProcess(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ["src/cli/check.ts", ...args], {
+  const result = spawnSync(process.execPath, ["src/cli/idem.ts", "check", ...args], {
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
