@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { FRAMING, HOP_BY_HOP } from "../http/headers.ts";
+import { parseFieldRef } from "../request/field-ref.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { originProblems } from "./origin-checks.ts";
 import { DEFAULTS, type IdemConfig, mergeDefaults, resolveConfig } from "./resolve.ts";
@@ -73,6 +74,12 @@ function dedupRefs(rule: ParsedDedupRule, at: string): [string, string][] {
   return refs;
 }
 
+/** A field reference's identity: header names are case-insensitive, other names are not. */
+function sameField(text: string): string {
+  const ref = parseFieldRef(text);
+  return `${ref.source}:${ref.name}`;
+}
+
 /** Headers `forwardKey` may not name: they frame the message, or Idem sets them itself. */
 const RESERVED_FORWARD_HEADERS: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP,
@@ -122,6 +129,14 @@ function crossFieldProblems(config: ParsedConfig): string[] {
         refs.push([`${at}.document.scope[${j}]`, r]);
       });
     }
+    const scopeRefs = new Set((route.scope ?? DEFAULTS.scope).map(sameField));
+    route.identifiedBy?.forEach((ref, j) => {
+      if (!scopeRefs.has(sameField(ref))) {
+        problems.push(
+          `${at}.identifiedBy[${j}]: "${ref}" is not one of the route's scope fields; name the scope fields that carry the caller's credential`,
+        );
+      }
+    });
     if (route.clientField) refs.push([`${at}.clientField`, route.clientField]);
     route.dedup?.forEach((rule, j) => {
       refs.push(...dedupRefs(rule, `${at}.dedup[${j}]`));

@@ -24,7 +24,8 @@ export const DEFAULTS = {
   keyMaxLength: 255,
   mode: "replay",
   scope: ["header:Authorization"],
-  anonymous: "share",
+  /** A caller Idem cannot tell apart from others is refused, never given another's records (README, rule 3). */
+  anonymous: "refuse",
   /** Erply's own limit on calls per bulk request. */
   batchMaxCalls: 100,
   ttlSeconds: 86_400,
@@ -127,7 +128,9 @@ export interface Route {
   key: KeyPolicy;
   mode: "replay" | "reject";
   scope: FieldRef[];
-  /** A keyed request without any scope field: refused, or put in the one scope all such callers share. */
+  /** The scope fields that carry the caller's credential: a request without any of them is anonymous. */
+  identifiedBy: FieldRef[];
+  /** An anonymous keyed request: refused, or put in the one scope all such callers share. */
   anonymous: "refuse" | "share";
   ttlMs: number;
   concurrency: "wait" | "conflict";
@@ -279,7 +282,8 @@ interface OriginChoices {
 /** Applies the built-in defaults to a route whose config defaults are already merged in. */
 function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: OriginChoices): Route {
   const origin = raw.origin === undefined ? origins.main : (origins.named[raw.origin] as Origin);
-  const scope = withOriginFields((raw.scope ?? DEFAULTS.scope).map(parseFieldRef), origin);
+  const written = (raw.scope ?? DEFAULTS.scope).map(parseFieldRef);
+  const scope = withOriginFields(written, origin);
   const lockTimeoutMs = raw.lockTimeoutMs ?? originTimeoutMs + DEFAULTS.lockMarginMs;
   const route: Omit<Route, "record"> = {
     name: raw.name,
@@ -289,6 +293,8 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: Origin
     key: resolveKey(raw.key),
     mode: raw.mode ?? DEFAULTS.mode,
     scope,
+    // Fields that pick a template origin name an account, not a caller: never the credential by default.
+    identifiedBy: raw.identifiedBy ? raw.identifiedBy.map(parseFieldRef) : written,
     anonymous: raw.anonymous ?? DEFAULTS.anonymous,
     ttlMs: (raw.ttlSeconds ?? DEFAULTS.ttlSeconds) * 1000,
     concurrency: raw.concurrency ?? DEFAULTS.concurrency,

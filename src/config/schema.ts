@@ -177,9 +177,16 @@ const routePolicyFields = {
   /** Request parts whose values, hashed together, identify the caller. Default `["header:Authorization"]`. */
   scope: v.optional(v.array(fieldRef)),
   /**
-   * What a request with a key gets when it carries none of the scope fields (a caller Idem cannot tell
-   * apart from others): `"refuse"` answers 400 `caller-unidentified` (and a dedup rule does no check);
-   * `"share"` (default) puts every such caller in one shared scope, where they see each other's records.
+   * The scope fields that carry the caller's credential (default: every field of `scope`). A request whose
+   * values for all of them are absent, empty or placeholders (`Bearer`, `Bearer null`, `undefined`) is
+   * anonymous. Name only these when other scope fields say on whose behalf a call is made (an account code,
+   * `Stripe-Account`), which anyone could send.
+   */
+  identifiedBy: v.optional(v.pipe(v.array(fieldRef), v.minLength(1))),
+  /**
+   * What a request with a key gets when it is anonymous (see `identifiedBy`: a caller Idem cannot tell
+   * apart from others): `"refuse"` (default) answers 400 `caller-unidentified` (and a dedup rule does no
+   * check); `"share"` puts every such caller in one shared scope, where they see each other's records.
    */
   anonymous: v.optional(v.picklist(["refuse", "share"])),
   ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(30 * DAY_SECONDS))),

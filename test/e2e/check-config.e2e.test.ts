@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -203,6 +203,24 @@ describe("check-config validates", () => {
     for (const example of ["examples/stripe/wrangler.toml", "examples/erply/wrangler.toml", "examples/printone/wrangler.toml"]) {
       expect((await checkConfig("--config", example)).stdout).not.toContain("  ! ");
     }
+  });
+});
+
+describe("the shipped templates (issue 22, item 2: safe defaults)", () => {
+  const examples = readdirSync("examples").map((name) => join("examples", name, "wrangler.toml"));
+  it.each([
+    ["wrangler.toml", ""],
+    ["wrangler.toml", "staging"],
+    ["wrangler.toml", "production"],
+    ...examples.map((file): [string, string] => [file, ""]),
+    ["examples/commerce/wrangler.toml", "production"],
+    ["examples/commerce/idem.config.toml", ""],
+    ["examples/commerce/idem.config.toml", "production"],
+  ])("%s --env=%s passes check-config with no warning", async (config, env) => {
+    const { code, stdout } = await checkConfig("--config", config, `--env=${env}`);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/the Idem config is valid/);
+    expect(stdout).not.toMatch(/^\s*! /m);
   });
 });
 

@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import type { ReceivedRequest } from "../../demo/received-request.ts";
 import type { Plain } from "../../src/config/describe.ts";
+import { TEST_CALLER } from "./caller.ts";
 import type { DemoTarget } from "./encoding-proofs.ts";
 import { newTag, originLogAt } from "./origin-log.ts";
 
@@ -24,7 +25,7 @@ export function bodyProofs(target: () => DemoTarget): void {
   const send = (request: Request) => target().send(request);
   const originLog = (tag: string) => originLogAt<ReceivedRequest>(target().originUrl, tag);
   const post = (path: string, tag: string, key: string, contentType: string, body: string | FormData) => {
-    const headers = new Headers({ "demo-tag": tag, "idempotency-key": key });
+    const headers = new Headers({ "demo-tag": tag, "idempotency-key": key, authorization: TEST_CALLER });
     if (contentType) headers.set("content-type", contentType);
     return send(new Request(new URL(path, target().base), { method: "POST", headers, body }));
   };
