@@ -1,6 +1,8 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import type { Json } from "miniflare";
 import { defineConfig } from "vitest/config";
 import { boundWorker } from "./harness/bound-worker.ts";
+import { configFileOf } from "./harness/config-file.ts";
 
 export default defineConfig({
   test: {
@@ -37,6 +39,17 @@ export default defineConfig({
           exclude: ["test/e2e/**"],
           globalSetup: ["./test/support/global-setup.ts"],
         },
+      },
+      {
+        // examples/in-worker as the Worker under test: Idem and the API in one Worker (docs/in-worker.md).
+        // The plugin does not apply wrangler's `alias`, so the example's config file arrives as IDEM_CONFIG.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./examples/in-worker/wrangler.toml" },
+            miniflare: { bindings: { IDEM_CONFIG: configFileOf("examples/in-worker/wrangler.toml").config as Json } },
+          }),
+        ],
+        test: { name: "in-worker", include: ["examples/in-worker/*.test.ts"] },
       },
       {
         // The bundled Worker on Miniflare, driven from Node over real HTTP.

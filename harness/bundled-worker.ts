@@ -7,8 +7,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { convertV4MiniflareOptions, type Json, Miniflare, type V4WorkerOptions } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { convertV4MiniflareOptions, type Json, kCurrentWorker, Miniflare, type V4WorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const wranglerBin = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
@@ -59,6 +59,13 @@ export interface BundledWorkerOptions {
   workers?: V4WorkerOptions[];
   /** Keeps Durable Object storage in this directory, so it outlives the runtime's process (see `crash`). */
   persistTo?: string;
+  /**
+   * wrangler's local dev registry (a directory): service bindings to Workers not run here reach those that
+   * other processes run and register there, as under `wrangler dev`; one that none runs answers 503.
+   */
+  devRegistry?: string;
+  /** Drops the Worker's log lines (a soak sends thousands of requests, each logging its decision). */
+  quiet?: boolean;
 }
 
 /** The IDs of this process's workerd children (Miniflare starts one). */
@@ -93,6 +100,22 @@ async function crashRuntime(miniflare: Miniflare): Promise<void> {
 }
 
 /**
+ * The service bindings wrangler derived, with those that name the Worker
+ * itself (`service` = its own `name`: the in-Worker mode, docs/in-worker.md)
+ * pointed at the current Worker: Miniflare runs it here as "idem", not
+ * under its wrangler name. The vitest plugin does the same.
+ */
+function selfBindingsFollowed(bindings: V4WorkerOptions["serviceBindings"], ownName: string | undefined): V4WorkerOptions["serviceBindings"] {
+  if (bindings === undefined || Array.isArray(bindings) || ownName === undefined) return bindings;
+  return Object.fromEntries(
+    Object.entries(bindings).map(([binding, target]) => [
+      binding,
+      typeof target === "object" && target !== null && "name" in target && target.name === ownName ? { ...target, name: kCurrentWorker } : target,
+    ]),
+  );
+}
+
+/**
  * Starts the bundle on Miniflare with the bindings of `wranglerConfig`.
  *
  * @example
@@ -100,7 +123,8 @@ async function crashRuntime(miniflare: Miniflare): Promise<void> {
  * await fetch(new URL("/orders", worker.url), { method: "POST" });
  */
 export async function startBundledWorker(options: BundledWorkerOptions): Promise<BundledWorker> {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(root, options.wranglerConfig ?? "wrangler.toml"));
+  const wranglerConfig = resolve(root, options.wranglerConfig ?? "wrangler.toml");
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(wranglerConfig);
   // The bundle is one ES module, so wrangler's rules for locating other modules do not apply; and
   // its absolute path must not be resolved against the config's folder (workerd refuses a path
   // that climbs out of rootPath, as examples/*/wrangler.toml would need).
@@ -113,6 +137,10 @@ export async function startBundledWorker(options: BundledWorkerOptions): Promise
     rootPath: root,
     modules: true,
     scriptPath: options.bundle,
+    serviceBindings: selfBindingsFollowed(
+      fromWrangler.serviceBindings as V4WorkerOptions["serviceBindings"],
+      unstable_readConfig({ config: wranglerConfig }, { hideWarnings: true }).name,
+    ),
     bindings: {
       ...(fromWrangler.bindings as Record<string, Json> | undefined),
       ...options.bindings,
@@ -124,6 +152,8 @@ export async function startBundledWorker(options: BundledWorkerOptions): Promise
     port: options.port ?? 0,
     ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     ...(options.persistTo === undefined ? {} : { resourcePersistencePath: options.persistTo }),
+    ...(options.devRegistry === undefined ? {} : { unsafeDevRegistryPath: options.devRegistry }),
+    ...(options.quiet ? { handleStructuredLogs: () => {} } : {}),
   };
   // The first Worker is the one Miniflare serves on `port`.
   const miniflare = new Miniflare(

@@ -4,6 +4,7 @@
  *
  *   npm start                  the orders demo (wrangler.toml + demo/orders-origin.ts)
  *   npm run example:erply      the Erply-style example (examples/erply/)
+ *   npm run example -- in-worker   Idem and the orders API in one Worker (examples/in-worker/): no separate origin
  */
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
@@ -13,7 +14,8 @@ import { startErplyOrigin } from "../examples/erply/origin.ts";
 
 interface Setup {
   wranglerConfig: string;
-  startOrigin: () => Promise<{ url: string; close(): Promise<void> }>;
+  /** The demo origin to start first; none when the API lives in the Worker itself. */
+  startOrigin?: () => Promise<{ url: string; close(): Promise<void> }>;
 }
 
 const ORIGIN_PORT = 8788;
@@ -21,6 +23,7 @@ const ORIGIN_PORT = 8788;
 const setups: Record<string, Setup> = {
   demo: { wranglerConfig: "wrangler.toml", startOrigin: () => startOrdersOrigin({ port: ORIGIN_PORT }) },
   erply: { wranglerConfig: "examples/erply/wrangler.toml", startOrigin: () => startErplyOrigin({ port: ORIGIN_PORT }) },
+  "in-worker": { wranglerConfig: "examples/in-worker/wrangler.toml" },
 };
 
 const name = process.argv[2] ?? "demo";
@@ -30,12 +33,12 @@ if (!setup) {
   process.exit(2);
 }
 
-const origin = await setup.startOrigin().catch((error: NodeJS.ErrnoException) => {
+const origin = await setup.startOrigin?.().catch((error: NodeJS.ErrnoException) => {
   const hint = error.code === "EADDRINUSE" ? ` Port ${ORIGIN_PORT} is taken: stop what uses it (another npm start?) and try again.` : "";
   console.error(`The demo origin could not start: ${error.message}.${hint}`);
   process.exit(1);
 });
-console.log(`Demo origin: ${origin.url}  (its request log: ${origin.url}/__demo/requests)`);
+if (origin) console.log(`Demo origin: ${origin.url}  (its request log: ${origin.url}/__demo/requests)`);
 
 const wrangler = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
 const child = spawn(process.execPath, [wrangler, "dev", "--config", setup.wranglerConfig, "--ip", "127.0.0.1", "--port", "8787"], {
@@ -46,6 +49,6 @@ const stop = () => child.kill("SIGINT");
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 child.on("exit", async (code) => {
-  await origin.close();
+  await origin?.close();
   process.exit(code ?? 0);
 });

@@ -5,7 +5,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { EXPIRY_SWEEP_MS } from "../src/objects/key-object.ts";
+import { EXPIRY_SWEEP_MS } from "../src/record/rules.ts";
 import { eventually } from "./support/eventually.ts";
 import { clientRequest, gatewayFor, newTag } from "./support/gateway.ts";
 import { locateKeyRecord, readKeyRecord } from "./support/key-records.ts";

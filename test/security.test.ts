@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { captureLogs } from "./support/logs.ts";
 
 /**
  * The defences of docs/security.md, inside workerd. Each has a twin against
@@ -60,4 +61,51 @@ describe("the admin token this repository publishes is refused (issue 22, item 1
       expect(await originLog(tag)).toHaveLength(0);
     },
   );
+});
+
+describe("admin bodies are bounded before they are parsed (issue 22, item 11)", () => {
+  const send = gatewayFor({ maxRequestBodyBytes: 1024, routes: [{ name: "orders", path: "/orders" }] }, { ADMIN_TOKEN: TOKEN });
+  const adminPost = (path: string, method: string, body: string) =>
+    send(
+      new Request(`https://idem.test/__idem${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body,
+      }),
+    );
+  // Valid JSON that would otherwise be parsed, but larger than maxRequestBodyBytes.
+  const oversize = JSON.stringify({ route: "orders", key: "k", scope: { "header:Authorization": "x".repeat(4096) } });
+
+  it.each([
+    ["POST", "/records/lookup"],
+    ["PUT", `/records/${"0".repeat(64)}/response`],
+  ])("%s %s answers 413 admin-body-too-large past maxRequestBodyBytes", async (method, path) => {
+    const response = await adminPost(path, method, oversize);
+    expect(response.status).toBe(413);
+    expect((await response.json<Problem>()).type).toBe(problemType("admin-body-too-large"));
+  });
+
+  it("and still reads a lookup within the limit", async () => {
+    const response = await adminPost("/records/lookup", "POST", JSON.stringify({ route: "orders", key: "k" }));
+    expect((await response.json<Problem>()).type).toBe(problemType("admin-record-not-found"));
+  });
+});
+
+describe("a template origin whose filled host is no valid URL (issue 22, item 7)", () => {
+  const send = gatewayFor({
+    origins: { tenant: { url: "https://{header:X-Tenant}", allowHosts: ["acme"] } },
+    routes: [{ name: "tenant-orders", path: "/orders", origin: "tenant" }],
+  });
+
+  it.each(["09", "999999999999"])("X-Tenant: %s is refused with origin-not-allowed and a decision line, never a bare 500", async (tenant) => {
+    const logs = captureLogs();
+    try {
+      const response = await send(clientRequest("/orders", { tag: newTag(), headers: { "x-tenant": tenant } }));
+      expect(response.status).toBe(400);
+      expect((await response.json<Problem>()).type).toBe(problemType("origin-not-allowed"));
+      expect(logs.lines("idem.decision").map((line) => [line.route, line.error])).toEqual([["tenant-orders", "origin-not-allowed"]]);
+    } finally {
+      logs.restore();
+    }
+  });
 });

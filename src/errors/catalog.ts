@@ -46,6 +46,7 @@ export const ADMIN_ERROR_CATALOG = {
   "admin-unauthorized": { status: 401, title: "Admin token missing or wrong" },
   "admin-not-found": { status: 404, title: "No such admin endpoint" },
   "admin-invalid-request": { status: 400, title: "Invalid admin request" },
+  "admin-body-too-large": { status: 413, title: "Admin request body too large" },
   "admin-record-not-found": { status: 404, title: "No such record" },
   "admin-record-running": { status: 409, title: "Record still running at the origin" },
   "admin-record-completed": { status: 409, title: "Record already holds the origin's answer" },

@@ -129,6 +129,10 @@ export const PROBLEM_DOCS = {
   },
   "admin-not-found": { happened: "No admin endpoint has this method and path.", retry: 'No: see README, "Admin API", for the endpoints.' },
   "admin-invalid-request": { happened: "The admin request's parameters or body are not what the endpoint takes.", retry: FIX_FIRST },
+  "admin-body-too-large": {
+    happened: "The admin request's body is larger than maxRequestBodyBytes; it was refused before being read further.",
+    retry: "With a smaller body.",
+  },
   "admin-record-not-found": {
     happened: "No record has this ID: it was never stored, it expired, or it was purged.",
     retry: "No.",

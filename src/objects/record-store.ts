@@ -1,6 +1,7 @@
 import type { HeaderList } from "../http/headers.ts";
-import type { RecordKind } from "../protocol/messages.ts";
+import type { RecordKind, RecordListQuery } from "../protocol/messages.ts";
 import type { RecordFailure } from "../protocol/snapshots.ts";
+import type { RecordState } from "../record/rules.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { CompletedRecords } from "./completed-records.ts";
 
@@ -77,7 +78,7 @@ export interface IdemRecord {
   kind: RecordKind;
   route: string;
   fingerprint: string;
-  state: "in_flight" | "completed" | "unknown";
+  state: RecordState;
   createdAt: number;
   expiresAt: number;
   lockExpiresAt: number | null;
@@ -198,11 +199,38 @@ export class RecordStore {
    * that has never stored anything, and must leave it without storage.
    */
   find(id: string): IdemRecord | undefined {
-    if (!this.#schemaReady) {
-      const tables = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray();
-      if (tables.length === 0) return undefined;
-    }
-    return this.get(id);
+    return this.#hasRecordsTable() ? this.get(id) : undefined;
+  }
+
+  #hasRecordsTable(): boolean {
+    return this.#schemaReady || this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray().length > 0;
+  }
+
+  /**
+   * Records in one state with IDs after `query.after`, in ID order, at most
+   * `query.limit`, not expired at `now`; their bodies are not read (a row's
+   * body stays in storage, `bodyHead` is null). Like `find`, it never creates
+   * the tables. It walks the primary key from `after`: rows read are the
+   * rows it passes, matching or not (no index on state: that would be one
+   * more row written by every request).
+   *
+   * @example
+   * store.list({ state: "unknown", after: "", limit: 100 }, Date.now()) // the first 100 unknown outcomes, by ID
+   */
+  list(query: RecordListQuery, now: number): IdemRecord[] {
+    if (!this.#hasRecordsTable()) return [];
+    return this.#sql
+      .exec<Row>(
+        `SELECT id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at, status, headers,
+           body_size, body_retained, NULL AS body, failure
+         FROM records WHERE id > ? AND state = ? AND expires_at > ? ORDER BY id LIMIT ?`,
+        query.after,
+        query.state,
+        now,
+        query.limit,
+      )
+      .toArray()
+      .map(fromRow);
   }
 
   get(id: string): IdemRecord | undefined {

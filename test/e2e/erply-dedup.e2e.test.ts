@@ -16,12 +16,12 @@ interface IdemConfigTables {
   routes: { name: string; dedup?: Json[] }[];
 }
 
-/** The TOML block of README's "Erply's rules" section, parsed as wrangler parses wrangler.toml. */
+/** The TOML block of docs/erply.md's "Erply's rules" section, parsed as wrangler parses wrangler.toml. */
 function readmeErplyTables(): IdemConfigTables {
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  const section = readme.slice(readme.indexOf("### Erply's rules"));
-  const block = /```toml\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error('README has no TOML block in its "Erply\'s rules" section');
+  const readme = readFileSync(new URL("../../docs/erply.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("## Erply's rules"));
+  const block = /```toml[^\n]*\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('docs/erply.md has no TOML block in its "Erply\'s rules" section');
   const dir = mkdtempSync(join(tmpdir(), "idem-readme-"));
   try {
     const path = join(dir, "wrangler.toml");
@@ -33,7 +33,7 @@ function readmeErplyTables(): IdemConfigTables {
   }
 }
 
-describe("README's Erply rules", () => {
+describe("docs/erply.md's Erply rules", () => {
   it("are the shipped example's: its defaults and every route with dedup rules, as in examples/erply/wrangler.toml", () => {
     const shipped = idemConfigOf(EXAMPLE) as unknown as IdemConfigTables;
     const readme = readmeErplyTables();
