@@ -82,9 +82,14 @@ function unboundServices(config: IdemConfig, serviceBindings: readonly string[] 
   );
 }
 
-/** The secrets the origins' credential headers read: never their values, which check-config cannot see. */
+/** The secrets the origins' credential headers read, and which requests carry each: never their values, which check-config cannot see. */
 function secretsNeeded(config: IdemConfig): string[] {
-  return originsOf(config).flatMap(([at, origin]) => origin.credentials.map(({ header, secret }) => `${secret} (${at}.headers.${header})`));
+  return originsOf(config).flatMap(([at, origin]) =>
+    origin.credentials.map(
+      ({ header, secret, passThrough }) =>
+        `${secret} (${at}.headers.${header}: ${passThrough ? "every request, pass-through too" : "requests a route takes"})`,
+    ),
+  );
 }
 
 function originLoops(config: IdemConfig, customDomains: readonly string[]): string[] {
@@ -428,11 +433,4 @@ export async function checkConfig(argv: string[]): Promise<CheckResult> {
     if (!(error instanceof UsageError) && !parseArgsError) throw error;
     return { code: 2, stdout: "", stderr: `check-config: ${errorMessage(error)}\n\n${USAGE}` };
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const result = await checkConfig(process.argv.slice(2));
-  if (result.stdout) console.log(result.stdout);
-  if (result.stderr) console.error(result.stderr);
-  process.exitCode = result.code;
 }

@@ -62,6 +62,7 @@ export const ERROR_KINDS = [
   "coordinator-unavailable",
   "version-skew",
   "ambiguous-path",
+  "method-not-allowed",
   "origin-not-allowed",
   "caller-unidentified",
   "batch-too-large",

@@ -10,10 +10,10 @@ import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
 import type { Route } from "../../src/config/resolve.ts";
-import { createWorker } from "../../src/index.ts";
 import { type ExplainedOutcome, explainRequest } from "../../src/plan/explain.ts";
 import { RouteTable } from "../../src/plan/route-table.ts";
 import type { FieldRef } from "../../src/request/field-ref.ts";
+import { handlerFor } from "../../src/worker/handler.ts";
 import { BODY_ROUTES } from "../support/body-proofs.ts";
 import { captureLogs, type LogLine } from "../support/logs.ts";
 import { newTag } from "../support/origin-log.ts";
@@ -53,7 +53,7 @@ async function expectAgreement(rawConfig: Record<string, unknown>, request: Requ
   seen.add(outcome.type);
   const logs = captureLogs();
   try {
-    await (await createWorker(config).fetch(request, env)).arrayBuffer();
+    await (await handlerFor(config).fetch(request, env)).arrayBuffer();
     // The request's own line; the calls of a bulk request have lines of their own, marked `batch`.
     const line = logs.lines("idem.decision").find((entry) => entry.batch === undefined) ?? {};
     const expected = predicted(outcome);

@@ -42,14 +42,14 @@ function fileFor(block: Block, kind: Kind, previousConfig: Block | undefined, n:
   let text = block.text;
   if (kind === "wrangler file") {
     // main and the schema line name paths relative to where the page's reader keeps the file; the check needs neither.
-    text = text.replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(repositoryRoot, "src/index.ts"))}`);
+    text = text.replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(repositoryRoot, "src/worker/configured-worker.ts"))}`);
     if (/"#idem-config"/.test(text)) {
       if (!previousConfig) throw new Error(`${where(block)}: bundles an Idem config file, but no Idem config block comes before it`);
       writeFileSync(join(folder, "idem.config.toml"), previousConfig.text);
       text = text.replace(/("#idem-config"\s*=\s*)"[^"]*"/, '$1"./idem.config.toml"');
     }
   } else {
-    text = `name = "docs"\nmain = ${JSON.stringify(join(repositoryRoot, "src/index.ts"))}\ncompatibility_date = "2026-11-01"\n\n${text}`;
+    text = `name = "docs"\nmain = ${JSON.stringify(join(repositoryRoot, "src/worker/configured-worker.ts"))}\ncompatibility_date = "2026-11-01"\n\n${text}`;
   }
   const path = join(folder, "wrangler.toml");
   writeFileSync(path, text);
