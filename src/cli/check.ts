@@ -82,9 +82,14 @@ function unboundServices(config: IdemConfig, serviceBindings: readonly string[] 
   );
 }
 
-/** The secrets the origins' credential headers read: never their values, which check-config cannot see. */
+/** The secrets the origins' credential headers read, and which requests carry each: never their values, which check-config cannot see. */
 function secretsNeeded(config: IdemConfig): string[] {
-  return originsOf(config).flatMap(([at, origin]) => origin.credentials.map(({ header, secret }) => `${secret} (${at}.headers.${header})`));
+  return originsOf(config).flatMap(([at, origin]) =>
+    origin.credentials.map(
+      ({ header, secret, passThrough }) =>
+        `${secret} (${at}.headers.${header}: ${passThrough ? "every request, pass-through too" : "requests a route takes"})`,
+    ),
+  );
 }
 
 function originLoops(config: IdemConfig, customDomains: readonly string[]): string[] {

@@ -61,6 +61,7 @@ export const ERROR_KINDS = [
   "coordinator-unavailable",
   "version-skew",
   "ambiguous-path",
+  "method-not-allowed",
   "origin-not-allowed",
   "caller-unidentified",
   "batch-too-large",

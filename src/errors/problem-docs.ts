@@ -41,6 +41,11 @@ export const PROBLEM_DOCS = {
     happened: "The path holds an encoded dot-segment, a backslash or a broken escape, which servers read in different ways.",
     retry: FIX_FIRST,
   },
+  "method-not-allowed": {
+    happened:
+      "TRACE, TRACK and CONNECT are answered by the gateway itself: an origin that echoes a request would show the headers the gateway adds to it.",
+    retry: "Not with this method: use one of those the Allow header lists.",
+  },
   "origin-not-allowed": {
     happened:
       "The back end this request goes to is chosen from its own fields (such as an account code), and those fields name no host the gateway allows, or are missing. The request was not sent.",

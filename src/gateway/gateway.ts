@@ -2,7 +2,7 @@ import type { IdemConfig, Route } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
 import { recordHolders, runBatch } from "../objects/batch-runner.ts";
 import { runExchange } from "../objects/run-exchange.ts";
-import { olderKeyObject, stubFor } from "../objects/stubs.ts";
+import { keyObject, olderKeyObject } from "../objects/stubs.ts";
 import { type DecisionLog, logDecision, logSampledDecision } from "../observability/decision-log.ts";
 import { writeDecisionMetrics } from "../observability/metrics.ts";
 import { fullBody } from "../origin/exchange.ts";
@@ -47,7 +47,7 @@ function reserveCallOf(plan: Extract<RequestPlan, { type: "keyed" | "deduplicate
 
 async function askKeyObject(ex: Exchange, objectName: string, call: KeyCall): Promise<GatewayResult> {
   try {
-    return (await stubFor(ex.env.KEYS, objectName, ex.config.placement).decide(call)) as GatewayResult;
+    return await keyObject(ex.env, objectName, ex.config.placement).decide(call);
   } catch (error) {
     // Older than OBJECT_PROTOCOL, which renamed the method; such an object never got to run anything.
     const older = olderKeyObject(error);
@@ -186,7 +186,7 @@ async function runTogether(ex: Exchange, plan: BatchPlan, bulk: BatchRoute, call
     try {
       // Without records, nothing needs an object: the Worker sends them itself.
       run = runner
-        ? ((await stubFor(ex.env.KEYS, runner, ex.config.placement).runBatch(message)) as BatchRunResult)
+        ? await keyObject(ex.env, runner, ex.config.placement).runBatch(message)
         : await runBatch(ex.env, message, recordHolders(ex.env, ex.config.placement));
     } catch (error) {
       const failed =

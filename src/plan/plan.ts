@@ -16,6 +16,13 @@ import { candidatesReadBody, type RouteCandidate, type RouteTable, selectRoute }
 
 export type { DocumentTarget };
 
+/**
+ * Methods Idem never sends on, whatever the routes say: TRACE and TRACK echo
+ * the request back, headers Idem adds included (an origin's credential), and
+ * CONNECT asks for a tunnel. Answered 405 `method-not-allowed`.
+ */
+const REFUSED_METHODS: ReadonlySet<string> = new Set(["TRACE", "TRACK", "CONNECT"]);
+
 /** A request as planning sees it: its head, and a way to read its body when a route needs it. */
 export interface PlanInput {
   method: string;
@@ -195,6 +202,9 @@ async function planMatched(
  * plan.type === "keyed" && plan.recordId // "5c0e…"
  */
 export async function planRequest(config: IdemConfig, table: RouteTable, request: PlanInput): Promise<RequestPlan> {
+  if (REFUSED_METHODS.has(request.method.toUpperCase())) {
+    return { type: "refused", candidates: [], kind: "method-not-allowed", detail: `${request.method} is answered by the gateway, never sent on` };
+  }
   if (isAmbiguousPath(request.url.pathname)) {
     return {
       type: "refused",

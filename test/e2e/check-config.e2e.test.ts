@@ -301,11 +301,11 @@ describe("check-config on examples/commerce", () => {
     expect(result.config.origins.payments).toEqual({
       kind: "url",
       base: "https://payments.internal.example.com",
-      credentials: [{ header: "x-origin-auth", secret: "PAYMENTS_ORIGIN_AUTH" }],
+      credentials: [{ header: "x-origin-auth", secret: "PAYMENTS_ORIGIN_AUTH", passThrough: false }],
     });
     const text = await checkConfig("--config", "examples/commerce/wrangler.toml");
     expect(text.stdout).toContain(
-      "secrets the origins read (set each with wrangler secret put): PAYMENTS_ORIGIN_AUTH (origins.payments.headers.x-origin-auth)",
+      "secrets the origins read (set each with wrangler secret put): PAYMENTS_ORIGIN_AUTH (origins.payments.headers.x-origin-auth: requests a route takes)",
     );
   });
 
