@@ -9,6 +9,7 @@ import { type CheckResult, checkConfig } from "./check.ts";
  *   idem routes [--config F]            wrangler `routes` that send only Idem's paths through the Worker
  */
 import { checkAllEnvironments } from "./check-all.ts";
+import { init } from "./init.ts";
 
 const USAGE = `Usage: idem <command> [options]   (docs/cli.md; idem <command> --help)
   init [dir] [--origin URL]       write a project that runs Idem (never overwrites a file or setting)
@@ -18,6 +19,7 @@ const USAGE = `Usage: idem <command> [options]   (docs/cli.md; idem <command> --
 type Command = (argv: string[]) => Promise<CheckResult>;
 
 const commands: Record<string, Command> = {
+  init,
   check: (argv) => (argv.includes("--all-envs") ? checkAllEnvironments(argv.filter((arg) => arg !== "--all-envs")) : checkConfig(argv)),
 };
 
