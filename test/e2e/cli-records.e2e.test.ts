@@ -58,7 +58,7 @@ describe("idem records", () => {
     const stuck = await idemRecords("list", "--state", "outcome-unknown", "--json");
     const records = stuck.stdout.split("\n").map((line) => JSON.parse(line) as { record: string; route: string });
     expect(records).toHaveLength(1);
-    const [{ record }] = records as [{ record: string }];
+    const record = records[0]?.record ?? "";
 
     const resolved = await idemRecords("resolve", record, "--status", "201", "--header", "Content-Type: application/json", "--body-text", '{"id":"ord_1"}');
     expect(JSON.parse(resolved.stdout)).toMatchObject({ resolved: true, record, previous: "outcome-unknown" });
