@@ -6,11 +6,10 @@ import type { AdminErrorKind } from "../errors/catalog.ts";
 import { problemDocsLink, problemDocsPage } from "../errors/problem-docs.ts";
 import { adminProblem } from "../errors/render.ts";
 import { isUnder } from "../http/matching-path.ts";
-import { stubFor } from "../objects/stubs.ts";
+import { keyObject } from "../objects/stubs.ts";
 import { type AdminLog, logAdminAction } from "../observability/admin-log.ts";
 import { keyObjectName } from "../plan/identity.ts";
 import type { RouteTable } from "../plan/route-table.ts";
-import type { PurgeResult, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
 import { BodyTooLargeError, readBodyWithin } from "../request/body.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { IDEM_VERSION } from "../version.ts";
@@ -70,10 +69,10 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
   // Every admin problem links its documentation, like the gateway's.
   const problem = (kind: AdminErrorKind, detail: string, members: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
     adminProblem(kind, detail, members, { ...headers, link: problemDocsLink(kind, config.problemDocsBase) });
-  const stub = (env: Env, id: string) => stubFor(env.KEYS, keyObjectName(id, config.keyspace), config.placement);
+  const stub = (env: Env, id: string) => keyObject(env, keyObjectName(id, config.keyspace), config.placement);
 
   const inspect = async (env: Env, id: string, withBody: boolean): Promise<Response> => {
-    const snapshot = (await stub(env, id).inspect(id, { body: withBody })) as RecordSnapshot | null;
+    const snapshot = await stub(env, id).inspect(id, { body: withBody });
     if (!snapshot) return problem("admin-record-not-found", `no record ${id} (never stored, expired and deleted, or purged)`, { record: id });
     return json(recordView(snapshot, keyObjectName(id, config.keyspace)));
   };
@@ -131,7 +130,7 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
     const id = request.params.id ?? "";
     if (!RECORD_ID.test(id)) return problem("admin-invalid-request", "a record ID is 64 lower-case hex digits, as logged in `record`");
     log.record = id;
-    const result = (await stub(env, id).purge(id, { force: flag(request, "force") })) as PurgeResult;
+    const result = await stub(env, id).purge(id, { force: flag(request, "force") });
     if (result.purged) {
       log.result = "purged";
       log.previous = result.state;
@@ -155,13 +154,13 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
     log.record = id;
     const input = await readJson(request);
     if (input instanceof Response) return input;
-    const snapshot = (await stub(env, id).inspect(id, { body: false })) as RecordSnapshot | null;
+    const snapshot = await stub(env, id).inspect(id, { body: false });
     if (!snapshot) return adminProblem("admin-record-not-found", `no record ${id}`, { record: id });
     const maxBodyBytes = config.routes.find((r) => r.name === snapshot.route)?.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes;
     const parsed = parseOperatorResponse(input.json, maxBodyBytes);
     if (!parsed.ok) return adminProblem("admin-invalid-request", parsed.detail);
     log.responseStatus = parsed.response.status;
-    const result = (await stub(env, id).resolve(id, parsed.response)) as ResolveResult;
+    const result = await stub(env, id).resolve(id, parsed.response);
     if (result.resolved) {
       log.result = "resolved";
       log.previous = result.previous;

@@ -11,9 +11,8 @@
  */
 import type { IdemConfig } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
-import { stubFor } from "../objects/stubs.ts";
+import { keyObject } from "../objects/stubs.ts";
 import type { RecordListQuery } from "../protocol/messages.ts";
-import type { RecordSnapshot } from "../protocol/snapshots.ts";
 import { recordView } from "./record-view.ts";
 
 /** The states a list can ask for, as the admin API spells them, and as records store them. */
@@ -101,7 +100,7 @@ export async function listRecords(env: Env, config: IdemConfig, query: ListQuery
       batch.map((shard, i) => {
         const call: RecordListQuery = { state: STATES[query.state], after: i === 0 ? at.after : "", limit: asked };
         const name = `shard-${shard}`;
-        return (stubFor(env.KEYS, name, config.placement).list(call) as Promise<RecordSnapshot[]>).then((page) => ({ name, page }));
+        return Promise.resolve(keyObject(env, name, config.placement).list(call)).then((page) => ({ name, page }));
       }),
     );
     for (const [i, { name, page }] of pages.entries()) {

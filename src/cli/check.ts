@@ -4,7 +4,7 @@
  *   npm run check-config                                    wrangler.toml's Idem config (its file, or IDEM_CONFIG)
  *   npm run check-config -- --config wrangler.toml --env production
  *   npm run check-config -- --config idem.config.toml --env production   a config file and its [env.production]
- *   npm run check-config -- --explain "POST /orders" --header "Idempotency-Key: k-1" --body '{"item":"book"}'
+ *   npm run check-config -- --explain "POST /orders" --header "Idempotency-Key: k-1" --header "Content-Type: application/json" --body '{"item":"book"}'
  *   npm run check-config -- --json                          the effective config as JSON
  *
  * It validates the config (exit 1 and one line per mistake when it is wrong),
@@ -82,9 +82,14 @@ function unboundServices(config: IdemConfig, serviceBindings: readonly string[] 
   );
 }
 
-/** The secrets the origins' credential headers read: never their values, which check-config cannot see. */
+/** The secrets the origins' credential headers read, and which requests carry each: never their values, which check-config cannot see. */
 function secretsNeeded(config: IdemConfig): string[] {
-  return originsOf(config).flatMap(([at, origin]) => origin.credentials.map(({ header, secret }) => `${secret} (${at}.headers.${header})`));
+  return originsOf(config).flatMap(([at, origin]) =>
+    origin.credentials.map(
+      ({ header, secret, passThrough }) =>
+        `${secret} (${at}.headers.${header}: ${passThrough ? "every request, pass-through too" : "requests a route takes"})`,
+    ),
+  );
 }
 
 function originLoops(config: IdemConfig, customDomains: readonly string[]): string[] {
@@ -342,12 +347,7 @@ function sampleFrom(explain: string, headerLines: string[], body: string | undef
   }
   let text = body ?? "";
   if (text.startsWith("@")) text = readFileSync(resolve(text.slice(1)), "utf8");
-  if (text !== "" && !headers.has("content-type")) {
-    headers.set(
-      "content-type",
-      text.trimStart().startsWith("{") || text.trimStart().startsWith("[") ? "application/json" : "application/x-www-form-urlencoded",
-    );
-  }
+  // No Content-Type is guessed: the gateway guesses none, and a body sent without one is not the request it reads.
   return { method: method.toUpperCase(), url, headers, body: new TextEncoder().encode(text) };
 }
 
@@ -433,11 +433,4 @@ export async function checkConfig(argv: string[]): Promise<CheckResult> {
     if (!(error instanceof UsageError) && !parseArgsError) throw error;
     return { code: 2, stdout: "", stderr: `check-config: ${errorMessage(error)}\n\n${USAGE}` };
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const result = await checkConfig(process.argv.slice(2));
-  if (result.stdout) console.log(result.stdout);
-  if (result.stderr) console.error(result.stderr);
-  process.exitCode = result.code;
 }

@@ -3,6 +3,7 @@ import type { Env } from "../env.ts";
 import { exchange } from "../origin/exchange.ts";
 import { type DocumentExchangeCall, type DocumentRefusal, type GuardedResult, OBJECT_PROTOCOL } from "../protocol/messages.ts";
 import { versionSkewDetail } from "../protocol/results.ts";
+import type { DocumentObjectRpc } from "../protocol/rpc.ts";
 import { DocumentTurns } from "../record/document-turns.ts";
 
 function refusal(kind: DocumentRefusal["kind"], detail: string): DocumentRefusal {
@@ -28,14 +29,14 @@ function refusal(kind: DocumentRefusal["kind"], detail: string): DocumentRefusal
  * If the object restarts, those calls failed with it, and nothing is left to
  * unlock.
  */
-export class DocumentObject extends DurableObject<Env> {
+export class DocumentObject extends DurableObject<Env> implements DocumentObjectRpc {
   readonly #turns = new DocumentTurns();
 
   /**
    * Runs one origin exchange in the document's order.
    *
    * @example
-   * const result = await stubFor(env.DOCUMENTS, name, placement).run(call);
+   * const result = await documentObject(env, name, placement).run(call);
    */
   async run(call: DocumentExchangeCall): Promise<GuardedResult> {
     if (call.protocol !== OBJECT_PROTOCOL)

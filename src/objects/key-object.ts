@@ -12,6 +12,7 @@ import {
   type ReserveCall,
 } from "../protocol/messages.ts";
 import { answered, coordinatorUnavailable, type ErrorResult, type GatewayResult, unknownOutcome, versionSkew } from "../protocol/results.ts";
+import type { KeyObjectRpc } from "../protocol/rpc.ts";
 import type { OperatorResponse, PurgeResult, RecordFailure, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
 import { refusalAnswer, releasedAnswer } from "../record/answers.ts";
 import {
@@ -54,7 +55,7 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
  * The origin exchange belongs to the object, not to the client's Worker
  * invocation, so a client that disconnects does not stop it.
  */
-export class KeyObject extends DurableObject<Env> {
+export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
   #store: RecordStore;
   /** Executions running in this instance, by record ID; each settles when its record is final. */
   readonly #running = new Map<string, Promise<void>>();
@@ -73,7 +74,7 @@ export class KeyObject extends DurableObject<Env> {
    * A message of another protocol version is refused untouched.
    *
    * @example
-   * const result = await stubFor(env.KEYS, objectName, placement).decide(call);
+   * const result = await keyObject(env, objectName, placement).decide(call);
    */
   async decide(call: KeyCall): Promise<GatewayResult> {
     if (call.protocol !== OBJECT_PROTOCOL) return versionSkew("KeyObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL });
@@ -87,7 +88,7 @@ export class KeyObject extends DurableObject<Env> {
    * inside one bulk request. Otherwise the answer `decide` would give.
    *
    * @example
-   * const reserved = await stubFor(env.KEYS, objectName, placement).reserve(call); // { reserved: true, expiresAt, lockExpiresAt }
+   * const reserved = await keyObject(env, objectName, placement).reserve(call); // { reserved: true, expiresAt, lockExpiresAt }
    */
   async reserve(call: ReserveCall): Promise<GatewayResult | Reservation> {
     if (call.protocol !== OBJECT_PROTOCOL) return versionSkew("KeyObject", { sent: call.protocol, speaks: OBJECT_PROTOCOL });
@@ -131,7 +132,7 @@ export class KeyObject extends DurableObject<Env> {
    * completed from the answer's entries after (see batch-runner.ts).
    *
    * @example
-   * const { results } = await stubFor(env.KEYS, call.runner, placement).runBatch(call);
+   * const { results } = await keyObject(env, call.runner, placement).runBatch(call);
    */
   runBatch(call: BatchRunCall): Promise<BatchRunResult> {
     if (call.protocol !== OBJECT_PROTOCOL) {
@@ -184,7 +185,7 @@ export class KeyObject extends DurableObject<Env> {
    * holds none. The body comes along only when asked for.
    *
    * @example
-   * const snapshot = await stubFor(env.KEYS, objectName, placement).inspect(recordId, { body: false });
+   * const snapshot = await keyObject(env, objectName, placement).inspect(recordId, { body: false });
    */
   inspect(id: string, options: { body: boolean }): RecordSnapshot | null {
     const record = this.#store.find(id);
@@ -200,7 +201,7 @@ export class KeyObject extends DurableObject<Env> {
    * never stored anything is left without storage.
    *
    * @example
-   * const page = await stubFor(env.KEYS, "shard-17", placement).list({ state: "unknown", after: "", limit: 100 });
+   * const page = await keyObject(env, "shard-17", placement).list({ state: "unknown", after: "", limit: 100 });
    */
   list(query: RecordListQuery): RecordSnapshot[] {
     const now = Date.now();
@@ -214,7 +215,7 @@ export class KeyObject extends DurableObject<Env> {
    * record is left alone (purge it first), and so is one still running here.
    *
    * @example
-   * await stubFor(env.KEYS, objectName, placement).resolve(recordId, { status: 201, headers, body }) // { resolved: true, previous: "outcome-unknown" }
+   * await keyObject(env, objectName, placement).resolve(recordId, { status: 201, headers, body }) // { resolved: true, previous: "outcome-unknown" }
    */
   resolve(id: string, response: OperatorResponse): ResolveResult {
     const snapshot = this.inspect(id, { body: false });
@@ -232,7 +233,7 @@ export class KeyObject extends DurableObject<Env> {
    * attempt is still at the origin.
    *
    * @example
-   * await stubFor(env.KEYS, objectName, placement).purge(recordId, { force: false }) // { purged: true, state: "completed" }
+   * await keyObject(env, objectName, placement).purge(recordId, { force: false }) // { purged: true, state: "completed" }
    */
   purge(id: string, options: { force: boolean }): PurgeResult {
     const snapshot = this.inspect(id, { body: false });

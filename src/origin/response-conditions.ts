@@ -25,7 +25,10 @@ export function meetsSuccessConditions(conditions: readonly Condition[], respons
   if (conditions.length === 0) return true;
   if (response.rest) return false;
   try {
-    return conditionsHold(conditions, new RequestFields(NO_URL, new Headers(response.headers), response.body));
+    const headers = new Headers(response.headers);
+    // fetch() has decoded the body already: its Content-Encoding no longer describes these bytes.
+    headers.delete("content-encoding");
+    return conditionsHold(conditions, new RequestFields(NO_URL, headers, response.body));
   } catch (error) {
     if (error instanceof FieldError) return false;
     throw error;
