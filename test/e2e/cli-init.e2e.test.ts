@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,5 +91,34 @@ describe("idem init", () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain("package.json");
     expect(() => read(dir, "wrangler.toml")).toThrow();
+  });
+});
+
+describe("a checked build", () => {
+  it("stops wrangler deploy --dry-run on a misspelt field, naming the file and the field", async () => {
+    const dir = freshDir();
+    expect((await init([dir, "--origin", "https://api.shop.example"])).code).toBe(0);
+    // The project as init wrote it, with Idem and the idem bin taken from this repository instead of node_modules.
+    const repo = process.cwd();
+    const entry = join(repo, "src/worker/configured-worker.ts");
+    writeFileSync(join(dir, "src/index.ts"), `export { default, DocumentObject, KeyObject } from ${JSON.stringify(entry)};\n`);
+    const wranglerToml = read(dir, "wrangler.toml").replace(
+      'command = "npm run --silent check -- --all-envs"',
+      `command = ${JSON.stringify(`node ${join(repo, "src/cli/idem.ts")} check --all-envs`)}`,
+    );
+    writeFileSync(join(dir, "wrangler.toml"), wranglerToml);
+    writeFileSync(join(dir, "idem.config.toml"), read(dir, "idem.config.toml").replace('path = "/orders"', 'pth = "/orders"'));
+
+    const wrangler = join(repo, "node_modules/wrangler/bin/wrangler.js");
+    const result = spawnSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", "out"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
+    const output = `${result.stdout}${result.stderr}`;
+    expect(result.status, output).not.toBe(0);
+    expect(output).toContain("✗ wrangler.toml → idem.config.toml: the Idem config is invalid");
+    expect(output).toContain("routes[0].pth: unknown field");
+    expect(() => read(dir, "out/index.js")).toThrow(); // nothing was bundled
   });
 });
