@@ -4,7 +4,7 @@
  *   npm run check-config                                    wrangler.toml's Idem config (its file, or IDEM_CONFIG)
  *   npm run check-config -- --config wrangler.toml --env production
  *   npm run check-config -- --config idem.config.toml --env production   a config file and its [env.production]
- *   npm run check-config -- --explain "POST /orders" --header "Idempotency-Key: k-1" --body '{"item":"book"}'
+ *   npm run check-config -- --explain "POST /orders" --header "Idempotency-Key: k-1" --header "Content-Type: application/json" --body '{"item":"book"}'
  *   npm run check-config -- --json                          the effective config as JSON
  *
  * It validates the config (exit 1 and one line per mistake when it is wrong),
@@ -348,12 +348,7 @@ function sampleFrom(explain: string, headerLines: string[], body: string | undef
   }
   let text = body ?? "";
   if (text.startsWith("@")) text = readFileSync(resolve(text.slice(1)), "utf8");
-  if (text !== "" && !headers.has("content-type")) {
-    headers.set(
-      "content-type",
-      text.trimStart().startsWith("{") || text.trimStart().startsWith("[") ? "application/json" : "application/x-www-form-urlencoded",
-    );
-  }
+  // No Content-Type is guessed: the gateway guesses none, and a body sent without one is not the request it reads.
   return { method: method.toUpperCase(), url, headers, body: new TextEncoder().encode(text) };
 }
 

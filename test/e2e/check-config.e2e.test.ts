@@ -368,6 +368,8 @@ describe("check-config --explain", () => {
       "POST /v2/batches/b7/orders",
       "--header",
       "X-API-Key: pk_1",
+      "--header",
+      "Content-Type: application/json",
       "--body",
       '{"address":{"postalCode":"1012 AB","houseNumber":"12a"}}',
     );
@@ -384,7 +386,8 @@ describe("check-config --explain", () => {
       { requestName: "saveSalesDocument", temporaryUUID: "bad_key" },
     ]);
     const body = new URLSearchParams({ clientCode: "1", sessionKey: "s", requests }).toString();
-    const { stdout } = await checkConfig("--config", "examples/erply/wrangler.toml", "--explain", "POST /api/", "--body", body);
+    const form = ["--header", "Content-Type: application/x-www-form-urlencoded"];
+    const { stdout } = await checkConfig("--config", "examples/erply/wrangler.toml", "--explain", "POST /api/", ...form, "--body", body);
     expect(stdout).toContain("route       bulk: a bulk request; each call is planned as if it were sent alone");
     expect(stdout).toMatch(/call 1 {6}saveSalesDocument: route save-sales-document, key u-1, record [0-9a-f]{64}/);
     expect(stdout).toContain("call 2      getProducts: no route: sent on with the other such calls");
@@ -392,9 +395,25 @@ describe("check-config --explain", () => {
     expect(stdout).toContain("call 4      saveSalesDocument: refused: invalid-key");
   });
 
+  it("guesses no Content-Type: a JSON body sent without one is refused (415), as the gateway refuses it", async () => {
+    const explain = ["--config", "examples/printone/wrangler.toml", "--explain", "POST /v2/orders", "--header", "X-API-Key: pk_1"];
+    const body = ["--body", '{"customerId":"cus_9"}'];
+    expect((await checkConfig(...explain, ...body)).stdout).toContain("Idem refuses it: unsupported-media-type");
+    expect((await checkConfig(...explain, "--header", "Content-Type: application/json", ...body)).stdout).toContain("key         cus_9");
+  });
+
   it("reads the body from a file with --body @file", async () => {
     const body = jsonFile("order.json", { customerId: "cus_9" });
-    const explain = ["--config", "examples/printone/wrangler.toml", "--explain", "POST /v2/orders", "--body", `@${body}`];
+    const explain = [
+      "--config",
+      "examples/printone/wrangler.toml",
+      "--explain",
+      "POST /v2/orders",
+      "--header",
+      "Content-Type: application/json",
+      "--body",
+      `@${body}`,
+    ];
     expect((await checkConfig(...explain, "--header", "X-API-Key: pk_1")).stdout).toContain("key         cus_9");
     // Without its API key the example refuses the order rather than share a record with other such callers.
     expect((await checkConfig(...explain)).stdout).toContain("Idem refuses it: caller-unidentified");
@@ -417,6 +436,8 @@ describe("check-config and the deployed Worker agree", () => {
       "POST /v2/orders",
       "--header",
       "X-API-Key: pk_agree",
+      "--header",
+      "Content-Type: application/json",
       "--body",
       body,
     );
