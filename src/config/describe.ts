@@ -120,6 +120,7 @@ function routeShape(route: Route, mainOrigin: Origin): RouteInput {
     dedup,
     batch,
     errors,
+    parsing,
     record: _record,
     origin,
     ...rest
@@ -150,6 +151,7 @@ function routeShape(route: Route, mainOrigin: Origin): RouteInput {
     ...(dedup.length > 0 && { dedup: dedup.map(dedupShape) }),
     ...(batch && { batch: { field: batch.field.text, format: batch.format, maxCalls: batch.maxCalls } }),
     errors: errorsShape(errors),
+    parsing,
   };
 }
 
