@@ -60,7 +60,16 @@ describe("idem records", () => {
     expect(records).toHaveLength(1);
     const record = records[0]?.record ?? "";
 
-    const resolved = await idemRecords("resolve", record, "--status", "201", "--header", "Content-Type: application/json", "--body-text", '{"id":"ord_1"}');
+    const resolved = await idemRecords(
+      "resolve",
+      record,
+      "--status",
+      "201",
+      "--header",
+      "Content-Type: application/json",
+      "--body-text",
+      '{"id":"ord_1"}',
+    );
     expect(JSON.parse(resolved.stdout)).toMatchObject({ resolved: true, record, previous: "outcome-unknown" });
     const retry = await order("k-cli-2", tag);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
