@@ -41,7 +41,8 @@ const USAGE = `Usage: npm run check-config -- [options]
   --config <file>     a wrangler config (reads its config file or IDEM_CONFIG), or an Idem config file
                       (idem.config.toml or .json); told apart by content, not name (default wrangler.toml)
   --env <name>        the wrangler environment to read (or, for an Idem config file, its [env.<name>] section)
-  --json              print the result as JSON
+  --json              print the result as JSON; its "config" is the effective config in the config's own
+                      shape, every default applied: saved as idem.config.json it loads to the same gateway
   --explain "<METHOD> <path?query>"   say which route, rule and record a sample request would hit
   --header "Name: value"              a header of the sample request (repeatable)
   --body <text|@file>                 the body of the sample request`;

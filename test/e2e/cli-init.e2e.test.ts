@@ -118,7 +118,7 @@ describe("a checked build", () => {
     const output = `${result.stdout}${result.stderr}`;
     expect(result.status, output).not.toBe(0);
     expect(output).toContain("✗ wrangler.toml → idem.config.toml: the Idem config is invalid");
-    expect(output).toContain("routes[0].pth: unknown field");
+    expect(output).toContain('routes["create-order"].pth: unknown field; did you mean "path"?');
     expect(() => read(dir, "out/index.js")).toThrow(); // nothing was bundled
   });
 });

@@ -20,6 +20,9 @@ export const BODY_ROUTES: Plain[] = [
   { name: "orders", path: "/orders", dedup: [{ name: "same-item", prerequisites: ["body:item"], compare: ["body:item"] }] },
   // Takes a request only when a body field says so.
   { name: "kinds", path: "/kinds", when: { "body:kind": "order" } },
+  // Takes its key, or its document ID, from the body.
+  { name: "uploads", path: "/uploads", key: { source: "body:uploadId" } },
+  { name: "notes", path: "/notes", methods: ["PUT"], document: { id: "body:noteId" } },
 ];
 
 /** Bytes compressed with the runtime's CompressionStream, as a client sending `Content-Encoding: gzip` does. */
@@ -79,7 +82,8 @@ export function bodyProofs(target: () => DemoTarget): void {
   describe("a route that needs the body never forwards one it cannot read", () => {
     const order = '{"item":"book"}';
     const unread: [string, () => Promise<Sent>][] = [
-      ["JSON sent without a Content-Type", async () => ({ headers: {}, body: order })],
+      // As bytes: a string body would get the runtime's default text/plain.
+      ["JSON sent without a Content-Type", async () => ({ headers: {}, body: new TextEncoder().encode(order) })],
       ["JSON sent as curl's default form type", async () => ({ headers: { "content-type": "application/x-www-form-urlencoded" }, body: order })],
       ["JSON sent as text/plain", async () => ({ headers: { "content-type": "text/plain" }, body: order })],
       ["gzip-encoded JSON", async () => ({ headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: await gzip(order) })],
@@ -107,6 +111,20 @@ export function bodyProofs(target: () => DemoTarget): void {
       const response = await post("/kinds", tag, newTag(), "text/plain", '{"kind":"order"}');
       expect(response.status).toBe(415);
       expect((await problemOf(response)).detail).toContain("body:kind");
+      expect(await originLog(tag)).toHaveLength(0);
+    });
+
+    it.each([
+      ["a key", "POST", "/uploads", '{"uploadId":"u-1"}'],
+      ["a document ID", "PUT", "/notes", '{"noteId":"n-1"}'],
+    ])("a body %s is read from, sent without a Content-Type, is refused (415), never executed", async (_what, method, path, body) => {
+      const tag = newTag();
+      for (let i = 0; i < 2; i++) {
+        const sent = new Request(new URL(path, target().base), { method, headers: { "demo-tag": tag }, body: new TextEncoder().encode(body) });
+        const response = await send(sent);
+        expect(response.status).toBe(415);
+        expect((await problemOf(response)).detail).toContain("without a Content-Type");
+      }
       expect(await originLog(tag)).toHaveLength(0);
     });
 
