@@ -93,9 +93,9 @@ try {
   const config = readFileSync(configPath, "utf8");
   writeFileSync(configPath, config.replace('path = "/orders"', 'pth = "/orders"'));
   const broken = run("npx", ["--no", "wrangler", "deploy", "--dry-run", "--outdir", "dist"], project);
-  if (broken.code === 0) fail("the dry-run passed with routes[0].pth in idem.config.toml", broken.output);
-  if (!broken.output.includes("idem.config.toml") || !broken.output.includes("routes[0].pth: unknown field")) {
-    fail("the dry-run stopped without naming idem.config.toml and routes[0].pth", broken.output);
+  if (broken.code === 0) fail("the dry-run passed with a misspelt field in idem.config.toml", broken.output);
+  if (!broken.output.includes("idem.config.toml") || !/routes\[[^\]]+\]\.pth: unknown field/.test(broken.output)) {
+    fail("the dry-run stopped without naming idem.config.toml and the misspelt field", broken.output);
   }
   writeFileSync(configPath, config);
 
