@@ -37,7 +37,7 @@ const VARIABLE_LIMIT_BYTES = 5 * 1024;
  */
 const WRANGLER_FIELDS = ["name", "main", "compatibility_date", "vars", "alias", "durable_objects", "services", "migrations"] as const;
 
-const USAGE = `Usage: npm run check-config -- [options]
+const USAGE = `Usage: idem check [options]   (in this repository: npm run check-config -- [options])
   --config <file>     a wrangler config (reads its config file or IDEM_CONFIG), or an Idem config file
                       (idem.config.toml or .json); told apart by content, not name (default wrangler.toml)
   --env <name>        the wrangler environment to read (or, for an Idem config file, its [env.<name>] section)
@@ -45,7 +45,8 @@ const USAGE = `Usage: npm run check-config -- [options]
                       shape, every default applied: saved as idem.config.json it loads to the same gateway
   --explain "<METHOD> <path?query>"   say which route, rule and record a sample request would hit
   --header "Name: value"              a header of the sample request (repeatable)
-  --body <text|@file>                 the body of the sample request`;
+  --body <text|@file>                 the body of the sample request
+  --all-envs          a wrangler config's top level and each of its [env.<name>], one line each (wrangler's [build] command)`;
 
 class UsageError extends Error {}
 

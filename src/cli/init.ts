@@ -113,6 +113,15 @@ function packageName(dir: string): string {
   return name === "" ? "idem-gateway-worker" : name;
 }
 
+/** A Worker name from a package name: wrangler takes lower-case letters, digits and dashes only (`@acme/edge.api` → `acme-edge-api`). */
+function workerNameFrom(name: string): string {
+  const worker = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return worker === "" ? "idem-gateway-worker" : worker;
+}
+
 type Json = Record<string, unknown>;
 
 const isTable = (value: unknown): value is Json => value !== null && typeof value === "object" && !Array.isArray(value);
@@ -194,7 +203,7 @@ export async function init(argv: string[]): Promise<CheckResult> {
   );
 
   mkdirSync(join(dir, "src"), { recursive: true });
-  const workerName = typeof pkg.name === "string" ? packageName(pkg.name) : packageName(dir);
+  const workerName = workerNameFrom(typeof pkg.name === "string" ? pkg.name : basename(dir));
   const files: [string, string][] = [
     ["wrangler.toml", wranglerToml(workerName)],
     ["idem.config.toml", idemConfigToml(origin)],

@@ -346,7 +346,7 @@ describe("the check-config command", () => {
     expect(invalid.stderr).toContain('routes["a"].path');
     const usage = checkConfigProcess("--explain");
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain("Usage: npm run check-config");
+    expect(usage.stderr).toContain("Usage: idem check");
   });
 });
 

@@ -14,20 +14,20 @@ const freshDir = () => mkdtempSync(join(tmpdir(), "idem-init-"));
 
 describe("idem init", () => {
   it("writes a whole project into an empty folder, whose Idem config is valid", async () => {
-    const dir = join(freshDir(), "my-gateway");
+    const dir = join(freshDir(), "My.Gateway");
     const { code, stdout } = await init([dir, "--origin", "https://api.shop.example"]);
     expect(code).toBe(0);
     for (const file of FILES) expect(stdout).toContain(`wrote   ${file}`);
 
     const pkg = JSON.parse(read(dir, "package.json"));
-    expect(pkg.name).toBe("my-gateway");
+    expect(pkg.name).toBe("my.gateway");
     expect(pkg.scripts).toEqual({ dev: "wrangler dev", deploy: "wrangler deploy", check: "idem check" });
     expect(pkg.dependencies).toEqual({ "idem-gateway": "^0.2.0" });
     expect(Object.keys(pkg.devDependencies)).toEqual(["wrangler"]);
 
     const wrangler = parse(read(dir, "wrangler.toml"));
     expect(wrangler).toMatchObject({
-      name: "my-gateway",
+      name: "my-gateway", // a Worker's name has no dots
       main: "src/index.ts",
       alias: { "#idem-config": "./idem.config.toml" },
       build: { command: "npm run --silent check -- --all-envs" },
