@@ -11,7 +11,7 @@
  * Exit 0 when all hold; otherwise the step that failed and what it printed.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { startOrdersOrigin } from "../demo/orders-origin.ts";
@@ -23,6 +23,30 @@ const DEV_PORT = 8797;
 const started = Date.now();
 // wrangler needs Node 22.12 or later: the one running this script (package.json's `node`) goes first on PATH.
 const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false" };
+
+/** A Worker that builds Idem in code, typed against the package's .d.ts; a misspelt field must be a type error. */
+const IN_CODE = `import { createWorker, defineConfig, type Env } from "idem-gateway";
+export { DocumentObject, KeyObject } from "idem-gateway";
+const idem = createWorker(defineConfig({ origin: "https://api.example.com", routes: [{ name: "o", path: "/orders", key: { required: true } }] }));
+export default { fetch: (request, env) => idem.fetch(request, env) } satisfies ExportedHandler<Env>;
+// @ts-expect-error: a misspelt field is a type error
+defineConfig({ origin: "https://api.example.com", routes: [{ name: "o", pth: "/orders" }] });
+`;
+
+/** A user's usual tsconfig; the Workers types come from this repository, so that nothing more is installed. */
+const tsconfig = () => ({
+  compilerOptions: {
+    target: "es2022",
+    module: "esnext",
+    moduleResolution: "bundler",
+    lib: ["es2022"],
+    types: [join(root, "node_modules/@cloudflare/workers-types")],
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+  },
+  include: ["src"],
+});
 
 function step(text: string): void {
   console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}`);
@@ -67,7 +91,10 @@ const packed = JSON.parse(mustRun("npm", ["pack", "--json", "--ignore-scripts", 
 ];
 const [{ filename, files }] = packed;
 const paths = files.map((file) => file.path);
-const shipped = paths.filter((path) => /^(test|bench|harness|demo|scripts|examples)\//.test(path));
+// dist/ must hold the build of src/ alone: anything else written there (a dry-run's bundle) would ship too.
+const notBuilt = (path: string) =>
+  path.startsWith("dist/") && !existsSync(join(root, path.replace(/^dist\//, "src/").replace(/(\.d)?\.js$|\.d\.ts$/, ".ts")));
+const shipped = paths.filter((path) => /^(test|bench|harness|demo|scripts|examples)\//.test(path) || notBuilt(path));
 if (shipped.length > 0) fail(`the tarball holds what only this repository needs: ${shipped.join(", ")}`);
 for (const needed of ["dist/index.js", "dist/index.d.ts", "dist/worker/configured-worker.js", "dist/cli/idem.js", "idem.config.schema.json"]) {
   if (!paths.includes(needed)) fail(`the tarball lacks ${needed}`);
@@ -87,6 +114,11 @@ try {
   mustRun("npm", ["run", "check"], project);
   const dryRun = mustRun("npx", ["--no", "wrangler", "deploy", "--dry-run", "--outdir", "dist"], project);
   if (!dryRun.includes("the Idem config is valid")) fail("the dry-run did not check the Idem config", dryRun);
+
+  step("the types: tsc on a Worker that configures Idem in code");
+  writeFileSync(join(project, "src/in-code.ts"), IN_CODE);
+  writeFileSync(join(project, "tsconfig.json"), JSON.stringify(tsconfig(), null, 2));
+  mustRun(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "."], project);
 
   step("a misspelt field stops the dry-run");
   const configPath = join(project, "idem.config.toml");
