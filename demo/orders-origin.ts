@@ -29,6 +29,9 @@ export type { ReceivedRequest };
  * | `Demo-Server-Timing: db;dur=7` | add this `Server-Timing` (the origin's own timings) |
  * | `Demo-Tag: t1`      | label the request in the log (tests use one tag each)        |
  *
+ * `TRACE` (any path) and `/reflect` (any method) answer with the request's
+ * headers, as Apache's default TRACE and a debug endpoint would.
+ *
  * `GET /__demo/requests?tag=t1` lists the requests received (with their start
  * and end times), so anyone can count how often the origin really executed.
  */
@@ -82,6 +85,9 @@ function fieldsOf(body: DemoBody): Record<string, unknown> {
 
 /** Answers one request of the orders API, or echoes any other path. */
 function answer(orders: Map<string, Order>, req: IncomingMessage, url: URL, read: ReadBody, seq: number): { status: number; body: unknown } {
+  // As Apache httpd answers TRACE by default (TraceEnable On), and as any debug endpoint that echoes a request does:
+  // the request's headers come back to whoever sent it.
+  if (req.method === "TRACE" || url.pathname === "/reflect") return { status: 200, body: { method: req.method, headers: req.headers } };
   const match = /^\/orders\/([^/]+)$/.exec(url.pathname);
   if (url.pathname === "/orders" && req.method === "POST") {
     const order: Order = { ...fieldsOf(read.body), id: `ord_${randomUUID()}`, createdAt: new Date().toISOString() };

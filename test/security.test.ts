@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { problemType } from "../src/errors/problem-docs.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
@@ -146,5 +147,48 @@ describe("forwardKey headers come from Idem alone (issue 22, item 5)", () => {
     const received = await originLog(tag);
     expect(received).toHaveLength(2);
     expect(received.map((r) => r.headers["idem-key"])).toEqual([undefined, undefined]);
+  });
+});
+
+describe("the origin's credential reaches only the requests a route sends (issue 22, item 1)", () => {
+  const SECRET = env.ORIGIN_AUTH_SECRET;
+  const credential = { "X-Origin-Auth": { secret: "ORIGIN_AUTH_SECRET" } };
+  const send = gatewayFor({ origin: { url: env.ORIGIN_URL, headers: credential }, routes: [{ name: "orders", path: "/orders" }] });
+  const sendAll = gatewayFor({
+    origin: { url: env.ORIGIN_URL, headers: { "X-Origin-Auth": { secret: "ORIGIN_AUTH_SECRET", passThrough: true } } },
+    routes: [{ name: "orders", path: "/orders" }],
+  });
+
+  // workerd's Request takes no TRACK or CONNECT: the e2e twin sends those over raw HTTP.
+  it.each(["TRACE", "trace"])("answers %s itself with 405 and Allow, never sending it on", async (method) => {
+    const tag = newTag();
+    for (const path of ["/anything", "/orders", "/reflect"]) {
+      const response = await send(new Request(`https://idem.test${path}`, { method, headers: { "demo-tag": tag } }));
+      expect(response.status).toBe(405);
+      expect(response.headers.get("allow")).toBe("GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE");
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      const text = await response.text();
+      expect(JSON.parse(text).type).toBe(problemType("method-not-allowed"));
+      expect(text).not.toContain(SECRET);
+    }
+    expect(await originLog(tag)).toHaveLength(0);
+  });
+
+  it("is not added to a request no route takes: a header-reflecting endpoint shows none", async () => {
+    const tag = newTag();
+    const reflected = await send(clientRequest("/reflect", { tag, method: "GET" }));
+    expect(reflected.status).toBe(200);
+    expect(await reflected.text()).not.toContain(SECRET);
+    await send(clientRequest("/orders", { tag, auth: "Bearer alice", key: tag }));
+    expect((await originLog(tag)).map((r) => [r.method, r.path, r.headers["x-origin-auth"]])).toEqual([
+      ["GET", "/reflect", undefined],
+      ["POST", "/orders", SECRET],
+    ]);
+  });
+
+  it("is added to a request no route takes only when the credential says passThrough = true", async () => {
+    const tag = newTag();
+    await sendAll(clientRequest("/reflect", { tag, method: "GET" }));
+    expect((await originLog(tag)).map((r) => r.headers["x-origin-auth"])).toEqual([SECRET]);
   });
 });

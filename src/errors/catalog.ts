@@ -7,6 +7,8 @@ interface KindInfo {
   title: string;
   /** The code the `erply` profile uses unless the route overrides it. */
   erplyCode?: number;
+  /** Headers every answer of this kind carries, whatever the error format. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -18,8 +20,14 @@ export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
   "invalid-key": { status: 400, title: "Invalid idempotency key", erplyCode: 1014 },
   "key-required": { status: 400, title: "Idempotency key required", erplyCode: 1010 },
   "invalid-body": { status: 400, title: "Request body cannot be read", erplyCode: 1015 },
+  "unsupported-media-type": { status: 415, title: "Request body in a form this route does not read", erplyCode: 1015 },
   "body-too-large": { status: 413, title: "Request body too large" },
   "ambiguous-path": { status: 400, title: "Ambiguous request path" },
+  "method-not-allowed": {
+    status: 405,
+    title: "Method not allowed",
+    headers: { allow: "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE" },
+  },
   "origin-not-allowed": { status: 400, title: "The request names no allowed origin" },
   "fingerprint-mismatch": { status: 422, title: "Idempotency key reused with a different request" },
   "in-progress": { status: 409, title: "A request with this key is still in progress", erplyCode: 1204 },

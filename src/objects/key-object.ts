@@ -175,7 +175,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     if (answer.do === "replay") {
       const { record } = answer;
       // Only completed records are replayed, and every completed record has its status.
-      return answered(answer.outcome, { status: record.status ?? 500, headers: record.headers }, this.#store.bodyOf(record), record.expiresAt);
+      return answered(answer.outcome, { status: record.status ?? 500, headers: record.headers }, this.#store.replayBody(record), record.expiresAt);
     }
     return refusalAnswer(answer.do === "wait" ? answer.orElse : answer.refusal);
   }
