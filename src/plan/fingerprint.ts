@@ -1,6 +1,6 @@
 import { hashParts, sha256Hex } from "../crypto/digest.ts";
 import { EXACT_PATHS, matchingPath, type PathMatching } from "../http/matching-path.ts";
-import { isMultipartForm, mediaType } from "../http/media-type.ts";
+import { isMultipartForm, mediaType, mediaTypeAs, type Parsing } from "../http/media-type.ts";
 import { canonicalJson, canonicalPairs } from "../request/canonical.ts";
 import type { FieldPairs } from "../request/form-pairs.ts";
 import type { RequestFields } from "../request/request-fields.ts";
@@ -33,14 +33,15 @@ function pairsPart(pairs: FieldPairs): string {
  * The Content-Type as the fingerprint counts it: the media type, then its
  * parameters (charset, …) sorted, names lower-cased and values as sent. A
  * multipart boundary is left out: it is random per send, and the parts
- * count instead. Without parameters, the media type alone.
+ * count instead (when the route reads the body as multipart). Without
+ * parameters, the media type alone.
  *
  * @example
- * contentTypePart("Application/JSON; Charset=UTF-8") // "application/json;charset=UTF-8"
+ * contentTypePart("Application/JSON; Charset=UTF-8", "strict") // "application/json;charset=UTF-8"
  */
-function contentTypePart(contentType: string | null): string {
+function contentTypePart(contentType: string | null, parsing: Parsing): string {
   const type = mediaType(contentType);
-  const multipart = isMultipartForm(type);
+  const multipart = isMultipartForm(mediaTypeAs(contentType, parsing));
   const parameters = (contentType ?? "")
     .split(";")
     .slice(1)
@@ -94,7 +95,7 @@ export async function requestFingerprint(
     method,
     matchingPath(fields.url.pathname, pathMatching),
     pairsPart(fields.query),
-    contentTypePart(fields.headers.get("content-type")),
+    contentTypePart(fields.headers.get("content-type"), fields.parsing),
     ...headerParts,
     ...(encoding === null ? [] : [`content-encoding=${encoding.trim().toLowerCase()}`]),
     await canonicalBodyDigest(fields),
