@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkConfig } from "../../src/cli/check.ts";
+import { ADMIN_ERROR_CATALOG, ERROR_CATALOG } from "../../src/errors/catalog.ts";
 import { jsonMismatches, repositoryRoot } from "./support/markdown-examples.ts";
 
 /**
@@ -96,5 +97,37 @@ describe("docs/configuration.md's defaults", () => {
       return mismatch(row, at(route, row.field));
     });
     expect(problems).toEqual([]);
+  });
+});
+
+describe("docs/errors.md and docs/admin-api.md", () => {
+  const page = (file: string) => readFileSync(join(repositoryRoot, file), "utf8");
+
+  it("list every problem kind the gateway answers, with its status and Erply code", () => {
+    const rows = new Map(
+      [...page("docs/errors.md").matchAll(/^\| `urn:idem:problem:([\w-]+)` +\| ([^|]+?) +\| ([^|]+?) +\|/gm)].map((m) => [
+        m[1],
+        { status: m[2] ?? "", erply: m[3] ?? "" },
+      ]),
+    );
+    const problems = Object.entries(ERROR_CATALOG).flatMap(([kind, info]) => {
+      const row = rows.get(kind);
+      if (!row) return [`${kind}: no row`];
+      const statuses = row.status.split("/").map(Number);
+      const erply = info.erplyCode === undefined ? "—" : String(info.erplyCode);
+      return [
+        ...(statuses.includes(info.status) ? [] : [`${kind}: status ${row.status}, the gateway's is ${info.status}`]),
+        ...(row.erply === erply ? [] : [`${kind}: Erply code ${row.erply}, the gateway's is ${erply}`]),
+      ];
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it("name every admin problem kind with its status", () => {
+    const text = page("docs/admin-api.md");
+    const missing = Object.entries(ADMIN_ERROR_CATALOG).flatMap(([kind, info]) =>
+      text.includes(`\`${kind}\` ${info.status}`) ? [] : [`${kind} ${info.status}`],
+    );
+    expect(missing).toEqual([]);
   });
 });
