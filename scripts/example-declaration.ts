@@ -17,6 +17,8 @@ export interface SampleRequest {
   headers: Record<string, string>;
   /** JSON, sent with `Content-Type: application/json`. */
   json?: unknown;
+  /** A form, sent as curl's `-d` sends it (`application/x-www-form-urlencoded`). */
+  form?: string;
 }
 
 /** What an `example.ts` declares (its default export). */

@@ -92,6 +92,8 @@ async function main(argv: string[]): Promise<number> {
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  // A closed terminal: stop wrangler and delete the run's state as on Ctrl+C.
+  process.once("SIGHUP", stop);
   await running.exited;
   await running.stop();
   return 0;

@@ -9,7 +9,8 @@ export default {
   // A sale without temporaryUUID, resent: Erply's duplicate prevention gives the copy the first answer.
   sample: {
     method: "POST",
-    path: "/api/?request=saveSalesDocument&clientCode=123&sessionKey=s1&clientName=TouchPOS&invoiceNo=77&date=2026-11-23&time=14:05:09&type=CASHINVOICE&productID1=7&amount1=2",
+    path: "/api/",
     headers: {},
+    form: "request=saveSalesDocument&clientCode=123&sessionKey=s1&clientName=TouchPOS&invoiceNo=77&date=2026-11-23&time=14:05:09&type=CASHINVOICE&productID1=7&amount1=2",
   },
 } satisfies Example;

@@ -9,15 +9,25 @@ import { type CheckResult, checkConfig } from "./check.ts";
  *   idem routes [--config F]            wrangler `routes` that send only Idem's paths through the Worker
  */
 import { checkAllEnvironments } from "./check-all.ts";
+import { init } from "./init.ts";
+import { recordsCommand } from "./records.ts";
+import { routesCommand } from "./routes.ts";
 
 const USAGE = `Usage: idem <command> [options]   (docs/cli.md; idem <command> --help)
   init [dir] [--origin URL]       write a project that runs Idem (never overwrites a file or setting)
   check [--config F] [--env E] [--explain "METHOD /path"] [--all-envs]
-                                  check an Idem config, explain how a request would be handled`;
+                                  check an Idem config, explain how a request would be handled
+  records get|lookup|purge|resolve|list …
+                                  the admin API of a running gateway (IDEM_URL, IDEM_ADMIN_TOKEN)
+  routes --host H [--zone Z] [--config F] [--env E]
+                                  wrangler routes that send only Idem's paths through the Worker`;
 
 type Command = (argv: string[]) => Promise<CheckResult>;
 
 const commands: Record<string, Command> = {
+  init,
+  records: recordsCommand,
+  routes: routesCommand,
   check: (argv) => (argv.includes("--all-envs") ? checkAllEnvironments(argv.filter((arg) => arg !== "--all-envs")) : checkConfig(argv)),
 };
 

@@ -20,6 +20,7 @@ export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
   "invalid-key": { status: 400, title: "Invalid idempotency key", erplyCode: 1014 },
   "key-required": { status: 400, title: "Idempotency key required", erplyCode: 1010 },
   "invalid-body": { status: 400, title: "Request body cannot be read", erplyCode: 1015 },
+  "unsupported-media-type": { status: 415, title: "Request body in a form this route does not read", erplyCode: 1015 },
   "body-too-large": { status: 413, title: "Request body too large" },
   "ambiguous-path": { status: 400, title: "Ambiguous request path" },
   "method-not-allowed": {

@@ -30,8 +30,14 @@ export const PROBLEM_DOCS = {
     retry: `${FIX_FIRST} Add a fresh key (a UUID) and reuse it for every retry of this request.`,
   },
   "invalid-body": {
-    happened: "The body could not be read as its Content-Type says, or a field Idem reads was sent twice with different values.",
+    happened:
+      "The body could not be read as its Content-Type says, a field Idem reads was sent twice, or the JSON holds a member twice in one object or starts with a byte order mark (origins read those differently).",
     retry: FIX_FIRST,
+  },
+  "unsupported-media-type": {
+    happened:
+      "This route reads fields from the body, and the body is in a form it does not read: no Content-Type, a media type other than JSON, application/x-www-form-urlencoded or multipart/form-data, a Content-Encoding (gzip, deflate, …), or JSON sent as a form. Idem refuses it rather than pass it on unguarded.",
+    retry: `${FIX_FIRST} Send the body unencoded, with the Content-Type that says what it is (application/json for JSON).`,
   },
   "body-too-large": {
     happened: "The body is larger than this gateway buffers for requests it guards (maxRequestBodyBytes).",

@@ -58,7 +58,7 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
 export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
   #store: RecordStore;
   /** Executions running in this instance, by record ID; each settles when its record is final. */
-  readonly #running = new Map<string, Promise<void>>();
+  readonly #running = new Map<string, { settled: Promise<void>; lockExpiresAt: number }>();
   /** Records reserved for a bulk exchange that a runner (this object or another) carries out: how to end their running here. */
   readonly #reserved = new Map<string, { lockExpiresAt: number; end: () => void }>();
   /** Cached alarm time; undefined until read from storage. */
@@ -148,7 +148,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     let waited = false;
     for (;;) {
       const now = Date.now();
-      const running = this.#running.get(call.id);
+      const running = this.#running.get(call.id)?.settled;
       const verdict = judge(this.#store.get(call.id), call, { now, running: running !== undefined, waitUntil, waited });
       switch (verdict.do) {
         case "run":
@@ -175,7 +175,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     if (answer.do === "replay") {
       const { record } = answer;
       // Only completed records are replayed, and every completed record has its status.
-      return answered(answer.outcome, { status: record.status ?? 500, headers: record.headers }, this.#store.bodyOf(record), record.expiresAt);
+      return answered(answer.outcome, { status: record.status ?? 500, headers: record.headers }, this.#store.replayBody(record), record.expiresAt);
     }
     return refusalAnswer(answer.do === "wait" ? answer.orElse : answer.refusal);
   }
@@ -291,7 +291,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     now: number,
   ): Promise<ErrorResult | { type: "begun"; expiresAt: number; lockExpiresAt: number; finish: () => void }> {
     const { policy } = call;
-    const { expiresAt, lockExpiresAt } = termsOf(policy, now);
+    const { expiresAt, lockExpiresAt } = termsOf(policy, now, this.#running.get(call.id)?.lockExpiresAt);
     const unwritten = (error: unknown) =>
       coordinatorUnavailable(`the record could not be written (${errorMessage(error)}); the origin was not called`);
     try {
@@ -310,10 +310,11 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     // Registered in the same turn as the in-flight row: a caller that finds the row while this one awaits
     // (e.g. other waiters woken by a failed first attempt) must find it running too, and wait for it.
     const finished = Promise.withResolvers<void>();
-    this.#running.set(call.id, finished.promise);
+    const running = { settled: finished.promise, lockExpiresAt };
+    this.#running.set(call.id, running);
     const finish = () => {
-      // A record released and begun again meanwhile runs under its own promise.
-      if (this.#running.get(call.id) === finished.promise) this.#running.delete(call.id);
+      // A record released and begun again meanwhile runs under its own entry.
+      if (this.#running.get(call.id) === running) this.#running.delete(call.id);
       finished.resolve();
     };
     try {

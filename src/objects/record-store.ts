@@ -341,6 +341,67 @@ export class RecordStore {
     return concatBytes([head, ...rest]);
   }
 
+  /**
+   * The stored body of a completed record, to replay: its bytes when it
+   * fits in one chunk (nearly always), else a stream that reads one chunk
+   * row per pull, only when the reader asks for more. A replay of a large
+   * answer then holds at most its head and the chunk being sent, whatever
+   * the body's size, and however many replays run at once; over RPC the
+   * stream flows at the client's pace. Each chunk is read only while the
+   * record is the one the replay began with (same creation time and
+   * fingerprint, still completed): a record purged or replaced meanwhile
+   * breaks the stream off, never mixing two answers' bytes.
+   *
+   * @example
+   * answered("replayed", { status, headers }, store.replayBody(record), record.expiresAt)
+   */
+  replayBody(record: IdemRecord): Uint8Array | ReadableStream<Uint8Array> {
+    const bodySize = record.bodySize ?? 0;
+    let head: Uint8Array | null = record.bodyHead ?? new Uint8Array(0);
+    if (bodySize <= CHUNK_BYTES) return head;
+    const lastSeq = Math.ceil(bodySize / CHUNK_BYTES) - 1;
+    let seq = 0;
+    const chunks = new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) => {
+          if (head) {
+            controller.enqueue(head);
+            head = null;
+            seq = 1;
+            return;
+          }
+          try {
+            const row = this.#sql
+              .exec<{ data: ArrayBuffer }>(
+                `SELECT data FROM body_chunks WHERE record_id = ? AND seq = ? AND EXISTS
+                   (SELECT 1 FROM records WHERE id = ? AND state = 'completed' AND created_at = ? AND fingerprint = ?)`,
+                record.id,
+                seq,
+                record.id,
+                record.createdAt,
+                record.fingerprint,
+              )
+              .toArray()[0];
+            if (!row) throw new Error("the stored answer was purged or replaced while it was being replayed");
+            controller.enqueue(new Uint8Array(row.data));
+          } catch (error) {
+            controller.error(error);
+            return;
+          }
+          if (seq++ === lastSeq) controller.close();
+        },
+      },
+      // Nothing is read ahead of the reader.
+      { highWaterMark: 0 },
+    );
+    // Of known length, so the replay carries Content-Length as the first answer did (and a short stream is an error).
+    const sized = new FixedLengthStream(bodySize);
+    chunks.pipeTo(sized.writable).catch(() => {
+      // The error reaches the reader through `sized.readable`.
+    });
+    return sized.readable;
+  }
+
   delete(id: string): void {
     this.#kept.drop(id);
     this.storage.transactionSync(() => {

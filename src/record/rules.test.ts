@@ -309,6 +309,13 @@ describe("a new record's terms", () => {
     expect(termsOf(policy, NOW)).toEqual({ expiresAt: NOW + policy.ttlMs, lockExpiresAt: NOW + 35_000 });
     expect(termsOf({ ...policy, ttlMs: 1_000 }, NOW)).toEqual({ expiresAt: NOW + 35_000, lockExpiresAt: NOW + 35_000 });
   });
+
+  it("names an attempt apart from one still running here (purged with force) that began in the same millisecond", () => {
+    const purged = termsOf(policy, NOW);
+    const retry = termsOf(policy, NOW, purged.lockExpiresAt);
+    expect(retry.lockExpiresAt).toBeGreaterThan(purged.lockExpiresAt);
+    expect(termsOf(policy, NOW + 10, purged.lockExpiresAt)).toEqual(termsOf(policy, NOW + 10));
+  });
 });
 
 describe("11. expiry", () => {

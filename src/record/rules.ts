@@ -154,13 +154,18 @@ function refuse(refusal: Refusal): { do: "refuse"; refusal: Refusal } {
  * When a new record expires and when its lock runs out. It never expires
  * before its lock does: a record that expired while its request was still
  * at the origin would let a retry run the request a second time, alongside
- * the first.
+ * the first. The lock also names the attempt (AttemptLock), so it differs
+ * from the lock of an attempt at the same record still running here (one an
+ * operator purged with `force`): begun in the same millisecond, that
+ * attempt's late answer or release would land on this one's record.
  *
  * @example
  * termsOf({ ...policy, ttlMs: 1000, lockTimeoutMs: 35_000 }, 0) // { expiresAt: 35_000, lockExpiresAt: 35_000 }
+ * termsOf({ ...policy, ttlMs: 1000, lockTimeoutMs: 35_000 }, 0, 35_000) // { expiresAt: 35_001, lockExpiresAt: 35_001 }
  */
-export function termsOf(policy: RecordPolicy, now: number): { expiresAt: number; lockExpiresAt: number } {
-  return { expiresAt: now + Math.max(policy.ttlMs, policy.lockTimeoutMs), lockExpiresAt: now + policy.lockTimeoutMs };
+export function termsOf(policy: RecordPolicy, now: number, runningLock?: number): { expiresAt: number; lockExpiresAt: number } {
+  const lockExpiresAt = Math.max(now + policy.lockTimeoutMs, (runningLock ?? 0) + 1);
+  return { expiresAt: Math.max(now + policy.ttlMs, lockExpiresAt), lockExpiresAt };
 }
 
 /** An answer's fate: stored (with or without its body), or the key released. */
