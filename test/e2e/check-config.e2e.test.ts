@@ -189,8 +189,10 @@ describe("check-config validates", () => {
 
   it("warns about each route where callers without a scope field share records, and not about routes that refuse them", async () => {
     const routes = [
-      { name: "shared", path: "/orders" },
+      { name: "shared", path: "/orders", anonymous: "share" },
       { name: "refused", path: "/payments", anonymous: "refuse" },
+      // Refused by default: no warning.
+      { name: "default", path: "/carts" },
       { name: "unscoped", path: "/public", scope: [] },
     ];
     const { code, stdout } = await checkConfig("--config", jsonFile("anonymous.json", { origin: "https://api.example.com", routes }));
@@ -303,7 +305,16 @@ describe("check-config on a config file", () => {
   });
 
   it("explains a request against the file", async () => {
-    const { stdout } = await checkConfig("--config", project([], FILE), "--explain", "POST /orders", "--header", "Idempotency-Key: k-1");
+    const { stdout } = await checkConfig(
+      "--config",
+      project([], FILE),
+      "--explain",
+      "POST /orders",
+      "--header",
+      "Idempotency-Key: k-1",
+      "--header",
+      "Authorization: Bearer alice",
+    );
     expect(stdout).toContain("key         k-1");
   });
 });
@@ -333,6 +344,8 @@ describe("check-config on examples/commerce", () => {
       "examples/commerce/wrangler.toml",
       "--explain",
       "POST /payments/pay_1/refunds",
+      "--header",
+      "Authorization: Bearer alice",
       "--header",
       "Idempotency-Key: r-1",
     );
