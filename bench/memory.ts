@@ -16,7 +16,9 @@
  * `maxStoredResponseBytes`) to `--replays` clients at once, each of which
  * stops reading after the response's head: what the isolate holds for
  * replays in progress (heap and resident memory while they are held, and
- * workerd's peak resident memory while they are then read to the end).
+ * workerd's peak resident memory while they are then read to the end);
+ * beside it, as many 10 MiB answers streamed from the origin without a key,
+ * held the same way: what the runtime holds for any streamed answer.
  * Writes the `bench:memory` section of docs/benchmarks.md.
  *
  * Options: `--requests=1000`, `--replays=8`, `--only=in-flight|replays`, `--no-docs`.
@@ -90,8 +92,8 @@ function send(url: URL, agent: Agent, headers: Record<string, string>, body: str
   });
 }
 
-/** A keyed POST whose response head has arrived; its body waits, unread, until `drain`. */
-function held(url: URL, agent: Agent, key: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+/** A POST whose response head has arrived; its body waits, unread, until `drain`. */
+function held(url: URL, agent: Agent, headers: Record<string, string>): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const out = request(
       {
@@ -100,7 +102,7 @@ function held(url: URL, agent: Agent, key: string, headers: Record<string, strin
         path: "/orders",
         method: "POST",
         agent,
-        headers: { ...BASE_HEADERS, "idempotency-key": key, ...headers },
+        headers: { ...BASE_HEADERS, ...headers },
       },
       (res) => {
         res.pause();
@@ -123,7 +125,8 @@ async function drain(res: IncomingMessage): Promise<{ bytes: number; sha: string
   return { bytes, sha: hash.digest("hex") };
 }
 
-interface ReplayRow {
+interface LargeAnswerRow {
+  name: string;
   idleHeap: number;
   heap: number;
   idleRss: number;
@@ -132,30 +135,39 @@ interface ReplayRow {
   answers: string;
 }
 
-/** `replays` clients replaying one 10 MiB stored answer at once, each holding it after the head, then reading it all. */
-async function replayCase(bundle: string): Promise<ReplayRow> {
+/**
+ * `replays` clients at once, each getting a 10 MiB answer, holding it after
+ * the head, then reading it all: replays of one stored answer, or (for
+ * comparison: what the runtime holds for any streamed answer) answers
+ * streamed from the origin without a key.
+ */
+async function largeAnswerCase(bundle: string, mode: "replay" | "pass-through"): Promise<LargeAnswerRow> {
   const origin = await startNodeService("bench/origin.ts", ["0"]);
   const inspectorPort = await freePort();
   const subject = await startSubject("idem", { originUrl: origin.url, bundle, workerd: { inspectorPort } });
   if (!subject) throw new Error("idem is not a Worker");
   const cdp = await inspect(inspectorPort);
   const agent = new Agent({ keepAlive: true, maxSockets: replays + 1 });
+  const name =
+    mode === "replay" ? `replays of one stored ${mib(REPLAY_BYTES)} MiB answer` : `${mib(REPLAY_BYTES)} MiB answers streamed from the origin, no key`;
   try {
     const url = new URL(subject.url);
-    const key = `memory-replay-${Date.now()}`;
-    const stored = await drain(await held(url, agent, key, { [BYTES_HEADER]: String(REPLAY_BYTES) }));
+    const large = { [BYTES_HEADER]: String(REPLAY_BYTES) };
+    const keyed = { "idempotency-key": `memory-replay-${Date.now()}` };
+    const headers = mode === "replay" ? keyed : large;
+    const stored = await drain(await held(url, agent, mode === "replay" ? { ...keyed, ...large } : large));
     if (stored.bytes !== REPLAY_BYTES) throw new Error(`the origin's answer was ${stored.bytes} bytes, not ${REPLAY_BYTES}`);
-    process.stdout.write(`${replays} replays of a ${mib(REPLAY_BYTES)} MiB record: warming up … `);
-    for (let i = 0; i < 3; i++) await drain(await held(url, agent, key));
+    process.stdout.write(`${replays} × ${name}: warming up … `);
+    for (let i = 0; i < 3; i++) await drain(await held(url, agent, headers));
     const heap = async () => {
       await cdp.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
       return ((await cdp.send("Runtime.getHeapUsage")) as { usedSize: number }).usedSize;
     };
     const idleHeap = await heap();
     const idleRss = residentBytes(subject.pid);
-    // Resets workerd's peak resident memory (VmHWM), so that the peak read below is the replays'.
+    // Resets workerd's peak resident memory (VmHWM), so that the peak read below is these answers'.
     writeFileSync(`/proc/${subject.pid}/clear_refs`, "5");
-    const open = await Promise.all(Array.from({ length: replays }, () => held(url, agent, key)));
+    const open = await Promise.all(Array.from({ length: replays }, () => held(url, agent, headers)));
     // Whatever the runtime pulls ahead of a client that reads nothing is held now.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const heldHeap = await heap();
@@ -164,12 +176,14 @@ async function replayCase(bundle: string): Promise<ReplayRow> {
     const peakRss = statusBytes(subject.pid, "VmHWM");
     const counts = new Map<string, number>();
     for (const r of read) {
-      const what = `${r.status}${r.bytes === stored.bytes && r.sha === stored.sha ? " (identical)" : ` (${r.bytes} bytes, differs)`}`;
+      // A replay must be the stored answer itself; the origin sends fresh random bytes each time.
+      const same = r.bytes === stored.bytes && (mode === "pass-through" || r.sha === stored.sha);
+      const what = `${r.status}${same ? (mode === "replay" ? " (identical)" : "") : ` (${r.bytes} bytes, differs)`}`;
       counts.set(what, (counts.get(what) ?? 0) + 1);
     }
     const answers = [...counts].map(([what, n]) => `${n} × ${what}`).join(", ");
     console.log(`heap ${mib(idleHeap)} → ${mib(heldHeap)} MiB, RSS ${mib(idleRss)} → ${mib(heldRss)} MiB, peak ${mib(peakRss)} MiB; ${answers}`);
-    return { idleHeap, heap: heldHeap, idleRss, rss: heldRss, peakRss, answers };
+    return { name, idleHeap, heap: heldHeap, idleRss, rss: heldRss, peakRss, answers };
   } finally {
     cdp.close();
     agent.destroy();
@@ -233,7 +247,11 @@ try {
 } finally {
   await origin.stop();
 }
-const replayRow = args.only === "in-flight" ? undefined : await replayCase(bundle);
+const largeRows: LargeAnswerRow[] = [];
+if (args.only !== "in-flight") {
+  largeRows.push(await largeAnswerCase(bundle, "pass-through"));
+  largeRows.push(await largeAnswerCase(bundle, "replay"));
+}
 
 function mib(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(1);
@@ -243,16 +261,20 @@ function kib(bytes: number): string {
   return (bytes / 1024).toFixed(1);
 }
 
-const replayTable = replayRow
-  ? [
-      "",
-      `${replays} clients replay one stored answer of ${mib(REPLAY_BYTES)} MiB at once; each stops reading after the response's head and is held for 1 s, then all read to the end.`,
-      "",
-      "| replays at once | V8 heap idle → held (MiB) | workerd RSS idle → held (MiB) | workerd peak RSS while read (MiB) | peak above idle, per replay | answers |",
-      "|--:|--:|--:|--:|--:|---|",
-      `| ${replays} | ${mib(replayRow.idleHeap)} → ${mib(replayRow.heap)} | ${mib(replayRow.idleRss)} → ${mib(replayRow.rss)} | ${mib(replayRow.peakRss)} | ${mib((replayRow.peakRss - replayRow.idleRss) / replays)} MiB | ${replayRow.answers} |`,
-    ]
-  : [];
+const replayTable =
+  largeRows.length === 0
+    ? []
+    : [
+        "",
+        `${replays} clients at once each get a ${mib(REPLAY_BYTES)} MiB answer; each stops reading after the response's head and is held for 1 s, then all read to the end.`,
+        "",
+        "| answers at once | V8 heap idle → held (MiB) | workerd RSS idle → held (MiB) | workerd peak RSS while read (MiB) | peak above idle, per answer | answers |",
+        "|---|--:|--:|--:|--:|---|",
+        ...largeRows.map(
+          (r) =>
+            `| ${replays} ${r.name} | ${mib(r.idleHeap)} → ${mib(r.heap)} | ${mib(r.idleRss)} → ${mib(r.rss)} | ${mib(r.peakRss)} | ${mib((r.peakRss - r.idleRss) / replays)} MiB | ${r.answers} |`,
+        ),
+      ];
 const table = [
   `Command: \`npm run bench:memory\` (${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; ${inFlight} requests in flight against an origin that answers after ${ORIGIN_LATENCY_MS / 1000} s; load average before ${loadBefore.join(", ")}).`,
   "",

@@ -71,7 +71,7 @@ const configBlocks = documentationFiles().flatMap((file) => {
 describe("config blocks in README.md and docs/", () => {
   it("are found, so a broken convention cannot silently check nothing", () => {
     expect(configBlocks.filter((b) => b.kind !== undefined).length).toBeGreaterThanOrEqual(4);
-    expect(configBlocks.some((b) => b.block.file === "README.md" && b.kind === "wrangler file")).toBe(true);
+    expect(configBlocks.some((b) => b.block.file === "README.md" && b.kind === "Idem config")).toBe(true);
   });
 
   it.each(configBlocks.map((entry, n) => ({ ...entry, n, name: `${where(entry.block)} (${entry.kind ?? "fragment"})` })))(
