@@ -1,5 +1,5 @@
-import type { IdemConfig, Route } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
+import type { IdemConfig, Route } from "../model/config.ts";
 import { recordHolders, runBatch } from "../objects/batch-runner.ts";
 import { runExchange } from "../objects/run-exchange.ts";
 import { keyObject, olderKeyObject } from "../objects/stubs.ts";
@@ -10,17 +10,16 @@ import type { OriginTarget } from "../origin/origins.ts";
 import { streamThrough } from "../origin/pass-through.ts";
 import { type BatchCall, callName, planRequest, type RequestPlan } from "../plan/plan.ts";
 import type { RouteTable } from "../plan/route-table.ts";
+import { type BatchRunCall, type DocumentCall, type ExchangeCall, type KeyCall, OBJECT_PROTOCOL, type ReserveCall } from "../protocol/messages.ts";
 import {
+  answered,
   type BatchCallResult,
-  type BatchRunCall,
   type BatchRunResult,
-  type DocumentCall,
-  type ExchangeCall,
-  type KeyCall,
-  OBJECT_PROTOCOL,
-  type ReserveCall,
-} from "../protocol/messages.ts";
-import { answered, coordinatorUnavailable, exchangeFailed, type GatewayResult, invalidRequest } from "../protocol/results.ts";
+  coordinatorUnavailable,
+  exchangeFailed,
+  type GatewayResult,
+  invalidRequest,
+} from "../protocol/results.ts";
 import { readBodyWithin } from "../request/body.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { type BatchEntry, bulkAnswer, bulkCallOf, bulkExchangeOf, entryFor, runsUnguarded, segmentsOf } from "./batch.ts";

@@ -3,7 +3,6 @@ import type { Env } from "../env.ts";
 import { fullBody, type OriginFailure, type OriginResponse } from "../origin/exchange.ts";
 import {
   type BatchRunCall,
-  type BatchRunResult,
   type GuardedResult,
   type KeyCall,
   OBJECT_PROTOCOL,
@@ -11,7 +10,15 @@ import {
   type Reservation,
   type ReserveCall,
 } from "../protocol/messages.ts";
-import { answered, coordinatorUnavailable, type ErrorResult, type GatewayResult, unknownOutcome, versionSkew } from "../protocol/results.ts";
+import {
+  answered,
+  type BatchRunResult,
+  coordinatorUnavailable,
+  type ErrorResult,
+  type GatewayResult,
+  unknownOutcome,
+  versionSkew,
+} from "../protocol/results.ts";
 import type { KeyObjectRpc } from "../protocol/rpc.ts";
 import type { OperatorResponse, PurgeResult, RecordFailure, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
 import { refusalAnswer, releasedAnswer } from "../record/answers.ts";
