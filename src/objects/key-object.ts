@@ -26,7 +26,8 @@ import {
 import type { OperatorResponse, PurgeResult, RecordFailure, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { recordHolders, runBatch } from "./batch-runner.ts";
-import { type AttemptLock, type IdemRecord, RecordStore } from "./record-store.ts";
+import { droppedAt, type IdemRecord } from "./record-schema.ts";
+import { type AttemptLock, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
 
 /** The shortest time between two expiry sweeps of one object (see `alarm`). */
@@ -198,7 +199,7 @@ export class KeyObject extends DurableObject<Env> {
    * const snapshot = await stubFor(env.KEYS, objectName, placement).inspect(recordId, { body: false });
    */
   inspect(id: string, options: { body: boolean }): RecordSnapshot | null {
-    const record = this.#store.find(id);
+    const record = this.#store.get(id);
     if (!record) return null;
     const now = Date.now();
     const states = { in_flight: "in-flight", completed: "completed", unknown: "outcome-unknown" } as const;
@@ -393,7 +394,7 @@ export class KeyObject extends DurableObject<Env> {
       finished.resolve();
     };
     try {
-      await this.#scheduleExpiry(expiresAt);
+      await this.#scheduleExpiry(droppedAt(expiresAt));
     } catch (error) {
       // A record without its expiry alarm would never be cleaned up; take it back.
       this.#release(call.id, { lockExpiresAt });
@@ -514,8 +515,8 @@ export class KeyObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now();
     // Records of requests still running here stay; their execution deletes them if they outlive their TTL.
-    this.#store.deleteExpired(now, [...this.#running.keys()]);
-    const next = this.#store.nextExpiry(now);
+    this.#store.dropExpired(now, [...this.#running.keys()]);
+    const next = this.#store.nextDropAt();
     if (next !== null) {
       const at = Math.max(next, now + EXPIRY_SWEEP_MS);
       await this.ctx.storage.setAlarm(at);
