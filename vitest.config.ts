@@ -1,8 +1,21 @@
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import type { Json } from "miniflare";
 import { defineConfig } from "vitest/config";
 import { boundWorker } from "./harness/bound-worker.ts";
 import { configFileOf } from "./harness/config-file.ts";
+import packageJson from "./package.json" with { type: "json" };
+
+/**
+ * The repository imports its own package by name (worker.ts, and each example's entry), as a user's Worker does.
+ * Vite does not resolve a package's self-reference, so each export of package.json maps to its source: the
+ * `idem:source` condition, which TypeScript reads too (tsconfig.json); wrangler reads the built dist/.
+ */
+const selfReference = Object.entries(packageJson.exports).flatMap(([subpath, target]) =>
+  typeof target === "object" && "idem:source" in target
+    ? [{ find: new RegExp(`^${packageJson.name}${subpath.slice(1)}$`), replacement: fileURLToPath(new URL(target["idem:source"], import.meta.url)) }]
+    : [],
+);
 
 export default defineConfig({
   test: {
@@ -33,6 +46,7 @@ export default defineConfig({
             },
           })),
         ],
+        resolve: { alias: selfReference },
         test: {
           name: "workers",
           include: ["src/**/*.test.ts", "test/**/*.test.ts"],
@@ -49,6 +63,7 @@ export default defineConfig({
             miniflare: { bindings: { IDEM_CONFIG: configFileOf("examples/in-worker/wrangler.toml").config as Json } },
           }),
         ],
+        resolve: { alias: selfReference },
         test: { name: "in-worker", include: ["examples/in-worker/*.test.ts"] },
       },
       {
@@ -57,6 +72,7 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          alias: selfReference,
           globalSetup: ["./test/e2e/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,

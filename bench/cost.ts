@@ -49,8 +49,17 @@ if (process.exitCode) {
 }
 
 const dollars = (bill: Bill) =>
-  bill.objectRequests * PRICE_PER_MILLION.request + bill.rowsRead * PRICE_PER_MILLION.rowRead + (bill.rowsWritten + bill.alarmsSet) * PRICE_PER_MILLION.rowWritten;
-const rows = [...bills].map(([path, bill]) => [path, bill.objectRequests, bill.rowsRead, bill.rowsWritten, bill.alarmsSet, `$${dollars(bill).toFixed(3)}`]);
+  bill.objectRequests * PRICE_PER_MILLION.request +
+  bill.rowsRead * PRICE_PER_MILLION.rowRead +
+  (bill.rowsWritten + bill.alarmsSet) * PRICE_PER_MILLION.rowWritten;
+const rows = [...bills].map(([path, bill]) => [
+  path,
+  bill.objectRequests,
+  bill.rowsRead,
+  bill.rowsWritten,
+  bill.alarmsSet,
+  `$${dollars(bill).toFixed(3)}`,
+]);
 const header = ["path", "object requests", "rows read", "rows written", "alarms set", "$ per million"];
 const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => String(row[column]).length)));
 const line = (cells: readonly (string | number)[]) =>

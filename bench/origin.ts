@@ -7,13 +7,16 @@
  * Run as a child process: `node bench/origin.ts <latencyMs>`; it prints
  * `{"url": …}` once listening.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buffer } from "node:stream/consumers";
 
 /** Path that reports how many creates have executed so far. */
 export const EXECUTED_PATH = "/__bench/executed";
+
+/** A create with this header answers with a body of that many bytes (bench:memory's large stored answer). */
+export const BYTES_HEADER = "bench-bytes";
 
 /**
  * Starts the bench origin on 127.0.0.1.
@@ -33,6 +36,13 @@ export async function startBenchOrigin(latencyMs: number): Promise<{ url: string
     executed++;
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const order = { id: `ord_${randomUUID()}`, status: "created", received: body.byteLength, createdAt: new Date().toISOString() };
+    const bytes = Number(req.headers[BYTES_HEADER] ?? 0);
+    if (bytes > 0) {
+      // Random, so that no layer can compress or deduplicate it.
+      res.writeHead(201, { "content-type": "application/octet-stream", location: `/orders/${order.id}` });
+      res.end(randomBytes(bytes));
+      return;
+    }
     res.writeHead(201, { "content-type": "application/json", location: `/orders/${order.id}` });
     res.end(JSON.stringify(order));
   });

@@ -56,7 +56,7 @@ export const RUNTIME: Record<SubjectId, "workerd" | "node"> = {
  * ANALYTICS), or a reference.
  *
  * @example
- * workerSpec("idem", "http://127.0.0.1:9000", ".wrangler/bench/index.js")
+ * workerSpec("idem", "http://127.0.0.1:9000", ".wrangler/bench/worker.js")
  */
 export function workerSpec(id: SubjectId, originUrl: string, bundle: string): WorkerSpec {
   const idem = (strategy: KeyspaceStrategy): WorkerSpec => ({

@@ -22,11 +22,15 @@ export type { ReceivedRequest };
  * | `Demo-Break: 1`     | send the headers and half the body, then cut the connection |
  * | `Demo-Reset: 1`     | read the request, execute it, then reset the connection without answering |
  * | `Demo-Edge-Status: 521` | answer as Cloudflare's edge would for a failed origin: 521, 522, 523, 525, 526 without the request reaching the origin (not logged, not executed); 520 and 524 after executing it |
+ * | `Demo-Edge-Status: 530` | answer as Cloudflare does to a Worker's subrequest it could not send: 530, `error code: 1016` (or `Demo-Edge-Code`), not executed |
  * | `Demo-Bytes: 5000`  | answer with a body of this many bytes                        |
  * | `Demo-Cookie: a=b`  | add `Set-Cookie: a=b`                                        |
  * | `Demo-Gzip: 1`      | send the body gzip-compressed (`Content-Encoding: gzip`)     |
  * | `Demo-Server-Timing: db;dur=7` | add this `Server-Timing` (the origin's own timings) |
  * | `Demo-Tag: t1`      | label the request in the log (tests use one tag each)        |
+ *
+ * `TRACE` (any path) and `/reflect` (any method) answer with the request's
+ * headers, as Apache's default TRACE and a debug endpoint would.
  *
  * `GET /__demo/requests?tag=t1` lists the requests received (with their start
  * and end times), so anyone can count how often the origin really executed.
@@ -44,11 +48,21 @@ const EDGE_STATUSES: ReadonlyMap<number, { reached: boolean; title: string }> = 
   [524, { reached: true, title: "A timeout occurred" }],
   [525, { reached: false, title: "SSL handshake failed" }],
   [526, { reached: false, title: "Invalid SSL certificate" }],
+  [530, { reached: false, title: "Origin DNS error" }],
 ]);
 
-/** Answers as Cloudflare's edge does in front of a failed origin: its status, an HTML page, `Server: cloudflare`. */
-function sendEdgeError(res: ServerResponse, status: number, title: string): void {
-  res.writeHead(status, { "content-type": "text/html; charset=UTF-8", server: "cloudflare", "cf-ray": `${randomUUID().slice(0, 16)}-AMS` });
+/**
+ * Answers as Cloudflare's edge does in front of a failed origin: its status, an HTML page, `Server: cloudflare`;
+ * a 530 as a Worker's subrequest gets it, with its 1xxx code as plain text.
+ */
+function sendEdgeError(req: IncomingMessage, res: ServerResponse, status: number, title: string): void {
+  const headers = { server: "cloudflare", "cf-ray": `${randomUUID().slice(0, 16)}-AMS` };
+  if (status === 530) {
+    res.writeHead(status, { ...headers, "content-type": "text/plain; charset=UTF-8" });
+    res.end(`error code: ${header(req, "demo-edge-code") ?? "1016"}`);
+    return;
+  }
+  res.writeHead(status, { ...headers, "content-type": "text/html; charset=UTF-8" });
   res.end(`<!DOCTYPE html><title>${status}: ${title}</title><h1>Error ${status}</h1>`);
 }
 
@@ -71,6 +85,9 @@ function fieldsOf(body: DemoBody): Record<string, unknown> {
 
 /** Answers one request of the orders API, or echoes any other path. */
 function answer(orders: Map<string, Order>, req: IncomingMessage, url: URL, read: ReadBody, seq: number): { status: number; body: unknown } {
+  // As Apache httpd answers TRACE by default (TraceEnable On), and as any debug endpoint that echoes a request does:
+  // the request's headers come back to whoever sent it.
+  if (req.method === "TRACE" || url.pathname === "/reflect") return { status: 200, body: { method: req.method, headers: req.headers } };
   const match = /^\/orders\/([^/]+)$/.exec(url.pathname);
   if (url.pathname === "/orders" && req.method === "POST") {
     const order: Order = { ...fieldsOf(read.body), id: `ord_${randomUUID()}`, createdAt: new Date().toISOString() };
@@ -139,7 +156,7 @@ export async function startOrdersOrigin(options: DemoServerOptions = {}): Promis
       const edgeStatus = Number(header(req, "demo-edge-status"));
       const edge = EDGE_STATUSES.get(edgeStatus);
       if (edge && !edge.reached) {
-        sendEdgeError(res, edgeStatus, edge.title);
+        sendEdgeError(req, res, edgeStatus, edge.title);
         return;
       }
       const entry = logEntry(received, req, url, read.text);
@@ -157,7 +174,7 @@ export async function startOrdersOrigin(options: DemoServerOptions = {}): Promis
         return;
       }
       if (edge) {
-        sendEdgeError(res, edgeStatus, edge.title);
+        sendEdgeError(req, res, edgeStatus, edge.title);
         return;
       }
       const forced = header(req, "demo-status");

@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, parse, resolve } from "node:path";
 import { convertV4MiniflareOptions, type Json, kCurrentWorker, Miniflare, type V4WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 
@@ -17,7 +17,7 @@ const wranglerBin = join(dirname(createRequire(import.meta.url).resolve("wrangle
  * Bundles the Worker as `wrangler deploy` would, and returns the bundle's path.
  *
  * @example
- * const bundle = buildBundle(); // .wrangler/harness/index.js
+ * const bundle = buildBundle(); // .wrangler/harness/worker.js (named after wrangler.toml's `main`)
  * const readable = buildBundle("wrangler.toml", ".wrangler/profile", ["--minify=false"]); // function names kept, for profiles
  */
 export function buildBundle(wranglerConfig = "wrangler.toml", outdir = ".wrangler/harness", extraArgs: readonly string[] = []): string {
@@ -29,7 +29,9 @@ export function buildBundle(wranglerConfig = "wrangler.toml", outdir = ".wrangle
     { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, encoding: "utf8" },
   );
   if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.stdout}\n${result.stderr}`);
-  return join(out, "index.js");
+  // wrangler names the bundle after the entry module: worker.ts → worker.js.
+  const { main } = unstable_readConfig({ config: resolve(root, wranglerConfig) }, { hideWarnings: true });
+  return join(out, `${parse(main ?? "index").name}.js`);
 }
 
 export interface BundledWorker {
@@ -59,6 +61,11 @@ export interface BundledWorkerOptions {
   workers?: V4WorkerOptions[];
   /** Keeps Durable Object storage in this directory, so it outlives the runtime's process (see `crash`). */
   persistTo?: string;
+  /**
+   * wrangler's local dev registry (a directory): service bindings to Workers not run here reach those that
+   * other processes run and register there, as under `wrangler dev`; one that none runs answers 503.
+   */
+  devRegistry?: string;
   /** Drops the Worker's log lines (a soak sends thousands of requests, each logging its decision). */
   quiet?: boolean;
 }
@@ -147,6 +154,7 @@ export async function startBundledWorker(options: BundledWorkerOptions): Promise
     port: options.port ?? 0,
     ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     ...(options.persistTo === undefined ? {} : { resourcePersistencePath: options.persistTo }),
+    ...(options.devRegistry === undefined ? {} : { unsafeDevRegistryPath: options.devRegistry }),
     ...(options.quiet ? { handleStructuredLogs: () => {} } : {}),
   };
   // The first Worker is the one Miniflare serves on `port`.

@@ -3,7 +3,7 @@ import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/load.ts";
 import { loadConfigFrom } from "../src/config/sources.ts";
-import { createWorker } from "../src/index.ts";
+import { handlerFor } from "../src/worker/handler.ts";
 import { clientRequest, newTag, originLog } from "./support/gateway.ts";
 
 /** examples/commerce/idem.config.toml as shipped, read in workerd by the Worker's own loader. */
@@ -27,7 +27,7 @@ describe("examples/commerce's config file, in workerd", () => {
       payments: { url: env.ORIGIN_URL, headers: { "X-Origin-Auth": { secret: "ORIGIN_AUTH_SECRET" } } },
       customers: { service: "BOUND_ORIGIN" },
     };
-    const worker = createWorker(loadConfig({ ...shipped, origin: env.ORIGIN_URL, origins }));
+    const worker = handlerFor(loadConfig({ ...shipped, origin: env.ORIGIN_URL, origins }));
     const send = (request: Request) => worker.fetch(request, env);
     const tag = newTag();
     const auth = "Bearer shop-key-1";

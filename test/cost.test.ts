@@ -13,7 +13,7 @@ import { freshAccounts, posRequest, sale } from "./fixtures/erply-dedup-cases.ts
 import { advanceClockPast } from "./support/clock.ts";
 import { type Bill, measure } from "./support/cost-ledger.ts";
 import { bulkAnswer, bulkRequest, newAccount } from "./support/erply-client.ts";
-import { clientRequest, erplyGateway, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
 import { locateKeyRecord, readKeyRecord } from "./support/key-records.ts";
 
 declare module "vitest" {

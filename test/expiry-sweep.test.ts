@@ -7,8 +7,8 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { EXPIRY_SWEEP_MS } from "../src/objects/key-object.ts";
 import { bucketOf, droppedAt } from "../src/objects/record-schema.ts";
+import { EXPIRY_SWEEP_MS } from "../src/record/rules.ts";
 import { advanceClockPast } from "./support/clock.ts";
 import { clientRequest, gatewayFor, newTag } from "./support/gateway.ts";
 import { locateKeyRecord, readKeyRecord } from "./support/key-records.ts";

@@ -45,6 +45,8 @@ describe("stored response size", () => {
     expect(firstBody.length).toBe(5 * 1024 * 1024 + 123);
     const retry = await sendBig(clientRequest("/orders", { tag, key: "huge-1", json: {} }));
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    // Streamed from storage a chunk at a time, framed as the first answer was.
+    expect(retry.headers.get("content-length")).toBe(first.headers.get("content-length"));
     expect(await retry.text()).toBe(firstBody);
     expect(await originLog(tag)).toHaveLength(1);
     const { stub } = await locateKeyRecord({ routes: [{ name: "orders", path: "/orders" }] }, "orders", "huge-1");

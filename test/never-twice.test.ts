@@ -11,6 +11,24 @@ const sendToDeadOrigin = gatewayFor({ ...NEVER_TWICE_CONFIG, origin: env.DEAD_OR
 
 neverTwiceProofs(() => ({ send, base: "https://idem.test", originUrl: env.ORIGIN_URL, sendWhileOriginRefuses: sendToDeadOrigin }));
 
+describe("an origin whose name did not resolve, then does", () => {
+  // Same config and storage, the origin named by a host no resolver knows: the same records, a DNS failure.
+  const sendUnresolved = gatewayFor({ ...NEVER_TWICE_CONFIG, origin: "http://idem-orders.invalid" }, bindings);
+
+  it("the key was released: the retry runs at the origin, once", async () => {
+    const tag = newTag();
+    const request = () => clientRequest("/orders", { tag, key: `resolves-later-${tag}`, json: { item: "lamp" } });
+    const first = await sendUnresolved(request());
+    expect(first.status).toBe(502);
+    expect(((await first.json()) as { type: string }).type).toBe("urn:idem:problem:origin-unreachable");
+    expect(await originLog(tag)).toHaveLength(0);
+    expect((await send(request())).status).toBe(201);
+    const replay = await send(request());
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(await originLog(tag)).toHaveLength(1);
+  });
+});
+
 describe("a GET or HEAD with a body (a Request cannot carry one here, so the pass-through is called directly)", () => {
   it.each(["GET", "HEAD"])("%s: the body is dropped and the healthy origin answers; it is not reported as down", async (method) => {
     const tag = newTag();

@@ -1,5 +1,6 @@
 import { type DemoServer, type DemoServerOptions, header, logEntry, startDemoServer } from "../../demo/demo-server.ts";
-import { type DemoBody, readDemoBody } from "../../demo/request-body.ts";
+import type { DemoBody } from "../../demo/request-body.ts";
+import { phpQuery, readPhpBody } from "./php-request.ts";
 import type { ErplyCall } from "./received-call.ts";
 
 export type { ErplyCall };
@@ -10,8 +11,8 @@ export type { ErplyCall };
  * parameter, parameters in the query string, a form body (urlencoded, or
  * multipart/form-data as PHP's cURL sends an array of fields), a JSON body, or
  * both (the body wins), and every answer in Erply's envelope with HTTP 200.
- * Bodies are read with Node's own parsers and Idem's media-type rule
- * (demo/request-body.ts).
+ * Requests are read the way Erply's PHP back end reads them, media type,
+ * field names and all (examples/erply/php-request.ts).
  *
  * A bulk request, as Erply's SDKs send it, names no `request`: its `requests`
  * parameter holds a JSON array of calls, each with `requestName`, an
@@ -79,7 +80,7 @@ function scalarsOf(value: unknown): Record<string, string> {
 
 /** Query parameters, overridden by the body's (form fields, or a JSON object's scalar members). */
 function paramsOf(url: URL, body: DemoBody): Record<string, string> {
-  const params = Object.fromEntries(url.searchParams);
+  const params = phpQuery(url);
   if (body.kind === "json") return { ...params, ...scalarsOf(body.value) };
   if (body.kind === "form") return { ...params, ...Object.fromEntries(body.fields) };
   return params;
@@ -188,7 +189,7 @@ export async function startErplyOrigin(options: DemoServerOptions = {}): Promise
         res.writeHead(204).end();
         return;
       }
-      const read = await readDemoBody(req);
+      const read = await readPhpBody(req);
       const params = paramsOf(url, read.body);
       const bulk = params.request === undefined && params.requests !== undefined ? bulkCallsOf(params) : undefined;
       const firstSeq = received.length + 1;

@@ -13,7 +13,7 @@ import { withDemoAids } from "./demo-aids.ts";
 import { ordersApi } from "./orders-api.ts";
 
 // Idem: the gateway, and the Durable Object classes its bindings name.
-export { DocumentObject, default, KeyObject } from "../../src/index.ts";
+export { DocumentObject, default, KeyObject } from "idem-gateway/worker";
 
 /**
  * The API's handlers, as the entrypoint Idem's service binding names. Not

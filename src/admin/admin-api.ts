@@ -6,17 +6,17 @@ import type { AdminErrorKind } from "../errors/catalog.ts";
 import { problemDocsLink, problemDocsPage } from "../errors/problem-docs.ts";
 import { adminProblem } from "../errors/render.ts";
 import { isUnder } from "../http/matching-path.ts";
-import { stubFor } from "../objects/stubs.ts";
+import { keyObject } from "../objects/stubs.ts";
 import { type AdminLog, logAdminAction } from "../observability/admin-log.ts";
 import { keyObjectName } from "../plan/identity.ts";
 import type { RouteTable } from "../plan/route-table.ts";
-import type { PurgeResult, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
 import { BodyTooLargeError, readBodyWithin } from "../request/body.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { IDEM_VERSION } from "../version.ts";
 import { adminDisabledReason, bearerMatches } from "./auth.ts";
 import { resolveLookup } from "./lookup.ts";
 import { parseOperatorResponse } from "./operator-response.ts";
+import { listRecords, parseListQuery } from "./record-list.ts";
 import { recordView } from "./record-view.ts";
 
 const RECORD_ID = /^[0-9a-f]{64}$/;
@@ -54,6 +54,7 @@ export interface AdminApi {
  * | method | path                      | does                                                  |
  * |--------|---------------------------|-------------------------------------------------------|
  * | GET    | `/health`                 | version and the effective config                      |
+ * | GET    | `/records?state=…`        | records in one state across every shard, paged        |
  * | GET    | `/records/:id`            | a record (`?body=true` adds the stored body)          |
  * | DELETE | `/records/:id`            | purges a record (`?force=true` even while it runs)    |
  * | PUT    | `/records/:id/response`   | stores an operator's response for an unknown outcome  |
@@ -68,12 +69,28 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
   // Every admin problem links its documentation, like the gateway's.
   const problem = (kind: AdminErrorKind, detail: string, members: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
     adminProblem(kind, detail, members, { ...headers, link: problemDocsLink(kind, config.problemDocsBase) });
-  const stub = (env: Env, id: string) => stubFor(env.KEYS, keyObjectName(id, config.keyspace), config.placement);
+  const stub = (env: Env, id: string) => keyObject(env, keyObjectName(id, config.keyspace), config.placement);
 
   const inspect = async (env: Env, id: string, withBody: boolean): Promise<Response> => {
-    const snapshot = (await stub(env, id).inspect(id, { body: withBody })) as RecordSnapshot | null;
+    const snapshot = await stub(env, id).inspect(id, { body: withBody });
     if (!snapshot) return problem("admin-record-not-found", `no record ${id} (never stored, expired and deleted, or purged)`, { record: id });
     return json(recordView(snapshot, keyObjectName(id, config.keyspace)));
+  };
+
+  // An admin body is read whole before it is parsed, so it is bounded like a client's: past maxRequestBodyBytes, 413.
+  const readJson = async (request: Request): Promise<{ json: unknown } | Response> => {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readBodyWithin(request, config.maxRequestBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return problem("admin-body-too-large", `${error.message}; the limit is maxRequestBodyBytes`);
+      return problem("admin-invalid-request", `the body could not be read (${errorMessage(error)})`);
+    }
+    try {
+      return { json: JSON.parse(new TextDecoder().decode(bytes)) };
+    } catch {
+      return problem("admin-invalid-request", "the body must be JSON");
+    }
   };
 
   const router = Router<IRequest, [AdminContext]>({
@@ -85,6 +102,19 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
   router.get("/health", (_request, { env, log }) => {
     log.action = "health";
     return json({ status: "ok", version: IDEM_VERSION, analytics: env.ANALYTICS !== undefined, config: describeConfig(config) });
+  });
+
+  router.get("/records", async (request, { env, log }) => {
+    log.action = "list";
+    if (config.keyspace.strategy !== "sharded") {
+      return problem(
+        "admin-invalid-request",
+        'records can be listed only in a sharded keyspace (keyspace.strategy = "sharded"): one object per key cannot be enumerated',
+      );
+    }
+    const query = parseListQuery(new URL(request.url).searchParams, config.keyspace.shards);
+    if ("detail" in query) return problem("admin-invalid-request", query.detail);
+    return json(await listRecords(env, config, query));
   });
 
   router.get("/records/:id", async (request, { env, log }) => {
@@ -100,7 +130,7 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
     const id = request.params.id ?? "";
     if (!RECORD_ID.test(id)) return problem("admin-invalid-request", "a record ID is 64 lower-case hex digits, as logged in `record`");
     log.record = id;
-    const result = (await stub(env, id).purge(id, { force: flag(request, "force") })) as PurgeResult;
+    const result = await stub(env, id).purge(id, { force: flag(request, "force") });
     if (result.purged) {
       log.result = "purged";
       log.previous = result.state;
@@ -122,20 +152,15 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
     const id = request.params.id ?? "";
     if (!RECORD_ID.test(id)) return adminProblem("admin-invalid-request", "a record ID is 64 lower-case hex digits, as logged in `record`");
     log.record = id;
-    const snapshot = (await stub(env, id).inspect(id, { body: false })) as RecordSnapshot | null;
+    const input = await readJson(request);
+    if (input instanceof Response) return input;
+    const snapshot = await stub(env, id).inspect(id, { body: false });
     if (!snapshot) return adminProblem("admin-record-not-found", `no record ${id}`, { record: id });
     const maxBodyBytes = config.routes.find((r) => r.name === snapshot.route)?.maxStoredResponseBytes ?? DEFAULTS.maxStoredResponseBytes;
-    let input: unknown;
-    try {
-      input = JSON.parse(new TextDecoder().decode(await readBodyWithin(request, config.maxRequestBodyBytes)));
-    } catch (error) {
-      const why = error instanceof BodyTooLargeError ? `${error.message} (maxRequestBodyBytes)` : "the body must be JSON";
-      return adminProblem("admin-invalid-request", why);
-    }
-    const parsed = parseOperatorResponse(input, maxBodyBytes);
+    const parsed = parseOperatorResponse(input.json, maxBodyBytes);
     if (!parsed.ok) return adminProblem("admin-invalid-request", parsed.detail);
     log.responseStatus = parsed.response.status;
-    const result = (await stub(env, id).resolve(id, parsed.response)) as ResolveResult;
+    const result = await stub(env, id).resolve(id, parsed.response);
     if (result.resolved) {
       log.result = "resolved";
       log.previous = result.previous;
@@ -160,13 +185,9 @@ export function createAdminApi(config: IdemConfig, table: RouteTable): AdminApi 
 
   router.post("/records/lookup", async (request, { env, log }) => {
     log.action = "lookup";
-    let body: unknown;
-    try {
-      body = await request.json();
-    } catch {
-      return problem("admin-invalid-request", "the body must be JSON");
-    }
-    const target = await resolveLookup(config, table, body, new URL(request.url));
+    const input = await readJson(request);
+    if (input instanceof Response) return input;
+    const target = await resolveLookup(config, table, input.json, new URL(request.url));
     if (!target.ok) return problem(target.kind, target.detail);
     log.record = target.recordId;
     return inspect(env, target.recordId, flag(request, "body"));

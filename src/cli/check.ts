@@ -4,7 +4,7 @@
  *   npm run check-config                                    wrangler.toml's Idem config (its file, or IDEM_CONFIG)
  *   npm run check-config -- --config wrangler.toml --env production
  *   npm run check-config -- --config idem.config.toml --env production   a config file and its [env.production]
- *   npm run check-config -- --explain "POST /orders" --header "Idempotency-Key: k-1" --body '{"item":"book"}'
+ *   npm run check-config -- --explain "POST /orders" --header "Idempotency-Key: k-1" --header "Content-Type: application/json" --body '{"item":"book"}'
  *   npm run check-config -- --json                          the effective config as JSON
  *
  * It validates the config (exit 1 and one line per mistake when it is wrong),
@@ -37,14 +37,16 @@ const VARIABLE_LIMIT_BYTES = 5 * 1024;
  */
 const WRANGLER_FIELDS = ["name", "main", "compatibility_date", "vars", "alias", "durable_objects", "services", "migrations"] as const;
 
-const USAGE = `Usage: npm run check-config -- [options]
+const USAGE = `Usage: idem check [options]   (in this repository: npm run check-config -- [options])
   --config <file>     a wrangler config (reads its config file or IDEM_CONFIG), or an Idem config file
                       (idem.config.toml or .json); told apart by content, not name (default wrangler.toml)
   --env <name>        the wrangler environment to read (or, for an Idem config file, its [env.<name>] section)
-  --json              print the result as JSON
+  --json              print the result as JSON; its "config" is the effective config in the config's own
+                      shape, every default applied: saved as idem.config.json it loads to the same gateway
   --explain "<METHOD> <path?query>"   say which route, rule and record a sample request would hit
   --header "Name: value"              a header of the sample request (repeatable)
-  --body <text|@file>                 the body of the sample request`;
+  --body <text|@file>                 the body of the sample request
+  --all-envs          a wrangler config's top level and each of its [env.<name>], one line each (wrangler's [build] command)`;
 
 class UsageError extends Error {}
 
@@ -82,9 +84,14 @@ function unboundServices(config: IdemConfig, serviceBindings: readonly string[] 
   );
 }
 
-/** The secrets the origins' credential headers read: never their values, which check-config cannot see. */
+/** The secrets the origins' credential headers read, and which requests carry each: never their values, which check-config cannot see. */
 function secretsNeeded(config: IdemConfig): string[] {
-  return originsOf(config).flatMap(([at, origin]) => origin.credentials.map(({ header, secret }) => `${secret} (${at}.headers.${header})`));
+  return originsOf(config).flatMap(([at, origin]) =>
+    origin.credentials.map(
+      ({ header, secret, passThrough }) =>
+        `${secret} (${at}.headers.${header}: ${passThrough ? "every request, pass-through too" : "requests a route takes"})`,
+    ),
+  );
 }
 
 function originLoops(config: IdemConfig, customDomains: readonly string[]): string[] {
@@ -342,12 +349,7 @@ function sampleFrom(explain: string, headerLines: string[], body: string | undef
   }
   let text = body ?? "";
   if (text.startsWith("@")) text = readFileSync(resolve(text.slice(1)), "utf8");
-  if (text !== "" && !headers.has("content-type")) {
-    headers.set(
-      "content-type",
-      text.trimStart().startsWith("{") || text.trimStart().startsWith("[") ? "application/json" : "application/x-www-form-urlencoded",
-    );
-  }
+  // No Content-Type is guessed: the gateway guesses none, and a body sent without one is not the request it reads.
   return { method: method.toUpperCase(), url, headers, body: new TextEncoder().encode(text) };
 }
 
@@ -433,11 +435,4 @@ export async function checkConfig(argv: string[]): Promise<CheckResult> {
     if (!(error instanceof UsageError) && !parseArgsError) throw error;
     return { code: 2, stdout: "", stderr: `check-config: ${errorMessage(error)}\n\n${USAGE}` };
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const result = await checkConfig(process.argv.slice(2));
-  if (result.stdout) console.log(result.stdout);
-  if (result.stderr) console.error(result.stderr);
-  process.exitCode = result.code;
 }

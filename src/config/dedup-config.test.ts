@@ -36,20 +36,23 @@ describe("dedup rules in the config", () => {
   });
 
   it.each([
-    [{ items: { fields: ["param:productID"] } }, "routes[0].dedup[0].items.fields[0]: must contain exactly one {n} or {i}"],
-    [{ items: { fields: ["param:p{n}x{n}"] } }, "routes[0].dedup[0].items.fields[0]: must contain exactly one {n} or {i}"],
-    [{ successWhen: { "query:ok": "1" } }, "routes[0].dedup[0].successWhen"],
-    [{ prerequisites: [] }, "routes[0].dedup[0].prerequisites"],
-    [{ compare: [{ field: "param:x", ifPresnt: true }] }, "routes[0].dedup[0].compare[0].ifPresnt: unknown field"],
-    [{ compare: ["path:register"] }, 'routes[0].dedup[0].compare[0]: "path:register" names no parameter of path /api/:shop'],
-    [{ compare: [{ field: "param:x", when: { "path:x": "1" } }] }, "routes[0].dedup[0].compare[0].when"],
-    [{ clients: ["TouchPOS"] }, "routes[0].dedup[0].clients: needs the route's clientField"],
+    [{ items: { fields: ["param:productID"] } }, 'routes["api"].dedup["sale"].items.fields[0]: must contain exactly one {n} or {i}'],
+    [{ items: { fields: ["param:p{n}x{n}"] } }, 'routes["api"].dedup["sale"].items.fields[0]: must contain exactly one {n} or {i}'],
+    [{ successWhen: { "query:ok": "1" } }, 'routes["api"].dedup["sale"].successWhen'],
+    [{ prerequisites: [] }, 'routes["api"].dedup["sale"].prerequisites'],
+    [
+      { compare: [{ field: "param:x", ifPresnt: true }] },
+      'routes["api"].dedup["sale"].compare[0].ifPresnt: unknown field; did you mean "ifPresent"?',
+    ],
+    [{ compare: ["path:register"] }, `routes["api"].dedup["sale"].compare[0]: "path:register" names no parameter of path /api/:shop`],
+    [{ compare: [{ field: "param:x", when: { "path:x": "1" } }] }, 'routes["api"].dedup["sale"].compare[0].when'],
+    [{ clients: ["TouchPOS"] }, `routes["api"].dedup["sale"].clients: needs the route's clientField`],
   ])("refuse %j, naming the field", (changes, expected) => {
     expect(problemsOf(withRules([rule(changes)])).join("\n")).toContain(expected);
   });
 
   it("refuse two rules of one route with the same name", () => {
-    expect(problemsOf(withRules([rule(), rule()]))).toContain('routes[0].dedup[1].name: "sale" is used by another rule of this route');
+    expect(problemsOf(withRules([rule(), rule()]))).toContain('routes["api"].dedup[1].name: "sale" is used by another rule of this route');
   });
 
   it("accept a path: field the route's pattern has", () => {

@@ -47,10 +47,10 @@ describe("loadConfig", () => {
     [{ routes: [] }, "origin: is required"],
     [{ origin }, "routes: is required"],
     [{ origin: "ftp://x", routes: [] }, "origin: must be http:// or https://"],
-    [{ origin, routes: [{ name: "a", path: "orders" }] }, "routes[0].path: must start with /"],
-    [{ origin, routes: [{ name: "a", path: "/a", tll: 5 }] }, "routes[0].tll: unknown field"],
-    [{ origin, routes: [{ name: "a", path: "/a", key: { pattern: "([" } }] }, "routes[0].key.pattern: must be a valid regular expression"],
-    [{ origin, routes: [{ name: "a", path: "/a", scope: ["cookie:x"] }] }, 'routes[0].scope[0]: must look like "header:Name"'],
+    [{ origin, routes: [{ name: "a", path: "orders" }] }, 'routes["a"].path: must start with /'],
+    [{ origin, routes: [{ name: "a", path: "/a", tll: 5 }] }, 'routes["a"].tll: unknown field'],
+    [{ origin, routes: [{ name: "a", path: "/a", key: { pattern: "([" } }] }, 'routes["a"].key.pattern: must be a valid regular expression'],
+    [{ origin, routes: [{ name: "a", path: "/a", scope: ["cookie:x"] }] }, 'routes["a"].scope[0]: must look like "header:Name"'],
     [
       {
         origin,
@@ -61,18 +61,21 @@ describe("loadConfig", () => {
       },
       'routes[1].name: "a" is used by another route',
     ],
-    [{ origin, routes: [{ name: "a", path: "/a", document: { id: "path:id" } }] }, 'routes[0].document.id: "path:id" names no parameter of path /a'],
+    [
+      { origin, routes: [{ name: "a", path: "/a", document: { id: "path:id" } }] },
+      'routes["a"].document.id: "path:id" names no parameter of path /a',
+    ],
     [
       { origin, originTimeoutMs: 10_000, routes: [{ name: "a", path: "/a", lockTimeoutMs: 5_000 }] },
-      "routes[0].lockTimeoutMs: 5000 must exceed originTimeoutMs",
+      'routes["a"].lockTimeoutMs: 5000 must exceed originTimeoutMs',
     ],
-    [{ origin, routes: [{ name: "a", path: "/a", methods: ["FETCH"] }] }, "routes[0].methods[0]: "],
-    [{ origin, routes: [{ name: "a", path: "/__idem/x" }] }, "routes[0].path: overlaps the admin prefix"],
+    [{ origin, routes: [{ name: "a", path: "/a", methods: ["FETCH"] }] }, 'routes["a"].methods[0]: '],
+    [{ origin, routes: [{ name: "a", path: "/__idem/x" }] }, 'routes["a"].path: overlaps the admin prefix'],
     [
       { origin, routes: [{ name: "a", path: "/a", dedup: [{ name: "r", clients: ["POS"], prerequisites: ["param:x"], compare: ["param:x"] }] }] },
-      "routes[0].dedup[0].clients: needs the route's clientField",
+      `routes["a"].dedup["r"].clients: needs the route's clientField`,
     ],
-    [{ origin, routes: [{ name: "a", path: "/a", neverStoreStatuses: ["4xx"] }] }, "routes[0].neverStoreStatuses[0]: must be a status like 429"],
+    [{ origin, routes: [{ name: "a", path: "/a", neverStoreStatuses: ["4xx"] }] }, 'routes["a"].neverStoreStatuses[0]: must be a status like 429'],
   ])("names the field of a mistake: %j", (raw, expected) => {
     expect(problemsOf(raw).join("\n")).toContain(expected);
   });
@@ -106,7 +109,7 @@ describe("document guards", () => {
       ],
     });
     expect(problems).toEqual([
-      'routes[1].document.scope: [header:Authorization] differs from [param:clientCode] of route "save" in document group "sales"; routes of one group must scope documents alike',
+      'routes["delete"].document.scope: [header:Authorization] differs from [param:clientCode] of route "save" in document group "sales"; routes of one group must scope documents alike',
     ]);
   });
 
@@ -115,7 +118,7 @@ describe("document guards", () => {
       origin,
       routes: [{ name: "edit", path: "/docs/:id", document: { id: "path:id", scope: ["path:account"] } }],
     });
-    expect(problems).toEqual(['routes[0].document.scope[0]: "path:account" names no parameter of path /docs/:id']);
+    expect(problems).toEqual(['routes["edit"].document.scope[0]: "path:account" names no parameter of path /docs/:id']);
   });
 });
 
@@ -139,6 +142,6 @@ describe("successWhen", () => {
 
   it("refuses a request-only source, naming the field", () => {
     const problems = problemsOf({ origin, routes: [{ name: "save", path: "/api/", successWhen: { "query:status": "ok" } }] });
-    expect(problems.join("\n")).toContain("routes[0].successWhen.query:status: must look like");
+    expect(problems.join("\n")).toContain('routes["save"].successWhen.query:status: must look like');
   });
 });

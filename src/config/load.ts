@@ -1,14 +1,14 @@
-import * as v from "valibot";
 import { FRAMING, HOP_BY_HOP } from "../http/headers.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { originProblems } from "./origin-checks.ts";
 import { DEFAULTS, type IdemConfig, mergeDefaults, resolveConfig } from "./resolve.ts";
-import { configSchema, type ParsedConfig, type ParsedDedupRule } from "./schema.ts";
+import type { ParsedConfig, ParsedDedupRule } from "./schema.ts";
+import { checkSchema, elementLabel } from "./schema-problems.ts";
 
 /**
  * A config that cannot run. `problems` holds one line per mistake, each
- * starting with the path of the field, e.g. `routes[0].key.pattern: must be a
- * valid regular expression`.
+ * starting with the path of the field, routes named by their `name`, e.g.
+ * `routes["create-order"].key.pattern: must be a valid regular expression`.
  */
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -22,33 +22,6 @@ export class ConfigError extends Error {
     this.problems = problems;
     this.source = source;
   }
-}
-
-function pathOf(issue: v.BaseIssue<unknown>): string {
-  let out = "";
-  for (const item of issue.path ?? []) {
-    const key = item.key;
-    out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`;
-  }
-  return out === "" ? "(config)" : out;
-}
-
-function describe(issue: v.BaseIssue<unknown>): string {
-  if (issue.type === "strict_object" && issue.path?.length) {
-    // A strict object reports both a key it does not know and a required key that is missing.
-    return issue.expected === "never"
-      ? `${pathOf(issue)}: unknown field (check the spelling; see README's config reference)`
-      : `${pathOf(issue)}: is required`;
-  }
-  // Unions report "Invalid type". The useful nested issue is the one from the branch the value got
-  // furthest into (it has a path of its own), else the first. Nested paths are relative to the union.
-  const nested = issue.issues?.find((n) => n.path?.length) ?? issue.issues?.[0];
-  if (nested && issue.type === "union") {
-    const path = [...(issue.path ?? []), ...(nested.path ?? [])];
-    return describe({ ...nested, path: path.length > 0 ? (path as [v.IssuePathItem, ...v.IssuePathItem[]]) : undefined });
-  }
-  const message = issue.message.startsWith("Invalid ") ? `${issue.message.replace(/^Invalid /, "invalid ")}` : issue.message;
-  return `${pathOf(issue)}: ${message}`;
 }
 
 function pathParams(pattern: string): Set<string> {
@@ -90,7 +63,7 @@ function crossFieldProblems(config: ParsedConfig): string[] {
   const adminPrefix = config.admin?.pathPrefix ?? DEFAULTS.adminPathPrefix;
   const seen = new Set<string>();
   config.routes.forEach((route, i) => {
-    const at = `routes[${i}]`;
+    const at = `routes${elementLabel(config.routes, i)}`;
     if (seen.has(route.name)) problems.push(`${at}.name: "${route.name}" is used by another route`);
     seen.add(route.name);
     if (route.path === adminPrefix || route.path.startsWith(`${adminPrefix}/`)) {
@@ -124,7 +97,7 @@ function crossFieldProblems(config: ParsedConfig): string[] {
     }
     if (route.clientField) refs.push([`${at}.clientField`, route.clientField]);
     route.dedup?.forEach((rule, j) => {
-      refs.push(...dedupRefs(rule, `${at}.dedup[${j}]`));
+      refs.push(...dedupRefs(rule, `${at}.dedup${elementLabel(route.dedup, j)}`));
     });
     for (const [field, ref] of refs) {
       if (ref.startsWith("path:") && !params.has(ref.slice(5))) {
@@ -148,7 +121,7 @@ function crossFieldProblems(config: ParsedConfig): string[] {
       if (ruleNames.has(rule.name)) problems.push(`${at}.dedup[${j}].name: "${rule.name}" is used by another rule of this route`);
       ruleNames.add(rule.name);
       if ((rule.clients || rule.exceptClients) && !clientField) {
-        problems.push(`${at}.dedup[${j}].clients: needs the route's clientField to know which client sent a request`);
+        problems.push(`${at}.dedup${elementLabel(route.dedup, j)}.clients: needs the route's clientField to know which client sent a request`);
       }
     });
     const errors = route.errors;
@@ -171,7 +144,7 @@ function documentGroupProblems(config: ParsedConfig): string[] {
     if (!first) firstOfGroup.set(group, { name: route.name, scope });
     else if (first.scope !== scope) {
       problems.push(
-        `routes[${i}].document.scope: [${scope}] differs from [${first.scope}] of route "${first.name}" in document group "${group}"; routes of one group must scope documents alike`,
+        `routes${elementLabel(config.routes, i)}.document.scope: [${scope}] differs from [${first.scope}] of route "${first.name}" in document group "${group}"; routes of one group must scope documents alike`,
       );
     }
   });
@@ -199,11 +172,11 @@ export function loadConfig(raw: unknown): IdemConfig {
       throw new ConfigError([`IDEM_CONFIG: is not valid JSON (${errorMessage(error)})`]);
     }
   }
-  const result = v.safeParse(configSchema, input);
-  if (!result.success) throw new ConfigError(result.issues.map(describe));
-  const merged = mergeDefaults(result.output);
+  const checked = checkSchema(input);
+  if ("problems" in checked) throw new ConfigError(checked.problems);
+  const merged = mergeDefaults(checked.config);
   // Origins are checked before the merge, so that a wrong `defaults.origin` is named there once.
-  const problems = [...crossFieldProblems(merged), ...originProblems(result.output)];
+  const problems = [...crossFieldProblems(merged), ...originProblems(checked.config)];
   if (problems.length > 0) throw new ConfigError(problems);
   return resolveConfig(merged);
 }

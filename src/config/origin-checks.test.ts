@@ -25,7 +25,7 @@ describe("origins in the config", () => {
   });
 
   it.each([
-    [{ origin, routes: [{ name: "a", path: "/a", origin: "paymnets" }] }, 'routes[0].origin: "paymnets" names none of origins (there are none)'],
+    [{ origin, routes: [{ name: "a", path: "/a", origin: "paymnets" }] }, 'routes["a"].origin: "paymnets" names none of origins (there are none)'],
     [{ origin, origins: { p: origin }, defaults: { origin: "q" }, routes: [] }, 'defaults.origin: "q" names none of origins (p)'],
     [{ origin: "https://{param:c}.erply.com", routes: [] }, "origin.allowHosts: required for a url with {field} placeholders"],
     [

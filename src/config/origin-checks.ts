@@ -1,5 +1,6 @@
 import { type ParsedOrigin, PLACEHOLDER } from "./origin-schema.ts";
 import { FIELD_REF_PATTERN, type ParsedConfig } from "./schema.ts";
+import { elementLabel, nearMiss } from "./schema-problems.ts";
 
 function templateProblems(at: string, origin: ParsedOrigin): string[] {
   if (typeof origin !== "string" && "service" in origin) return [];
@@ -30,7 +31,7 @@ function templateProblems(at: string, origin: ParsedOrigin): string[] {
  * Runs on the config as written (before `defaults` are merged into routes).
  *
  * @example
- * originProblems(parsed) // ['routes[3].origin: "paymnets" names none of origins (payments, customers)']
+ * originProblems(parsed) // ['routes["refund"].origin: "paymnets" names none of origins (payments, customers); did you mean "payments"?']
  */
 export function originProblems(config: ParsedConfig): string[] {
   const names = Object.keys(config.origins ?? {});
@@ -40,12 +41,15 @@ export function originProblems(config: ParsedConfig): string[] {
   ];
   const check = (at: string, choice: string | undefined) => {
     if (choice !== undefined && !names.includes(choice)) {
-      problems.push(`${at}.origin: "${choice}" names none of origins (${names.length === 0 ? "there are none" : names.join(", ")})`);
+      const meant = nearMiss(choice, names);
+      problems.push(
+        `${at}.origin: "${choice}" names none of origins (${names.length === 0 ? "there are none" : names.join(", ")})${meant === undefined ? "" : `; did you mean "${meant}"?`}`,
+      );
     }
   };
   check("defaults", config.defaults?.origin);
   config.routes.forEach((route, i) => {
-    check(`routes[${i}]`, route.origin);
+    check(`routes${elementLabel(config.routes, i)}`, route.origin);
   });
   return problems;
 }

@@ -28,12 +28,19 @@ const baseUrl = v.pipe(
 
 const headerName = v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name"));
 
-/** Headers added to every request sent to this origin; each value is a Worker secret, named, never written here. */
+/**
+ * Headers added to the requests a route sends to this origin; each value is a Worker secret, named, never
+ * written here. Requests no route takes (pass-through, to the top-level origin) get one only with
+ * `passThrough = true`: an origin endpoint that echoes request headers (TRACE, a debug page) would hand the
+ * secret to any client who finds it.
+ */
 const credentialHeaders = v.record(
   headerName,
   v.strictObject({
     /** The secret's name: `wrangler secret put <name>`. */
     secret: v.pipe(v.string(), v.regex(BINDING_NAME, "must be a secret's name, like PAYMENTS_ORIGIN_AUTH")),
+    /** Also add it to requests no route takes (the top-level origin's pass-through). Default false. */
+    passThrough: v.optional(v.boolean()),
   }),
 );
 

@@ -1,12 +1,14 @@
 import { type FieldRef, parseFieldRef, readsBody } from "../request/field-ref.ts";
 import { type ParsedOrigin, PLACEHOLDER } from "./origin-schema.ts";
 
-/** A header Idem adds to every request for an origin, its value read from a Worker secret when it is sent. */
+/** A header Idem adds to requests for an origin, its value read from a Worker secret when it is sent. */
 export interface CredentialHeader {
   /** Lower-case header name. */
   header: string;
   /** The secret's binding name. */
   secret: string;
+  /** Whether requests no route takes get it too (else only the requests a route sends here). */
+  passThrough: boolean;
 }
 
 interface OriginBase {
@@ -36,11 +38,15 @@ const stripSlashes = (url: string) => url.replace(/\/+$/, "");
  *
  * @example
  * resolveOrigin("payments", { url: "https://pay.example.com/", headers: { "X-Origin-Auth": { secret: "PAY_AUTH" } } })
- * // { name: "payments", kind: "url", base: "https://pay.example.com", credentials: [{ header: "x-origin-auth", secret: "PAY_AUTH" }] }
+ * // { name: "payments", kind: "url", base: "https://pay.example.com", credentials: [{ header: "x-origin-auth", secret: "PAY_AUTH", passThrough: false }] }
  */
 export function resolveOrigin(name: string, parsed: ParsedOrigin): Origin {
   const written = typeof parsed === "string" ? { url: parsed } : parsed;
-  const credentials = Object.entries(written.headers ?? {}).map(([header, { secret }]) => ({ header: header.toLowerCase(), secret }));
+  const credentials = Object.entries(written.headers ?? {}).map(([header, { secret, passThrough }]) => ({
+    header: header.toLowerCase(),
+    secret,
+    passThrough: passThrough ?? false,
+  }));
   if ("service" in written) return { name, kind: "service", binding: written.service, credentials };
   const fields = [...written.url.matchAll(PLACEHOLDER)].map((m) => parseFieldRef(m[1] as string));
   if (fields.length === 0) return { name, kind: "url", base: stripSlashes(written.url), credentials };

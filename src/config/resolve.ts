@@ -1,4 +1,5 @@
 import { EXACT_PATHS, type PathMatching } from "../http/matching-path.ts";
+import type { Parsing } from "../http/media-type.ts";
 import { type StatusRange, statusRanges } from "../http/status.ts";
 import type { RecordPolicy } from "../protocol/messages.ts";
 import { type FieldRef, parseFieldRef } from "../request/field-ref.ts";
@@ -33,6 +34,7 @@ export const DEFAULTS = {
   /** Added to the origin timeout to get the default lock timeout. */
   lockMarginMs: 5_000,
   fingerprintHeaders: [],
+  parsing: "strict",
   neverStoreStatuses: [408, 409, 425, 429] as StatusSelector[],
   dedupWindowSeconds: 86_400,
   dedupNeverStoreStatuses: ["400-599"] as StatusSelector[],
@@ -153,6 +155,8 @@ export interface Route {
   record: RecordPolicy;
   /** Where the route's requests go. */
   origin: Origin;
+  /** How the route reads media types and fields: as declared, or as PHP does. */
+  parsing: Parsing;
 }
 
 export interface IdemConfig {
@@ -312,6 +316,7 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: Origin
     batch: raw.batch && { field: parseFieldRef(raw.batch.field), format: raw.batch.format, maxCalls: raw.batch.maxCalls ?? DEFAULTS.batchMaxCalls },
     errors: resolveErrors(raw.errors),
     origin,
+    parsing: raw.parsing ?? DEFAULTS.parsing,
   };
   const { name, mode, concurrency, waitTimeoutMs, ttlMs, neverStore, successWhen, onUnknownOutcome } = route;
   return {

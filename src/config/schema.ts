@@ -46,6 +46,7 @@ export const ERROR_KINDS = [
   "invalid-key",
   "key-required",
   "invalid-body",
+  "unsupported-media-type",
   "body-too-large",
   "fingerprint-mismatch",
   "in-progress",
@@ -61,6 +62,7 @@ export const ERROR_KINDS = [
   "coordinator-unavailable",
   "version-skew",
   "ambiguous-path",
+  "method-not-allowed",
   "origin-not-allowed",
   "caller-unidentified",
   "batch-too-large",
@@ -219,6 +221,12 @@ const routePolicyFields = {
   errors: v.optional(errorProfile),
   /** Which of the named `origins` the route's requests go to. Default: the top-level `origin`. */
   origin: v.optional(originChoice),
+  /**
+   * How the route reads a request's media type and fields, to read them as its origin does: `strict` (default) by
+   * the declared media type; `php` as PHP does (the media type cut at the first `;`, `,` or space; field names with
+   * leading spaces dropped, spaces and dots as `_`, a repeated name's last value). docs/request-bodies.md.
+   */
+  parsing: v.optional(v.picklist(["strict", "php"])),
 };
 
 const route = v.strictObject({

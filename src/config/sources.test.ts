@@ -52,7 +52,7 @@ describe("the config file", () => {
     expect(error.source).toBe("idem.config.toml");
     expect(error.message).toContain("Invalid Idem config in idem.config.toml:");
     expect(error.problems).toEqual(
-      expect.arrayContaining(["routes[0].path: must start with /", expect.stringMatching(/^env\.production\.originTimeoutMs: /)]),
+      expect.arrayContaining(['routes["create-order"].path: must start with /', expect.stringMatching(/^env\.production\.originTimeoutMs: /)]),
     );
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load.ts";
 import type { Route } from "../config/resolve.ts";
+import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";
 import { matchDedup } from "./match.ts";
 
@@ -51,14 +52,14 @@ describe("matchDedup", () => {
     expect(await hash("request=sale&no=1&time=1")).not.toBe(await hash("request=sale&no=2&time=1"));
   });
 
-  it("does no check, and throws nothing, when a field cannot be read unambiguously", async () => {
-    expect(await matchDedup(route, request("request=sale&request=payment&no=1&time=1"))).toBeUndefined();
-    expect(await matchDedup(route, request("request=sale&no=1&no=1&time=1"))).toBeUndefined();
+  it("throws FieldError, rather than let the request through unchecked, when a field cannot be read unambiguously", async () => {
+    await expect(matchDedup(route, request("request=sale&request=payment&no=1&time=1"))).rejects.toBeInstanceOf(FieldError);
+    await expect(matchDedup(route, request("request=sale&no=1&no=1&time=1"))).rejects.toBeInstanceOf(FieldError);
     const broken = new RequestFields(
       new URL("https://idem.test/api/"),
       new Headers({ "content-type": "application/json" }),
       new TextEncoder().encode("{"),
     );
-    expect(await matchDedup(route, broken)).toBeUndefined();
+    await expect(matchDedup(route, broken)).rejects.toBeInstanceOf(FieldError);
   });
 });

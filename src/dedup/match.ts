@@ -1,7 +1,6 @@
 import type { DedupRule, Route } from "../config/resolve.ts";
 import { hashParts } from "../crypto/digest.ts";
 import { conditionsHold } from "../request/conditions.ts";
-import { FieldError } from "../request/field-error.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 import { canonicalContent, isSupplied } from "./content.ts";
 
@@ -25,24 +24,19 @@ function appliesTo(rule: DedupRule, fields: RequestFields, client: string | unde
  * any of its prerequisites is missing or blank, there is no duplicate check
  * at all: that is what keeps two real documents from being taken for one.
  * A request whose fields cannot be read unambiguously (a compared name sent
- * twice, a broken JSON body) is not checked either: the rule is a safety net
- * and never refuses a request the origin might accept.
+ * twice, a broken JSON body, a body Idem does not read) is not let through
+ * unchecked: the FieldError goes up, and the gateway refuses the request
+ * (400, or 415 for a body it does not read), since the origin may read it
+ * as a document this rule would have caught.
  *
+ * @throws FieldError when a field the rules read cannot be read unambiguously.
  * @example
  * await matchDedup(route, fields) // { rule: { name: "saveSalesDocument", … }, contentHash: "5e1f…" }
  */
 export async function matchDedup(route: Route, fields: RequestFields): Promise<DedupMatch | undefined> {
   if (route.dedup.length === 0) return undefined;
-  let content: string;
-  let rule: DedupRule | undefined;
-  try {
-    const client = route.clientField ? fields.get(route.clientField) : undefined;
-    rule = route.dedup.find((r) => appliesTo(r, fields, client));
-    if (!rule?.prerequisites.every((ref) => isSupplied(fields.get(ref)))) return undefined;
-    content = canonicalContent(rule, fields);
-  } catch (error) {
-    if (error instanceof FieldError) return undefined;
-    throw error;
-  }
-  return { rule, contentHash: await hashParts([content]) };
+  const client = route.clientField ? fields.get(route.clientField) : undefined;
+  const rule = route.dedup.find((r) => appliesTo(r, fields, client));
+  if (!rule?.prerequisites.every((ref) => isSupplied(fields.get(ref)))) return undefined;
+  return { rule, contentHash: await hashParts([canonicalContent(rule, fields)]) };
 }

@@ -7,6 +7,8 @@ interface KindInfo {
   title: string;
   /** The code the `erply` profile uses unless the route overrides it. */
   erplyCode?: number;
+  /** Headers every answer of this kind carries, whatever the error format. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -18,8 +20,14 @@ export const ERROR_CATALOG: Record<ErrorKind, KindInfo> = {
   "invalid-key": { status: 400, title: "Invalid idempotency key", erplyCode: 1014 },
   "key-required": { status: 400, title: "Idempotency key required", erplyCode: 1010 },
   "invalid-body": { status: 400, title: "Request body cannot be read", erplyCode: 1015 },
+  "unsupported-media-type": { status: 415, title: "Request body in a form this route does not read", erplyCode: 1015 },
   "body-too-large": { status: 413, title: "Request body too large" },
   "ambiguous-path": { status: 400, title: "Ambiguous request path" },
+  "method-not-allowed": {
+    status: 405,
+    title: "Method not allowed",
+    headers: { allow: "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE" },
+  },
   "origin-not-allowed": { status: 400, title: "The request names no allowed origin" },
   "fingerprint-mismatch": { status: 422, title: "Idempotency key reused with a different request" },
   "in-progress": { status: 409, title: "A request with this key is still in progress", erplyCode: 1204 },
@@ -45,6 +53,7 @@ export const ADMIN_ERROR_CATALOG = {
   "admin-unauthorized": { status: 401, title: "Admin token missing or wrong" },
   "admin-not-found": { status: 404, title: "No such admin endpoint" },
   "admin-invalid-request": { status: 400, title: "Invalid admin request" },
+  "admin-body-too-large": { status: 413, title: "Admin request body too large" },
   "admin-record-not-found": { status: 404, title: "No such record" },
   "admin-record-running": { status: 409, title: "Record still running at the origin" },
   "admin-record-completed": { status: 409, title: "Record already holds the origin's answer" },

@@ -30,8 +30,14 @@ export const PROBLEM_DOCS = {
     retry: `${FIX_FIRST} Add a fresh key (a UUID) and reuse it for every retry of this request.`,
   },
   "invalid-body": {
-    happened: "The body could not be read as its Content-Type says, or a field Idem reads was sent twice with different values.",
+    happened:
+      "The body could not be read as its Content-Type says, a field Idem reads was sent twice, or the JSON holds a member twice in one object or starts with a byte order mark (origins read those differently).",
     retry: FIX_FIRST,
+  },
+  "unsupported-media-type": {
+    happened:
+      "This route reads fields from the body, and the body is in a form it does not read: no Content-Type, a media type other than JSON, application/x-www-form-urlencoded or multipart/form-data, a Content-Encoding (gzip, deflate, …), or JSON sent as a form. Idem refuses it rather than pass it on unguarded.",
+    retry: `${FIX_FIRST} Send the body unencoded, with the Content-Type that says what it is (application/json for JSON).`,
   },
   "body-too-large": {
     happened: "The body is larger than this gateway buffers for requests it guards (maxRequestBodyBytes).",
@@ -40,6 +46,11 @@ export const PROBLEM_DOCS = {
   "ambiguous-path": {
     happened: "The path holds an encoded dot-segment, a backslash or a broken escape, which servers read in different ways.",
     retry: FIX_FIRST,
+  },
+  "method-not-allowed": {
+    happened:
+      "TRACE, TRACK and CONNECT are answered by the gateway itself: an origin that echoes a request would show the headers the gateway adds to it.",
+    retry: "Not with this method: use one of those the Allow header lists.",
   },
   "origin-not-allowed": {
     happened:
@@ -123,6 +134,10 @@ export const PROBLEM_DOCS = {
   },
   "admin-not-found": { happened: "No admin endpoint has this method and path.", retry: 'No: see README, "Admin API", for the endpoints.' },
   "admin-invalid-request": { happened: "The admin request's parameters or body are not what the endpoint takes.", retry: FIX_FIRST },
+  "admin-body-too-large": {
+    happened: "The admin request's body is larger than maxRequestBodyBytes; it was refused before being read further.",
+    retry: "With a smaller body.",
+  },
   "admin-record-not-found": {
     happened: "No record has this ID: it was never stored, it expired, or it was purged.",
     retry: "No.",

@@ -57,7 +57,7 @@ export function errorResponse(context: ErrorContext, profile: ErrorProfile = DEF
   const override = profile.kinds[context.kind] ?? {};
   const httpStatus = override.status ?? context.status ?? info.status;
   const message = override.message ?? info.title;
-  const headers = new Headers(ERROR_HEADERS);
+  const headers = new Headers({ ...ERROR_HEADERS, ...info.headers });
   if (context.retryAfterSeconds !== undefined) headers.set("retry-after", String(context.retryAfterSeconds));
 
   if (profile.format === "problem") {

@@ -100,7 +100,7 @@ export function bulkExchangeOf(
 ): BulkExchange {
   const head = new Request(first.request.url, { method, headers: first.request.headers });
   return {
-    origin: originRequest(target, head, first.request.url, null),
+    origin: originRequest(config, target, head, first.request.url, null),
     field: route.batch.field.name,
     shared,
     originTimeoutMs: config.originTimeoutMs,

@@ -2,7 +2,7 @@ import type { IdemConfig, Route } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
 import { recordHolders, runBatch } from "../objects/batch-runner.ts";
 import { runExchange } from "../objects/run-exchange.ts";
-import { olderKeyObject, stubFor } from "../objects/stubs.ts";
+import { keyObject, olderKeyObject } from "../objects/stubs.ts";
 import { type DecisionLog, logDecision, logSampledDecision } from "../observability/decision-log.ts";
 import { writeDecisionMetrics } from "../observability/metrics.ts";
 import { fullBody } from "../origin/exchange.ts";
@@ -47,7 +47,7 @@ function reserveCallOf(plan: Extract<RequestPlan, { type: "keyed" | "deduplicate
 
 async function askKeyObject(ex: Exchange, objectName: string, call: KeyCall): Promise<GatewayResult> {
   try {
-    return (await stubFor(ex.env.KEYS, objectName, ex.config.placement).decide(call)) as GatewayResult;
+    return await keyObject(ex.env, objectName, ex.config.placement).decide(call);
   } catch (error) {
     // Older than OBJECT_PROTOCOL, which renamed the method; such an object never got to run anything.
     const older = olderKeyObject(error);
@@ -73,7 +73,7 @@ async function forwardGuarded(ex: Exchange, call: ExchangeCall): Promise<Gateway
 
 /** Forwards a request Idem does not remember, streaming what it did not need to read. */
 async function passThrough(ex: Exchange, target: OriginTarget, body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<GatewayResult> {
-  const result = await streamThrough(ex.env, passThroughRequest(target, ex.request, ex.url, body), ex.config.originTimeoutMs);
+  const result = await streamThrough(ex.env, passThroughRequest(ex.config, target, ex.request, ex.url, body), ex.config.originTimeoutMs);
   if (!result.ok) return exchangeFailed(result);
   return answered("passed-through", result, result.body ?? new Uint8Array(0));
 }
@@ -86,7 +86,7 @@ function exchangeOf(ex: Exchange, plan: MatchedPlan): ExchangeCall {
     guard && document
       ? { objectName: document.objectName, placement: ex.config.placement, isDelete: guard.isDelete, editTimeoutMs: guard.editTimeoutMs }
       : undefined;
-  const origin = originRequest(plan.target, ex.request, ex.url, plan.fields.bodyBytes);
+  const origin = originRequest(ex.config, plan.target, ex.request, ex.url, plan.fields.bodyBytes);
   const recorded = plan.type === "keyed" || plan.type === "deduplicated";
   return {
     protocol: OBJECT_PROTOCOL,
@@ -186,7 +186,7 @@ async function runTogether(ex: Exchange, plan: BatchPlan, bulk: BatchRoute, call
     try {
       // Without records, nothing needs an object: the Worker sends them itself.
       run = runner
-        ? ((await stubFor(ex.env.KEYS, runner, ex.config.placement).runBatch(message)) as BatchRunResult)
+        ? await keyObject(ex.env, runner, ex.config.placement).runBatch(message)
         : await runBatch(ex.env, message, recordHolders(ex.env, ex.config.placement));
     } catch (error) {
       const failed =

@@ -1,32 +1,48 @@
-import type { Route } from "../config/resolve.ts";
+import type { IdemConfig, Route } from "../config/resolve.ts";
 import { endToEndCopy, forwardableRequestHeaders, type HeaderList, type HeaderSink, pushTo } from "../http/headers.ts";
 import type { OriginRequest } from "../origin/exchange.ts";
 import type { OriginTarget } from "../origin/origins.ts";
 import type { StreamedRequest } from "../origin/pass-through.ts";
 
-/** Headers Idem sets on every origin request itself; a client's own are not passed on. */
-const SET_BY_IDEM: ReadonlySet<string> = new Set(["x-forwarded-host", "x-forwarded-proto"]);
+const FORWARDED: readonly string[] = ["x-forwarded-host", "x-forwarded-proto"];
+const setByIdemOf = new WeakMap<IdemConfig, ReadonlySet<string>>();
 
-/** End-to-end headers only, plus X-Forwarded-Host/Proto naming what the client asked for. */
-function addOriginHeaders(request: Request, url: URL, add: HeaderSink): void {
-  forwardableRequestHeaders(request.headers, add, SET_BY_IDEM);
+/**
+ * Headers only Idem sets on origin requests: X-Forwarded-Host/Proto, and
+ * every route's `forwardKey` header. A client's own are dropped from every
+ * request, recorded or not (pass-through, GETs, bulk calls): an origin that
+ * trusts the forwardKey header must never see one Idem did not write, or a
+ * request without a key could pose as another's re-run.
+ */
+function setByIdem(config: IdemConfig): ReadonlySet<string> {
+  let names = setByIdemOf.get(config);
+  if (!names) {
+    names = new Set([...FORWARDED, ...config.routes.flatMap((route) => (route.forwardKey ? [route.forwardKey.header] : []))]);
+    setByIdemOf.set(config, names);
+  }
+  return names;
+}
+
+/** End-to-end headers only, without those Idem sets, plus X-Forwarded-Host/Proto naming what the client asked for. */
+function addOriginHeaders(config: IdemConfig, request: Request, url: URL, add: HeaderSink): void {
+  forwardableRequestHeaders(request.headers, add, setByIdem(config));
   add("x-forwarded-host", url.host);
   add("x-forwarded-proto", url.protocol.slice(0, -1));
 }
 
 /**
  * The request Idem sends to the origin the plan chose (`chooseOrigin`): the
- * client's method and body, end-to-end headers only, plus
- * X-Forwarded-Host/Proto naming what the client asked for. The origin's
+ * client's method and body, end-to-end headers only (none Idem sets itself),
+ * plus X-Forwarded-Host/Proto naming what the client asked for. The origin's
  * credential headers travel as secret names; their values are added only when
  * the request is sent (src/origin/send.ts).
  *
  * @example
- * originRequest(plan.target, request, url, bodyBytes)
+ * originRequest(config, plan.target, request, url, bodyBytes)
  */
-export function originRequest(target: OriginTarget, request: Request, url: URL, body: Uint8Array | null): OriginRequest {
+export function originRequest(config: IdemConfig, target: OriginTarget, request: Request, url: URL, body: Uint8Array | null): OriginRequest {
   const headers: HeaderList = [];
-  addOriginHeaders(request, url, pushTo(headers));
+  addOriginHeaders(config, request, url, pushTo(headers));
   const hasBody = body !== null && body.byteLength > 0 && request.method !== "GET" && request.method !== "HEAD";
   return { ...target, method: request.method, headers, body: hasBody ? body : null };
 }
@@ -34,9 +50,9 @@ export function originRequest(target: OriginTarget, request: Request, url: URL, 
 /**
  * The origin request with the route's `forwardKey` header set to the key or
  * the record ID, so an origin with idempotency of its own can recognise a
- * re-run. A header of that name from the client is dropped: it must not be
- * able to pose as another request. Without a value (`key` on a
- * dedup-covered request, which has none) the header is only dropped.
+ * re-run. The client's header of that name was already dropped
+ * (`originRequest`). Without a value (`key` on a dedup-covered request,
+ * which has none) nothing is added.
  *
  * @example
  * withForwardedKey(origin, { header: "idem-record", value: "record" }, { recordId: "5c0e…" })
@@ -47,11 +63,9 @@ export function withForwardedKey(
   forwardKey: Route["forwardKey"],
   identity: { key?: string; recordId: string },
 ): OriginRequest {
-  if (!forwardKey) return origin;
-  const headers = origin.headers.filter(([name]) => name !== forwardKey.header);
-  const value = forwardKey.value === "record" ? identity.recordId : identity.key;
-  if (value !== undefined) headers.push([forwardKey.header, value]);
-  return { ...origin, headers };
+  const value = forwardKey && (forwardKey.value === "record" ? identity.recordId : identity.key);
+  if (!forwardKey || value === undefined) return origin;
+  return { ...origin, headers: [...origin.headers, [forwardKey.header, value]] };
 }
 
 /**
@@ -60,15 +74,17 @@ export function withForwardedKey(
  * fetch() takes, and the body as the gateway has it (read, or still streaming in).
  *
  * @example
- * passThroughRequest(plan.target, request, url, request.body)
+ * passThroughRequest(config, plan.target, request, url, request.body)
  */
 export function passThroughRequest(
+  config: IdemConfig,
   target: OriginTarget,
   request: Request,
   url: URL,
   body: Uint8Array | ReadableStream<Uint8Array> | null,
 ): StreamedRequest {
   const headers = endToEndCopy(request.headers);
+  for (const name of setByIdem(config)) headers.delete(name);
   headers.set("x-forwarded-host", url.host);
   headers.set("x-forwarded-proto", url.protocol.slice(0, -1));
   return { ...target, method: request.method, headers, body };

@@ -45,16 +45,20 @@ export function matchingPath(pathname: string, options: PathMatching): string {
   return path;
 }
 
+/** `%2F` and `%5C`: an encoded slash or backslash, which many servers decode before routing. */
+const ENCODED_SEPARATOR = /%2f|%5c/gi;
+
 /**
  * Whether `pathname` is `prefix` or under it, in any spelling an origin
- * router could read as such (EVERY_SPELLING): the admin API answers all of
- * them, so none reaches the origin.
+ * router could read as such (EVERY_SPELLING, and `%2F`/`%5C` as `/`): the
+ * admin API answers all of them, so none reaches the origin.
  *
  * @example
  * isUnder("/__IDEM;x//records", "/__idem") // true
+ * isUnder("/__idem%2fhealth", "/__idem")   // true
  */
 export function isUnder(pathname: string, prefix: string): boolean {
-  const path = matchingPath(pathname, EVERY_SPELLING).toLowerCase();
+  const path = matchingPath(pathname.replace(ENCODED_SEPARATOR, "/"), EVERY_SPELLING).toLowerCase();
   const base = prefix.toLowerCase();
   return path === base || path.startsWith(`${base}/`);
 }

@@ -52,3 +52,33 @@ export function isUrlencodedForm(contentType: string | null | undefined): boolea
 export function isMultipartForm(contentType: string | null | undefined): boolean {
   return mediaType(contentType) === "multipart/form-data";
 }
+
+/**
+ * How a route reads a request's media type and fields, to read them as its
+ * origin does: `strict` (the default) by the declared media type, as
+ * `mediaType` spells it; `php` as PHP does (`phpMediaType`, and form and
+ * query field names as src/request/php-fields.ts renames them).
+ */
+export type Parsing = "strict" | "php";
+
+/**
+ * The media type as PHP reads it (main/SAPI.c, `sapi_read_post_data`): the
+ * Content-Type lower-cased and cut at the first `;`, `,` or space, so PHP
+ * takes `application/x-www-form-urlencoded, text/plain` for a form.
+ *
+ * @example
+ * phpMediaType("application/x-www-form-urlencoded, text/plain") // "application/x-www-form-urlencoded"
+ */
+export function phpMediaType(contentType: string | null | undefined): string {
+  return (contentType ?? "").split(/[;, ]/, 1)[0]?.toLowerCase() ?? "";
+}
+
+/**
+ * The media type a route reads a Content-Type as (see `Parsing`).
+ *
+ * @example
+ * mediaTypeAs("text/plain, application/json", "strict") // "text/plain, application/json": no media type Idem reads
+ */
+export function mediaTypeAs(contentType: string | null | undefined, parsing: Parsing): string {
+  return parsing === "php" ? phpMediaType(contentType) : mediaType(contentType);
+}

@@ -1,17 +1,13 @@
 import type { Env } from "../env.ts";
 import { type BulkResult, callAnswer, sendBulk } from "../origin/bulk-exchange.ts";
-import type { OriginFailure, OriginResponse } from "../origin/exchange.ts";
 import type { BatchCallResult, BatchRunCall, BatchRunResult, BulkCallMessage, Placement, Reservation, ReserveCall } from "../protocol/messages.ts";
 import { coordinatorUnavailable, type ErrorResult, errorResult, type GatewayResult } from "../protocol/results.ts";
+import type { KeyObjectRpc } from "../protocol/rpc.ts";
 import { errorMessage } from "../util/error-message.ts";
-import { olderKeyObject, stubFor } from "./stubs.ts";
+import { keyObject, olderKeyObject } from "./stubs.ts";
 
 /** What the runner asks of the KeyObject holding a call's record: the runner itself, or another over RPC. */
-export interface RecordHolder {
-  reserve(call: ReserveCall): Promise<GatewayResult | Reservation>;
-  complete(call: ReserveCall, reservation: Reservation, answer: OriginResponse): Promise<GatewayResult>;
-  fail(call: ReserveCall, reservation: Reservation, failure: OriginFailure): ErrorResult | Promise<ErrorResult>;
-}
+export type RecordHolder = Pick<KeyObjectRpc, "reserve" | "complete" | "fail">;
 
 /**
  * The holders of records by KeyObject name: stubs, except `self` (the
@@ -21,7 +17,7 @@ export interface RecordHolder {
  * runBatch(env, call, recordHolders(env, call.placement, { name: call.runner, object: this }));
  */
 export function recordHolders(env: Env, placement: Placement, self?: { name: string; object: RecordHolder }): (objectName: string) => RecordHolder {
-  return (name) => (name === self?.name ? self.object : (stubFor(env.KEYS, name, placement) as unknown as RecordHolder));
+  return (name) => (name === self?.name ? self.object : keyObject(env, name, placement));
 }
 
 interface Reserved {
@@ -68,7 +64,7 @@ async function settle(reserved: Reserved, name: string, answer: BulkResult, entr
  * runs out while its call is at the origin.
  *
  * @example
- * const { results } = await runBatch(env, call, (name) => stubFor(env.KEYS, name, call.placement));
+ * const { results } = await runBatch(env, call, (name) => keyObject(env, name, call.placement));
  */
 export async function runBatch(env: Env, run: BatchRunCall, holderOf: (objectName: string) => RecordHolder): Promise<BatchRunResult> {
   const results: (BatchCallResult | undefined)[] = [];

@@ -1,6 +1,7 @@
 import type { HeaderList } from "../http/headers.ts";
 import type { RecordKind } from "../protocol/messages.ts";
 import type { RecordFailure } from "../protocol/snapshots.ts";
+import type { RecordState } from "../record/rules.ts";
 
 /**
  * The storage schema of a KeyObject: its version, its tables, and the ordered
@@ -107,7 +108,7 @@ export interface IdemRecord {
   kind: RecordKind;
   route: string;
   fingerprint: string;
-  state: "in_flight" | "completed" | "unknown";
+  state: RecordState;
   createdAt: number;
   expiresAt: number;
   lockExpiresAt: number | null;

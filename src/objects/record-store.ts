@@ -1,5 +1,5 @@
 import type { HeaderList } from "../http/headers.ts";
-import type { RecordKind } from "../protocol/messages.ts";
+import type { RecordKind, RecordListQuery } from "../protocol/messages.ts";
 import type { RecordFailure } from "../protocol/snapshots.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { CompletedRecords } from "./completed-records.ts";
@@ -34,6 +34,8 @@ type Row = {
   body_retained: number;
   body: ArrayBuffer | null;
   failure: string | null;
+  /** The bucket whose table the row was read from (lookups add it). */
+  bucket?: number;
 };
 
 function fromRow(row: Row): IdemRecord {
@@ -194,12 +196,39 @@ export class RecordStore {
     return record;
   }
 
+  /**
+   * Records in one state with IDs after `query.after`, in ID order, at most
+   * `query.limit`, not expired at `now`, across every bucket; their bodies
+   * are not read (`bodyHead` is null). Like `get`, it never creates a table.
+   * It walks each bucket's primary key from `after`: rows read are the rows
+   * it passes, matching or not (no index on state: that would be one more
+   * row written by every request).
+   *
+   * @example
+   * store.list({ state: "unknown", after: "", limit: 100 }, Date.now()) // the first 100 unknown outcomes, by ID
+   */
+  list(query: RecordListQuery, now: number): IdemRecord[] {
+    const buckets = this.#open();
+    if (buckets.length === 0) return [];
+    const each = buckets.map(
+      (bucket) =>
+        `SELECT id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at, status, headers,
+           body_size, body_retained, NULL AS body, failure
+         FROM ${recordsTable(bucket)} WHERE id > ?1 AND state = ?2 AND expires_at > ?3`,
+    );
+    return this.storage.sql
+      .exec<Row>(`${each.join(" UNION ALL ")} ORDER BY id LIMIT ?4`, query.after, query.state, now, query.limit)
+      .toArray()
+      .map(fromRow);
+  }
+
   /** The bucket that holds an ID's current row, if any. */
   #locate(id: string): number | undefined {
     const written = this.#inFlight.get(id);
     if (written !== undefined) return written;
-    const record = this.get(id);
-    return record && bucketOf(record.expiresAt);
+    const buckets = this.#open();
+    if (buckets.length === 0) return undefined;
+    return this.storage.sql.exec<Row>(this.#lookupStatement(buckets), id).toArray()[0]?.bucket;
   }
 
   /** Writes a new in-flight record: one row, in the bucket of its expiry. */
@@ -319,6 +348,68 @@ export class RecordStore {
       .toArray()
       .map((row) => new Uint8Array(row.data));
     return concatBytes([head, ...rest]);
+  }
+
+  /**
+   * The stored body of a completed record, to replay: its bytes when it
+   * fits in one chunk (nearly always), else a stream that reads one chunk
+   * row per pull, only when the reader asks for more. A replay of a large
+   * answer then holds at most its head and the chunk being sent, whatever
+   * the body's size, and however many replays run at once; over RPC the
+   * stream flows at the client's pace. Each chunk is read only while the
+   * record is the one the replay began with (same creation time and
+   * fingerprint, still completed): a record purged, replaced or dropped
+   * meanwhile breaks the stream off, never mixing two answers' bytes.
+   *
+   * @example
+   * answered("replayed", { status, headers }, store.replayBody(record), record.expiresAt)
+   */
+  replayBody(record: IdemRecord): Uint8Array | ReadableStream<Uint8Array> {
+    const bodySize = record.bodySize ?? 0;
+    let head: Uint8Array | null = record.bodyHead ?? new Uint8Array(0);
+    if (bodySize <= CHUNK_BYTES) return head;
+    const bucket = bucketOf(record.expiresAt);
+    const lastSeq = Math.ceil(bodySize / CHUNK_BYTES) - 1;
+    let seq = 0;
+    const chunks = new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) => {
+          if (head) {
+            controller.enqueue(head);
+            head = null;
+            seq = 1;
+            return;
+          }
+          try {
+            const row = this.storage.sql
+              .exec<{ data: ArrayBuffer }>(
+                `SELECT data FROM ${chunksTable(bucket)} WHERE record_id = ? AND seq = ? AND EXISTS
+                   (SELECT 1 FROM ${recordsTable(bucket)} WHERE id = ? AND state = 'completed' AND created_at = ? AND fingerprint = ?)`,
+                record.id,
+                seq,
+                record.id,
+                record.createdAt,
+                record.fingerprint,
+              )
+              .toArray()[0];
+            if (!row) throw new Error("the stored answer was purged or replaced while it was being replayed");
+            controller.enqueue(new Uint8Array(row.data));
+          } catch (error) {
+            controller.error(error);
+            return;
+          }
+          if (seq++ === lastSeq) controller.close();
+        },
+      },
+      // Nothing is read ahead of the reader.
+      { highWaterMark: 0 },
+    );
+    // Of known length, so the replay carries Content-Length as the first answer did (and a short stream is an error).
+    const sized = new FixedLengthStream(bodySize);
+    chunks.pipeTo(sized.writable).catch(() => {
+      // The error reaches the reader through `sized.readable`.
+    });
+    return sized.readable;
   }
 
   /** Deletes every row of an ID, in every bucket (an expired predecessor included), with its body chunks. */

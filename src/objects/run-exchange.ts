@@ -1,7 +1,7 @@
 import type { Env } from "../env.ts";
 import { exchange } from "../origin/exchange.ts";
 import type { ExchangeCall, GuardedResult } from "../protocol/messages.ts";
-import { stubFor } from "./stubs.ts";
+import { documentObject } from "./stubs.ts";
 
 /**
  * Runs an origin exchange: through the document's object when the call
@@ -13,6 +13,5 @@ import { stubFor } from "./stubs.ts";
 export async function runExchange(env: Env, call: ExchangeCall): Promise<GuardedResult> {
   const document = call.document;
   if (!document) return exchange(env, call.origin, call.originTimeoutMs, call.bufferLimit);
-  const stub = stubFor(env.DOCUMENTS, document.objectName, document.placement);
-  return (await stub.run({ ...call, document })) as GuardedResult;
+  return documentObject(env, document.objectName, document.placement).run({ ...call, document });
 }

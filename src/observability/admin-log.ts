@@ -1,5 +1,5 @@
 /** What an admin request did. */
-export type AdminAction = "health" | "inspect" | "lookup" | "purge" | "resolve" | "problem-docs" | "refused";
+export type AdminAction = "health" | "inspect" | "list" | "lookup" | "purge" | "resolve" | "problem-docs" | "refused";
 
 /** One line per admin request. Never holds the token, a raw key or scope values. */
 export interface AdminLog {

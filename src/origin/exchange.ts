@@ -1,6 +1,6 @@
 import { type HeaderList, responseHeaderLists, toHeaders } from "../http/headers.ts";
 import { concatBytes } from "../util/bytes.ts";
-import { type ExchangeFailure, failureOfStatus, failureOfThrown } from "./exchange-outcome.ts";
+import { type ExchangeFailure, failureOfAnswer, failureOfStatus, failureOfThrown } from "./exchange-outcome.ts";
 import { type SendBindings, type SendTarget, sendToOrigin } from "./send.ts";
 
 /** A request for the origin, in a form that crosses Durable Object RPC: where it goes (URL, binding, credential names) and what it is. */
@@ -80,8 +80,9 @@ function failure(failed: ExchangeFailure, started: number): OriginFailure {
  *
  * A response whose body breaks off is a failure (`origin-broken-response`),
  * never a short body: nothing partial is ever stored or replayed. A status
- * outside 200–599, or a 52x with which Cloudflare reports a failed origin, is
- * a failure too; each failure says how the exchange ended (`end`).
+ * outside 200–599, a 52x with which Cloudflare reports a failed origin, or
+ * the platform's answer that it sent nothing (`failureOfAnswer`), is a
+ * failure too; each failure says how the exchange ended (`end`).
  *
  * @example
  * const result = await exchange(env, { url, method: "POST", headers, body }, 30_000, 10 * 1024 * 1024);
@@ -100,7 +101,7 @@ export async function exchange(bindings: SendBindings, request: OriginRequest, t
       signal,
     });
   } catch (error) {
-    return failure(failureOfThrown(error, { stage: "head", timedOut: signal.aborted, timeoutMs, bytesRead: 0 }), started);
+    return failure(failureOfThrown(error, { stage: "head", timedOut: signal.aborted, timeoutMs, bytesRead: 0, target: request }), started);
   }
   const failed = failureOfStatus(response.status);
   if (failed) {
@@ -109,14 +110,14 @@ export async function exchange(bindings: SendBindings, request: OriginRequest, t
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const answered = (rest?: ReadableStream<Uint8Array>): OriginResponse => {
+  const answered = (body: Uint8Array, rest?: ReadableStream<Uint8Array>): OriginResponse => {
     const { forwardable, storable } = responseHeaderLists(response.headers);
     return {
       ok: true,
       status: response.status,
       headers: forwardable,
       storableHeaders: storable,
-      body: concatBytes(chunks, size),
+      body,
       rest,
       originMs: Date.now() - started,
     };
@@ -128,10 +129,12 @@ export async function exchange(bindings: SendBindings, request: OriginRequest, t
       if (done) break;
       chunks.push(value);
       size += value.byteLength;
-      if (size > bufferLimit) return answered(continuing(reader));
+      if (size > bufferLimit) return answered(concatBytes(chunks, size), continuing(reader));
     }
   } catch (error) {
-    return failure(failureOfThrown(error, { stage: "body", timedOut: signal.aborted, timeoutMs, bytesRead: size }), started);
+    return failure(failureOfThrown(error, { stage: "body", timedOut: signal.aborted, timeoutMs, bytesRead: size, target: request }), started);
   }
-  return answered();
+  const body = concatBytes(chunks, size);
+  const unsent = failureOfAnswer(request, response.status, body);
+  return unsent ? failure(unsent, started) : answered(body);
 }

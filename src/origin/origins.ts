@@ -73,7 +73,13 @@ export function originTarget(origin: Origin, fields: RequestFields, url: URL): O
   if (origin.kind === "service") return { name, url: `${url.origin}${rest}`, binding: origin.binding, credentials };
   const filled = fillTemplate(origin, fields);
   if (typeof filled !== "string") return filled;
-  const host = new URL(filled).hostname.toLowerCase();
+  // A value of digits as the host's last label reads as an IPv4 address, which may not parse (`09`, `999999999999`).
+  const parsed = URL.parse(filled);
+  if (!parsed) {
+    const names = origin.fields.map((ref) => ref.text).join(", ");
+    return { refused: true, detail: `${names} of the request make no valid URL of origin "${origin.name}"`, field: origin.fields[0]?.name };
+  }
+  const host = parsed.hostname.toLowerCase();
   if (!hostAllowed(host, origin.allowHosts)) {
     return { refused: true, detail: `the request names origin host ${host}, which allowHosts of origin "${origin.name}" does not allow` };
   }

@@ -55,7 +55,7 @@ export async function streamThrough(bindings: SendBindings, request: StreamedReq
       originMs: Date.now() - started,
     };
   } catch (error) {
-    const failed = failureOfThrown(error, { stage: "head", timedOut: controller.signal.aborted, timeoutMs, bytesRead: 0 });
+    const failed = failureOfThrown(error, { stage: "head", timedOut: controller.signal.aborted, timeoutMs, bytesRead: 0, target: request });
     return { ok: false, ...failed, originMs: Date.now() - started };
   } finally {
     clearTimeout(timer);

@@ -32,6 +32,15 @@ describe("meetsSuccessConditions", () => {
     expect(meetsSuccessConditions(erplyOk, response('{"status":{"responseStatus":"ok"}}', undefined, rest))).toBe(false);
   });
 
+  it("reads an answer that starts with a byte order mark (some servers send one), and a gzip answer fetch() has decoded", () => {
+    expect(meetsSuccessConditions(erplyOk, response('\uFEFF{"status":{"responseStatus":"ok"}}'))).toBe(true);
+    const gzipped: [string, string][] = [
+      ["content-type", "application/json"],
+      ["content-encoding", "gzip"],
+    ];
+    expect(meetsSuccessConditions(erplyOk, response('{"status":{"responseStatus":"ok"}}', gzipped))).toBe(true);
+  });
+
   it("counts every answer when there are no conditions", () => {
     expect(meetsSuccessConditions([], response('{"status":{"responseStatus":"error"}}'))).toBe(true);
   });

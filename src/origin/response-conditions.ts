@@ -25,7 +25,12 @@ export function meetsSuccessConditions(conditions: readonly Condition[], respons
   if (conditions.length === 0) return true;
   if (response.rest) return false;
   try {
-    return conditionsHold(conditions, new RequestFields(NO_URL, new Headers(response.headers), response.body));
+    const headers = new Headers(response.headers);
+    // fetch() has decoded the body already: its Content-Encoding no longer describes these bytes.
+    headers.delete("content-encoding");
+    // A request with a BOM is refused (origins disagree on it); an answer is only judged, and some servers send one.
+    const body = response.body[0] === 0xef && response.body[1] === 0xbb && response.body[2] === 0xbf ? response.body.subarray(3) : response.body;
+    return conditionsHold(conditions, new RequestFields(NO_URL, headers, body));
   } catch (error) {
     if (error instanceof FieldError) return false;
     throw error;

@@ -55,6 +55,7 @@ describe("splitBatch", () => {
     ["a call without requestName", '[{"requestID":1}]'],
     ["a call that is not an object", '["getProducts"]'],
     ["a call holding a bulk request of its own", '[{"requestName":"x","requests":"[]"}]'],
+    ["a call naming one member twice (origins keep the first or the last)", '[{"requestName":"x","temporaryUUID":"a","temporaryUUID":"b"}]'],
   ])("refuses a batch field that is %s", (_, requests) => {
     expect(() => splitBatch(route, bulk(form({ requests })))).toThrow(BatchError);
   });

@@ -1,5 +1,5 @@
 import type { Route } from "../config/resolve.ts";
-import { canonicalJson, isJsonContainer, JsonNumberText, parseExactJson } from "../request/canonical.ts";
+import { canonicalJson, duplicateMember, isJsonContainer, JsonNumberText, parseExactJson } from "../request/canonical.ts";
 import { FieldError } from "../request/field-error.ts";
 import { toUrlencoded } from "../request/form-pairs.ts";
 import type { RequestFields } from "../request/request-fields.ts";
@@ -70,6 +70,12 @@ export function splitBatch(route: Route & { batch: NonNullable<Route["batch"]> }
   }
   const shape = `${field.text} must hold a JSON array of calls, each an object naming its requestName`;
   if (!Array.isArray(calls)) throw new BatchError("invalid-body", shape);
+  const repeated = duplicateMember(text);
+  if (repeated !== undefined)
+    throw new BatchError(
+      "invalid-body",
+      `${field.text} holds the member ${JSON.stringify(repeated)} twice in one object, which origins read differently`,
+    );
   if (calls.length > maxCalls) {
     throw new BatchError(
       "batch-too-large",
@@ -86,7 +92,9 @@ export function splitBatch(route: Route & { batch: NonNullable<Route["batch"]> }
   const url = new URL(fields.url);
   url.searchParams.delete(field.name);
   const headers = new Headers(fields.headers);
+  // Each call's body is written here, unencoded, as a form.
   headers.set("content-type", "application/x-www-form-urlencoded");
+  headers.delete("content-encoding");
   headers.delete("content-length");
 
   const split = calls.map((call): BatchCallRequest => {

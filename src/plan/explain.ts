@@ -4,7 +4,7 @@ import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";
 import { scopeOf } from "./identity.ts";
 import { planRequest, type RecordLocation, type RequestPlan } from "./plan.ts";
-import { type RouteTable, routeConditionsHold } from "./route-table.ts";
+import { candidateParsings, type RouteTable, routeConditionsHold } from "./route-table.ts";
 
 /** A request to explain: what a client would send. */
 export interface SampleRequest {
@@ -77,11 +77,11 @@ async function outcomeOf(plan: RequestPlan): Promise<ExplainedOutcome> {
 
 /** Whether each candidate's `when` conditions hold for the sample: shown so an operator sees why a route was skipped. */
 async function candidatesOf(plan: RequestPlan, sample: SampleRequest): Promise<ExplainedCandidate[]> {
-  const fields = await RequestFields.read(sample.url, sample.headers, sample.body);
+  const fields = await RequestFields.read(sample.url, sample.headers, sample.body, candidateParsings(plan.candidates));
   return plan.candidates.map(({ route, params }) => {
     let conditions: ExplainedCandidate["conditions"];
     try {
-      conditions = routeConditionsHold(route, fields.withPathParams(params)) ? "hold" : "fail";
+      conditions = routeConditionsHold(route, fields.forRoute(params, route.parsing)) ? "hold" : "fail";
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
       conditions = "unreadable";

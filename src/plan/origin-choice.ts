@@ -5,11 +5,13 @@ import type { RequestFields } from "../request/request-fields.ts";
 import type { RouteCandidate } from "./route-table.ts";
 
 /**
- * Where a request goes: the one place that decides it. A request its route
- * takes goes to the route's origin (`origin = "payments"`, else the top-level
- * one); a request no route takes goes to the top-level origin. A template
- * origin is filled from the request's fields and must land on a host the
- * config allows; otherwise the request is refused, never sent.
+ * Where a request goes, and with which credentials: the one place that
+ * decides it. A request its route takes goes to the route's origin
+ * (`origin = "payments"`, else the top-level one), with the origin's
+ * credential headers; a request no route takes goes to the top-level origin
+ * with only those marked `passThrough`. A template origin is filled from the
+ * request's fields and must land on a host the config allows; otherwise the
+ * request is refused, never sent.
  *
  * @throws FieldError when a field that picks the origin is ambiguous (sent twice with different values).
  * @example
@@ -18,7 +20,9 @@ import type { RouteCandidate } from "./route-table.ts";
  * target.url // "https://payments.internal.example.com/payments?x=1"
  */
 export function chooseOrigin(config: IdemConfig, route: Route | undefined, fields: RequestFields, url: URL): OriginTarget | OriginRefusal {
-  return originTarget(route?.origin ?? config.origin, fields, url);
+  const target = originTarget(route?.origin ?? config.origin, fields, url);
+  if (route || "refused" in target) return target;
+  return { ...target, credentials: target.credentials.filter((credential) => credential.passThrough) };
 }
 
 /**

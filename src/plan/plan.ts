@@ -4,7 +4,7 @@ import type { OriginTarget } from "../origin/origins.ts";
 import type { RecordPolicy } from "../protocol/messages.ts";
 import { BodyTooLargeError } from "../request/body.ts";
 import { FieldError } from "../request/field-error.ts";
-import { RequestFields } from "../request/request-fields.ts";
+import { RequestFields, UnsupportedBodyError } from "../request/request-fields.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { type BatchCallRequest, BatchError, type SplitBatch, splitBatch } from "./batch.ts";
 import { requestFingerprint } from "./fingerprint.ts";
@@ -12,9 +12,16 @@ import { keyObjectName } from "./identity.ts";
 import { chooseOrigin, originNeedsBody } from "./origin-choice.ts";
 import { isAmbiguousPath } from "./path-guard.ts";
 import { type DocumentTarget, identifyRequest } from "./request-identity.ts";
-import { candidatesReadBody, type RouteCandidate, type RouteTable, selectRoute } from "./route-table.ts";
+import { candidateParsings, candidatesReadBody, type RouteCandidate, type RouteTable, selectRoute } from "./route-table.ts";
 
 export type { DocumentTarget };
+
+/**
+ * Methods Idem never sends on, whatever the routes say: TRACE and TRACK echo
+ * the request back, headers Idem adds included (an origin's credential), and
+ * CONNECT asks for a tunnel. Answered 405 `method-not-allowed`.
+ */
+const REFUSED_METHODS: ReadonlySet<string> = new Set(["TRACE", "TRACK", "CONNECT"]);
 
 /** A request as planning sees it: its head, and a way to read its body when a route needs it. */
 export interface PlanInput {
@@ -195,6 +202,9 @@ async function planMatched(
  * plan.type === "keyed" && plan.recordId // "5c0e…"
  */
 export async function planRequest(config: IdemConfig, table: RouteTable, request: PlanInput): Promise<RequestPlan> {
+  if (REFUSED_METHODS.has(request.method.toUpperCase())) {
+    return { type: "refused", candidates: [], kind: "method-not-allowed", detail: `${request.method} is answered by the gateway, never sent on` };
+  }
   if (isAmbiguousPath(request.url.pathname)) {
     return {
       type: "refused",
@@ -212,7 +222,7 @@ export async function planRequest(config: IdemConfig, table: RouteTable, request
     if (candidatesReadBody(candidates, request.url, request.headers) || originNeedsBody(config, candidates)) {
       body = await request.readBody(config.maxRequestBodyBytes);
     }
-    fields = await RequestFields.read(request.url, request.headers, body ?? new Uint8Array(0));
+    fields = await RequestFields.read(request.url, request.headers, body ?? new Uint8Array(0), candidateParsings(candidates));
     const selected = selectRoute(candidates, fields);
     if (!selected) {
       const target = chooseOrigin(config, undefined, fields, request.url);
@@ -223,6 +233,16 @@ export async function planRequest(config: IdemConfig, table: RouteTable, request
     return await planMatched(config, table, request.method, request.url, candidates, selected.route, fields, body);
   } catch (error) {
     let detail: string;
+    if (error instanceof UnsupportedBodyError) {
+      return {
+        type: "refused",
+        candidates,
+        route,
+        call: route && fields && callName(route, fields),
+        kind: "unsupported-media-type",
+        detail: error.message,
+      };
+    }
     if (error instanceof FieldError) detail = error.message;
     else if (fields) throw error;
     else if (error instanceof BodyTooLargeError) {

@@ -1,6 +1,7 @@
 import { type RouteEntry, Router } from "itty-router";
 import type { Route } from "../config/resolve.ts";
 import { EXACT_PATHS, matchingPath, type PathMatching } from "../http/matching-path.ts";
+import type { Parsing } from "../http/media-type.ts";
 import { conditionsHold } from "../request/conditions.ts";
 import { type FieldRef, readsBody } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";
@@ -43,6 +44,16 @@ export function candidatesReadBody(candidates: readonly RouteCandidate[], url: U
   return candidates.some(
     ({ route }) => routeReadsBody(route) || route.document !== undefined || route.key.sources.some((ref) => carries(ref, url, headers)),
   );
+}
+
+/**
+ * The ways the candidates read a request (their `parsing`), for parsing a multipart body up front.
+ *
+ * @example
+ * await RequestFields.read(url, headers, bytes, candidateParsings(candidates));
+ */
+export function candidateParsings(candidates: readonly RouteCandidate[]): Parsing[] {
+  return candidates.map(({ route }) => route.parsing);
 }
 
 /**
@@ -91,7 +102,7 @@ export class RouteTable {
  *
  * @throws FieldError when a condition's field cannot be read unambiguously.
  * @example
- * routeConditionsHold(route, fields.withPathParams(params)) // true
+ * routeConditionsHold(route, fields.forRoute(params, route.parsing)) // true
  */
 export function routeConditionsHold(route: Route, fields: RequestFields): boolean {
   if (route.batch && fields.get(route.batch.field) === undefined) return false;
@@ -110,7 +121,7 @@ export function routeConditionsHold(route: Route, fields: RequestFields): boolea
  */
 export function selectRoute(candidates: readonly RouteCandidate[], fields: RequestFields): { route: Route; fields: RequestFields } | undefined {
   for (const candidate of candidates) {
-    const candidateFields = fields.withPathParams(candidate.params);
+    const candidateFields = fields.forRoute(candidate.params, candidate.route.parsing);
     if (routeConditionsHold(candidate.route, candidateFields)) return { route: candidate.route, fields: candidateFields };
   }
   return undefined;

@@ -89,6 +89,13 @@ export interface KeyCall extends ReserveCall {
   exchange: ExchangeCall;
 }
 
+/** One page of a KeyObject's records in one stored state (`KeyObject.list`): IDs after `after` ("" from the start), at most `limit`. */
+export interface RecordListQuery {
+  state: "in_flight" | "completed" | "unknown";
+  after: string;
+  limit: number;
+}
+
 /** A new record written in flight for an exchange another caller runs (a bulk request's): when it expires and when its lock runs out. */
 export interface Reservation {
   reserved: true;

@@ -10,6 +10,57 @@ export class TooDeepError extends FieldError {
   }
 }
 
+/** A FieldError: JSON that origins read differently (a BOM, a member named twice), refused rather than read one way. */
+export class AmbiguousJsonError extends FieldError {}
+
+/**
+ * The first member name an object of a valid JSON text holds twice, compared
+ * as decoded (`"a"` and `"\u0061"` are one name); undefined when none is.
+ * `JSON.parse` keeps the last copy silently, so this scans the text itself.
+ *
+ * @example
+ * duplicateMember('{"a":1,"b":{"a":2},"a":3}') // "a"
+ * duplicateMember('[{"a":1},{"a":2}]') // undefined
+ */
+export function duplicateMember(text: string): string | undefined {
+  // One entry per open container: the names seen in an object, or null for an array.
+  const open: (Set<string> | null)[] = [];
+  let expectName = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') {
+      let end = i + 1;
+      let escaped = false;
+      while (text[end] !== '"') {
+        if (text[end] === "\\") {
+          escaped = true;
+          end++;
+        }
+        end++;
+      }
+      const names = open.at(-1);
+      if (expectName && names) {
+        const raw = text.slice(i + 1, end);
+        const name = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
+        if (names.has(name)) return name;
+        names.add(name);
+        expectName = false;
+      }
+      i = end;
+    } else if (char === "{") {
+      open.push(new Set());
+      expectName = true;
+    } else if (char === "[") {
+      open.push(null);
+    } else if (char === "}" || char === "]") {
+      open.pop();
+    } else if (char === ",") {
+      expectName = open.length > 0 && open.at(-1) !== null;
+    }
+  }
+  return undefined;
+}
+
 /**
  * A JSON number exactly as the client wrote it. `JSON.parse` rounds numbers
  * to doubles, so 12345678901234567890 and 12345678901234567891 become the

@@ -89,6 +89,19 @@ export function toUrlencoded(pairs: readonly (readonly [string, string])[]): str
   return pairs.map(([name, value]) => `${urlencoded(name)}=${urlencoded(value)}`).join("&");
 }
 
+/** The places of the fields sent without `=`, counted as URLSearchParams counts fields (empty pieces between `&` skipped). */
+function bareFields(text: string): number[] {
+  if (!text.includes("&") && text.includes("=")) return [];
+  const bare: number[] = [];
+  let index = 0;
+  for (const piece of text.split("&")) {
+    if (piece === "") continue;
+    if (!piece.includes("=")) bare.push(index);
+    index++;
+  }
+  return bare;
+}
+
 /**
  * Fields in the order sent, with an index by name, so that reading any one
  * name costs the same however many fields the request has.
@@ -99,10 +112,17 @@ export function toUrlencoded(pairs: readonly (readonly [string, string])[]): str
  */
 export class FieldPairs {
   readonly list: readonly (readonly [name: string, value: string])[];
+  /**
+   * The places in `list` of fields sent without `=` (`?flag`): their value
+   * reads as "", but some origins (Rack, for one) tell `?flag` from `?flag=`,
+   * so the fingerprint counts the difference.
+   */
+  readonly bare: readonly number[];
   readonly #byName = new Map<string, string[]>();
 
-  constructor(list: readonly (readonly [string, string])[]) {
+  constructor(list: readonly (readonly [string, string])[], bare: readonly number[] = []) {
     this.list = list;
+    this.bare = bare;
     for (const [name, value] of list) {
       const values = this.#byName.get(name);
       if (values) values.push(value);
@@ -120,11 +140,15 @@ export class FieldPairs {
    */
   static fromUrlencoded(source: string | Uint8Array): FieldPairs {
     const text = typeof source === "string" ? source : binaryString(source);
-    if (!NON_ASCII.test(text) && !HAS_HIGH_ESCAPE.test(text)) return new FieldPairs([...new URLSearchParams(text)]);
+    const bare = bareFields(text);
+    if (!NON_ASCII.test(text) && !HAS_HIGH_ESCAPE.test(text)) return new FieldPairs([...new URLSearchParams(text)], bare);
     // Every byte outside ASCII, raw or escaped, is handed to URLSearchParams as the one code unit of that byte
     // (escaped as its UTF-8, which URLSearchParams decodes back to that code unit); each value's bytes are then decoded.
     const escaped = text.replace(HIGH_ESCAPES, (hex) => encodeURIComponent(String.fromCharCode(Number.parseInt(hex.slice(1), 16))));
-    return new FieldPairs([...new URLSearchParams(escaped)].map(([name, value]) => [fromBinary(name), fromBinary(value)]));
+    return new FieldPairs(
+      [...new URLSearchParams(escaped)].map(([name, value]) => [fromBinary(name), fromBinary(value)]),
+      bare,
+    );
   }
 
   getAll(name: string): readonly string[] {

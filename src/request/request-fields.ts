@@ -1,9 +1,26 @@
-import { isMultipartForm } from "../http/media-type.ts";
+import type { Parsing } from "../http/media-type.ts";
 import { canonicalJson, isJsonContainer, JsonNumberText } from "./canonical.ts";
 import { FieldError } from "./field-error.ts";
 import type { FieldRef, FieldSource } from "./field-ref.ts";
 import { FieldPairs } from "./form-pairs.ts";
-import { type ParsedBody, parseBody, parseBodyNow } from "./parsed-body.ts";
+import { bodyHead, isMultipartBody, type ParsedBody, parseBody, parseBodyNow } from "./parsed-body.ts";
+import { phpFields } from "./php-fields.ts";
+
+/**
+ * A FieldError for a body Idem does not read at all (an encoding, a media
+ * type it does not know, JSON sent as a form): the gateway answers 415
+ * `unsupported-media-type` rather than 400.
+ *
+ * @example
+ * throw new UnsupportedBodyError("the body is sent without a Content-Type, so body:item cannot be read");
+ */
+export class UnsupportedBodyError extends FieldError {}
+
+/** The parsed forms of one request, by parsing, shared by every view of it. */
+interface Parsed {
+  bodies: Map<Parsing, ParsedBody>;
+  queries: Map<Parsing, FieldPairs>;
+}
 
 function scalarText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -58,7 +75,8 @@ function keysOf(node: unknown): string[] {
 
 /**
  * The readable parts of one buffered request: headers, query, path parameters
- * and a form or JSON body, parsed once on first use.
+ * and a form or JSON body, parsed once on first use, the way a route reads
+ * them (its `parsing`: see src/http/media-type.ts).
  *
  * @example
  * const fields = new RequestFields(url, request.headers, bodyBytes, { id: "42" });
@@ -69,66 +87,91 @@ export class RequestFields {
   readonly headers: Headers;
   readonly bodyBytes: Uint8Array;
   readonly pathParams: Readonly<Record<string, string>>;
-  #body: ParsedBody | undefined;
-  #query: FieldPairs | undefined;
+  readonly parsing: Parsing;
+  #parsed: Parsed = { bodies: new Map(), queries: new Map() };
 
   // Plain fields, not parameter properties: `check-config` runs this file on Node, which only strips types.
-  constructor(url: URL, headers: Headers, bodyBytes: Uint8Array, pathParams: Readonly<Record<string, string>> = {}, body?: ParsedBody) {
+  constructor(url: URL, headers: Headers, bodyBytes: Uint8Array, pathParams: Readonly<Record<string, string>> = {}, parsing: Parsing = "strict") {
     this.url = url;
     this.headers = headers;
     this.bodyBytes = bodyBytes;
     this.pathParams = pathParams;
-    this.#body = body;
+    this.parsing = parsing;
   }
 
   /**
    * The fields of a request whose body may be multipart: the runtime parses
-   * multipart asynchronously, so it is parsed here, up front; any other body
-   * is parsed on first use.
+   * multipart asynchronously, so it is parsed here, up front, for each way
+   * of reading it that `parsings` names (the candidate routes'); any other
+   * body is parsed on first use.
    *
    * @example
-   * const fields = await RequestFields.read(url, request.headers, bodyBytes);
+   * const fields = await RequestFields.read(url, request.headers, bodyBytes, ["strict"]);
    */
-  static async read(url: URL, headers: Headers, bodyBytes: Uint8Array): Promise<RequestFields> {
-    const contentType = headers.get("content-type");
-    const body = isMultipartForm(contentType) ? await parseBody(contentType, bodyBytes) : undefined;
-    return new RequestFields(url, headers, bodyBytes, {}, body);
+  static async read(url: URL, headers: Headers, bodyBytes: Uint8Array, parsings: readonly Parsing[] = ["strict"]): Promise<RequestFields> {
+    const fields = new RequestFields(url, headers, bodyBytes);
+    for (const parsing of new Set(parsings)) {
+      const head = bodyHead(headers, parsing);
+      if (isMultipartBody(head, bodyBytes)) fields.#parsed.bodies.set(parsing, await parseBody(head, bodyBytes));
+    }
+    return fields;
   }
 
-  /** The same request seen through another route's path parameters; the parsed body is shared. */
-  withPathParams(pathParams: Readonly<Record<string, string>>): RequestFields {
-    const view = new RequestFields(this.url, this.headers, this.bodyBytes, pathParams, this.parsedBody());
-    view.#query = this.#query;
+  /**
+   * The same request seen through a route: its path parameters and its
+   * parsing. What is parsed is shared between views.
+   *
+   * @example
+   * fields.forRoute({ id: "7" }, "php").get(parseFieldRef("path:id")) // "7"
+   */
+  forRoute(pathParams: Readonly<Record<string, string>>, parsing: Parsing): RequestFields {
+    const view = new RequestFields(this.url, this.headers, this.bodyBytes, pathParams, parsing);
+    view.#parsed = this.#parsed;
     return view;
   }
 
   /**
-   * The parsed body; an unreadable body is remembered, and only reported when a field is read from it.
+   * The parsed body; an unreadable or unsupported body is remembered, and only reported when a field is read from it.
    *
-   * @throws TooDeepError for JSON nested deep enough to exhaust the parser.
+   * @throws TooDeepError, AmbiguousJsonError for JSON that no route may read (see parseBodyNow).
    */
   parsedBody(): ParsedBody {
-    this.#body ??= parseBodyNow(this.headers.get("content-type"), this.bodyBytes);
-    return this.#body;
+    let body = this.#parsed.bodies.get(this.parsing);
+    if (!body) {
+      body = parseBodyNow(bodyHead(this.headers, this.parsing), this.bodyBytes);
+      this.#parsed.bodies.set(this.parsing, body);
+    }
+    return body;
   }
 
-  /** The query parameters, decoded without loss. */
+  /** The query parameters, decoded without loss (and named as PHP names them, for `php` parsing). */
   get query(): FieldPairs {
-    this.#query ??= FieldPairs.fromUrlencoded(this.url.search.slice(1));
-    return this.#query;
+    let query = this.#parsed.queries.get(this.parsing);
+    if (!query) {
+      query = FieldPairs.fromUrlencoded(this.url.search.slice(1));
+      if (this.parsing === "php") query = phpFields(query);
+      this.#parsed.queries.set(this.parsing, query);
+    }
+    return query;
+  }
+
+  /** The body, when its fields can be read; otherwise why they cannot. */
+  #readableBody(wanted: string): Exclude<ParsedBody, { kind: "unreadable" | "unsupported" }> {
+    const body = this.parsedBody();
+    if (body.kind === "unreadable") throw new FieldError(`${body.reason}, so ${wanted} cannot be read`);
+    if (body.kind === "unsupported") throw new UnsupportedBodyError(`${body.reason}, so ${wanted} cannot be read`);
+    return body;
   }
 
   #fromBody(ref: FieldRef): string | undefined {
-    const body = this.parsedBody();
-    if (body.kind === "unreadable") throw new FieldError(`${body.reason}, so ${ref.text} cannot be read`);
+    const body = this.#readableBody(ref.text);
     if (body.kind === "form") return ref.pointer ? undefined : single(formFields(body, ref), ref.name, "form");
     if (body.kind !== "json") return undefined;
     return scalarText(walk(body.value, ref.pointer ?? [ref.name]));
   }
 
   #exactFromBody(ref: FieldRef): string | undefined {
-    const body = this.parsedBody();
-    if (body.kind === "unreadable") throw new FieldError(`${body.reason}, so ${ref.text} cannot be read`);
+    const body = this.#readableBody(ref.text);
     if (body.kind === "form") {
       if (ref.pointer) return undefined;
       const value = once(formFields(body, ref), ref.name, "form");
@@ -197,7 +240,7 @@ export class RequestFields {
    */
   names(source: FieldSource, pointer?: readonly string[]): string[] {
     const bodyNames = (): string[] => {
-      const body = this.parsedBody();
+      const body = this.#readableBody("its field names");
       if (body.kind === "form") return pointer ? [] : body.pairs.names();
       return body.kind === "json" ? keysOf(walk(body.value, pointer ?? [])) : [];
     };

@@ -167,9 +167,9 @@ export const BODIES: Case[] = [
   { name: "JSON key is null (missing)", request: jsonKeyed('{"meta":{"idempotencyKey":null}}'), expected: { status: 400, type: "key-required" } },
   { name: "JSON body is an array", request: jsonKeyed("[1,2,3]"), expected: { status: 400, type: "key-required" } },
   {
-    name: "JSON sent as text/plain: the key is not read from it",
+    name: "JSON sent as text/plain: a body the route does not read, refused rather than forwarded unguarded",
     request: jsonKeyed('{"meta":{"idempotencyKey":"KEY"}}', "text/plain"),
-    expected: { status: 400, type: "key-required" },
+    expected: { status: 415, type: "unsupported-media-type" },
     followUp: jsonKeyFollowUp,
   },
   {

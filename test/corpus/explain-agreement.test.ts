@@ -10,10 +10,11 @@ import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
 import type { Route } from "../../src/config/resolve.ts";
-import { createWorker } from "../../src/index.ts";
 import { type ExplainedOutcome, explainRequest } from "../../src/plan/explain.ts";
 import { RouteTable } from "../../src/plan/route-table.ts";
 import type { FieldRef } from "../../src/request/field-ref.ts";
+import { handlerFor } from "../../src/worker/handler.ts";
+import { BODY_ROUTES } from "../support/body-proofs.ts";
 import { captureLogs, type LogLine } from "../support/logs.ts";
 import { newTag } from "../support/origin-log.ts";
 import { BODIES, config as corpusConfig, KEYS, PATHS } from "./bad-input-cases.ts";
@@ -40,7 +41,7 @@ function predicted(outcome: ExplainedOutcome): LogLine {
   }
 }
 
-async function expectAgreement(rawConfig: Record<string, unknown>, request: Request): Promise<void> {
+async function expectAgreement(rawConfig: Record<string, unknown>, request: Request): Promise<ExplainedOutcome> {
   const config = loadConfig({ ...rawConfig, origin: env.ORIGIN_URL });
   const body = new Uint8Array(await request.clone().arrayBuffer());
   const { outcome } = await explainRequest(config, new RouteTable(config.routes, config.pathMatching), {
@@ -52,7 +53,7 @@ async function expectAgreement(rawConfig: Record<string, unknown>, request: Requ
   seen.add(outcome.type);
   const logs = captureLogs();
   try {
-    await (await createWorker(config).fetch(request, env)).arrayBuffer();
+    await (await handlerFor(config).fetch(request, env)).arrayBuffer();
     // The request's own line; the calls of a bulk request have lines of their own, marked `batch`.
     const line = logs.lines("idem.decision").find((entry) => entry.batch === undefined) ?? {};
     const expected = predicted(outcome);
@@ -62,12 +63,62 @@ async function expectAgreement(rawConfig: Record<string, unknown>, request: Requ
   } finally {
     logs.restore();
   }
+  return outcome;
 }
 
 describe("explain agrees with the gateway on the bad-input corpus", () => {
   it.each([...KEYS, ...BODIES, ...PATHS])("$name", async ({ request }) => {
     const tag = newTag();
     await expectAgreement(corpusConfig, request(tag, `agree-${tag}`));
+  });
+});
+
+describe("explain agrees with the gateway on bodies a route reads (one body reader)", () => {
+  const gzipped = async (text: string) =>
+    new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+  const order = (headers: Record<string, string>, body: string | Uint8Array, path = "/orders") =>
+    new Request(`https://idem.test${path}`, { method: "POST", headers: { authorization: "Bearer agree", "demo-tag": newTag(), ...headers }, body });
+  const cases: [string, () => Promise<Request>, string][] = [
+    [
+      "JSON without a Content-Type, to a route that deduplicates by a JSON field",
+      async () => order({}, new TextEncoder().encode('{"item":"book"}')),
+      "unsupported-media-type",
+    ],
+    ["JSON sent as a form", async () => order({ "content-type": "application/x-www-form-urlencoded" }, '{"item":"book"}'), "unsupported-media-type"],
+    ["JSON sent as text/plain", async () => order({ "content-type": "text/plain" }, '{"item":"book"}'), "unsupported-media-type"],
+    [
+      "gzip-encoded JSON",
+      async () => order({ "content-type": "application/json", "content-encoding": "gzip" }, await gzipped('{"item":"book"}')),
+      "unsupported-media-type",
+    ],
+    ["JSON with a member named twice", async () => order({ "content-type": "application/json" }, '{"item":"book","item":"pen"}'), "invalid-body"],
+    [
+      "JSON with a member named twice, on a keyed route that reads no field",
+      async () => order({ "content-type": "application/json", "idempotency-key": newTag() }, '{"a":1,"a":2}', "/raw"),
+      "invalid-body",
+    ],
+    [
+      "a body its when condition cannot be read from",
+      async () => order({ "content-type": "text/plain" }, '{"kind":"order"}', "/kinds"),
+      "unsupported-media-type",
+    ],
+  ];
+  it.each(cases)("%s", async (_name, request, kind) => {
+    const sent = await request();
+    const outcome = await expectAgreement({ routes: BODY_ROUTES }, sent);
+    expect(outcome).toMatchObject({ type: "refused", kind });
+    if (!sent.headers.has("content-type")) expect(outcome).toMatchObject({ detail: expect.stringContaining("without a Content-Type") });
+  });
+
+  it("reads as PHP does on the Erply config: a form sent as 'application/x-www-form-urlencoded, text/plain' takes its key", async () => {
+    const body = new URLSearchParams({ request: "saveSalesDocument", clientCode: "1", sessionKey: "s", temporaryUUID: newTag() }).toString();
+    const request = new Request("https://idem.test/api/", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded, text/plain", "demo-tag": newTag() },
+      body,
+    });
+    const outcome = await expectAgreement(env.EXAMPLE_IDEM_CONFIGS.erply as Record<string, unknown>, request);
+    expect(outcome).toMatchObject({ type: "key", route: "save-sales-document" });
   });
 });
 

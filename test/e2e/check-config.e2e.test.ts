@@ -14,7 +14,7 @@ const checkConfig = (...args: string[]) => runCheckConfig(args);
 
 /** Runs the real CLI in its own process, for what only a process has: its exit code and output streams. */
 function checkConfigProcess(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ["src/cli/check.ts", ...args], {
+  const result = spawnSync(process.execPath, ["src/cli/idem.ts", "check", ...args], {
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
@@ -57,7 +57,7 @@ describe("check-config validates", () => {
     });
     const { code, stdout } = await checkConfig("--config", path);
     expect(code).toBe(0);
-    expect(stdout).toContain("ttlMs: 600000");
+    expect(stdout).toContain("ttlSeconds: 600");
   });
 
   it("rejects a bad config with exit code 1 and one line per mistake, naming each field", async () => {
@@ -91,8 +91,8 @@ describe("check-config validates", () => {
     expect(code).toBe(1);
     expect(stderr).toContain('- routes[1].name: "orders" is used by another route');
     expect(stderr).toContain("- routes[1].path: overlaps the admin prefix /__idem");
-    expect(stderr).toContain('- routes[2].key.source[1]: "path:house" names no parameter of path /mail');
-    expect(stderr).toContain("- routes[2].key.pattern: applies to a key the client sends, not to a key built from a list of fields");
+    expect(stderr).toContain('- routes["mail"].key.source[1]: "path:house" names no parameter of path /mail');
+    expect(stderr).toContain('- routes["mail"].key.pattern: applies to a key the client sends, not to a key built from a list of fields');
   });
 
   it("explains what each route does with an unknown outcome, and warns about a release the origin cannot deduplicate", async () => {
@@ -122,7 +122,7 @@ describe("check-config validates", () => {
     });
     const { code, stderr } = await checkConfig("--config", path);
     expect(code).toBe(1);
-    expect(stderr).toContain("- routes[0].forwardKey.header: Content-Length frames the request or is set by Idem itself");
+    expect(stderr).toContain('- routes["orders"].forwardKey.header: Content-Length frames the request or is set by Idem itself');
   });
 
   it("refuses an origin on the custom domain the Worker itself serves, which would loop", async () => {
@@ -277,7 +277,7 @@ describe("check-config on a config file", () => {
 
   it("names the file and the field of a mistake, and never warns about the variable's 5 KB", async () => {
     const bad = await checkConfig("--config", project([], FILE.replace('path = "/orders"', 'path = "orders"')));
-    expect(bad.stderr).toMatch(/✗ .*idem\.config\.toml: the Idem config is invalid\n {2}- routes\[0\]\.path: must start with \//);
+    expect(bad.stderr).toMatch(/✗ .*idem\.config\.toml: the Idem config is invalid\n {2}- routes\["orders"\]\.path: must start with \//);
     const routes = Array.from({ length: 80 }, (_, i) => `[[routes]]\nname = "r${i}"\npath = "/resources-${i}/:id"`).join("\n");
     const large = await checkConfig("--config", project([], `origin = "https://api.example.com"\n${routes}`));
     expect(large.stdout).toContain("the Idem config is valid (80 routes)");
@@ -294,18 +294,18 @@ describe("check-config on examples/commerce", () => {
   it("reads its 112 routes from the file, names the secret its payments origin reads, and shows no secret value", async () => {
     const { code, stdout } = await checkConfig("--config", "examples/commerce/wrangler.toml", "--env", "production", "--json");
     expect(code).toBe(0);
-    const result = JSON.parse(stdout) as { sizeBytes: number; config: { routes: { origin: string }[]; origins: Record<string, unknown> } };
+    const result = JSON.parse(stdout) as { sizeBytes: number; config: { routes: { origin?: string }[]; origins: Record<string, unknown> } };
     expect(result.config.routes).toHaveLength(112);
     expect(result.sizeBytes).toBeGreaterThan(5 * 1024);
-    expect(new Set(result.config.routes.map((r) => r.origin))).toEqual(new Set(["origin", "payments", "customers"]));
+    // A route on the top-level origin names none.
+    expect(new Set(result.config.routes.map((r) => r.origin))).toEqual(new Set([undefined, "payments", "customers"]));
     expect(result.config.origins.payments).toEqual({
-      kind: "url",
-      base: "https://payments.internal.example.com",
-      credentials: [{ header: "x-origin-auth", secret: "PAYMENTS_ORIGIN_AUTH" }],
+      url: "https://payments.internal.example.com",
+      headers: { "x-origin-auth": { secret: "PAYMENTS_ORIGIN_AUTH" } },
     });
     const text = await checkConfig("--config", "examples/commerce/wrangler.toml");
     expect(text.stdout).toContain(
-      "secrets the origins read (set each with wrangler secret put): PAYMENTS_ORIGIN_AUTH (origins.payments.headers.x-origin-auth)",
+      "secrets the origins read (set each with wrangler secret put): PAYMENTS_ORIGIN_AUTH (origins.payments.headers.x-origin-auth: requests a route takes)",
     );
   });
 
@@ -343,10 +343,10 @@ describe("the check-config command", () => {
     const invalid = checkConfigProcess("--config", jsonFile("invalid.json", { origin: "https://x.example", routes: [{ name: "a" }] }));
     expect(invalid.code).toBe(1);
     expect(invalid.stdout).toBe("");
-    expect(invalid.stderr).toContain("routes[0].path");
+    expect(invalid.stderr).toContain('routes["a"].path');
     const usage = checkConfigProcess("--explain");
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain("Usage: npm run check-config");
+    expect(usage.stderr).toContain("Usage: idem check");
   });
 });
 
@@ -368,6 +368,8 @@ describe("check-config --explain", () => {
       "POST /v2/batches/b7/orders",
       "--header",
       "X-API-Key: pk_1",
+      "--header",
+      "Content-Type: application/json",
       "--body",
       '{"address":{"postalCode":"1012 AB","houseNumber":"12a"}}',
     );
@@ -384,7 +386,8 @@ describe("check-config --explain", () => {
       { requestName: "saveSalesDocument", temporaryUUID: "bad_key" },
     ]);
     const body = new URLSearchParams({ clientCode: "1", sessionKey: "s", requests }).toString();
-    const { stdout } = await checkConfig("--config", "examples/erply/wrangler.toml", "--explain", "POST /api/", "--body", body);
+    const form = ["--header", "Content-Type: application/x-www-form-urlencoded"];
+    const { stdout } = await checkConfig("--config", "examples/erply/wrangler.toml", "--explain", "POST /api/", ...form, "--body", body);
     expect(stdout).toContain("route       bulk: a bulk request; each call is planned as if it were sent alone");
     expect(stdout).toMatch(/call 1 {6}saveSalesDocument: route save-sales-document, key u-1, record [0-9a-f]{64}/);
     expect(stdout).toContain("call 2      getProducts: no route: sent on with the other such calls");
@@ -392,9 +395,25 @@ describe("check-config --explain", () => {
     expect(stdout).toContain("call 4      saveSalesDocument: refused: invalid-key");
   });
 
+  it("guesses no Content-Type: a JSON body sent without one is refused (415), as the gateway refuses it", async () => {
+    const explain = ["--config", "examples/printone/wrangler.toml", "--explain", "POST /v2/orders", "--header", "X-API-Key: pk_1"];
+    const body = ["--body", '{"customerId":"cus_9"}'];
+    expect((await checkConfig(...explain, ...body)).stdout).toContain("Idem refuses it: unsupported-media-type");
+    expect((await checkConfig(...explain, "--header", "Content-Type: application/json", ...body)).stdout).toContain("key         cus_9");
+  });
+
   it("reads the body from a file with --body @file", async () => {
     const body = jsonFile("order.json", { customerId: "cus_9" });
-    const explain = ["--config", "examples/printone/wrangler.toml", "--explain", "POST /v2/orders", "--body", `@${body}`];
+    const explain = [
+      "--config",
+      "examples/printone/wrangler.toml",
+      "--explain",
+      "POST /v2/orders",
+      "--header",
+      "Content-Type: application/json",
+      "--body",
+      `@${body}`,
+    ];
     expect((await checkConfig(...explain, "--header", "X-API-Key: pk_1")).stdout).toContain("key         cus_9");
     // Without its API key the example refuses the order rather than share a record with other such callers.
     expect((await checkConfig(...explain)).stdout).toContain("Idem refuses it: caller-unidentified");
@@ -417,6 +436,8 @@ describe("check-config and the deployed Worker agree", () => {
       "POST /v2/orders",
       "--header",
       "X-API-Key: pk_agree",
+      "--header",
+      "Content-Type: application/json",
       "--body",
       body,
     );

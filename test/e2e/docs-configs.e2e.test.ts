@@ -7,7 +7,8 @@ import { type Block, blocksOf, documentationFiles, repositoryRoot, where } from 
 
 /**
  * Every ```toml block of README.md and docs/*.md passes check-config, run in
- * this process on the block as written: an Idem config as idem.config.toml, a
+ * this process on the block as written: an Idem config as idem.config.toml (a
+ * ```json block naming Idem's schema as idem.config.json), a
  * wrangler file as wrangler.toml (with the page's Idem config block before it
  * as the file its alias bundles), a `[vars.IDEM_CONFIG]` snippet inside a
  * minimal wrangler file. A snippet that is none of these says so
@@ -17,7 +18,10 @@ import { type Block, blocksOf, documentationFiles, repositoryRoot, where } from 
 const dir = mkdtempSync(join(tmpdir(), "idem-docs-configs-"));
 afterAll(() => rmSync(dir, { recursive: true }));
 
-type Kind = "wrangler file" | "IDEM_CONFIG variable" | "Idem config";
+type Kind = "wrangler file" | "IDEM_CONFIG variable" | "Idem config" | "Idem config (JSON)";
+
+/** A ```json block that names Idem's schema is a JSON config (idem.config.json); other JSON blocks are logs and bodies. */
+const isJsonConfig = (block: Block) => block.lang === "json" && /"\$schema":\s*"[^"]*idem\.config\.schema\.json"/.test(block.text);
 
 function kindOf(block: Block): Kind {
   if (/^main\s*=/m.test(block.text)) return "wrangler file";
@@ -30,22 +34,22 @@ function fileFor(block: Block, kind: Kind, previousConfig: Block | undefined, n:
   const folder = join(dir, String(n));
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
-  if (kind === "Idem config") {
-    const path = join(folder, "idem.config.toml");
+  if (kind === "Idem config" || kind === "Idem config (JSON)") {
+    const path = join(folder, kind === "Idem config" ? "idem.config.toml" : "idem.config.json");
     writeFileSync(path, block.text);
     return path;
   }
   let text = block.text;
   if (kind === "wrangler file") {
     // main and the schema line name paths relative to where the page's reader keeps the file; the check needs neither.
-    text = text.replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(repositoryRoot, "src/index.ts"))}`);
+    text = text.replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(repositoryRoot, "src/worker/configured-worker.ts"))}`);
     if (/"#idem-config"/.test(text)) {
       if (!previousConfig) throw new Error(`${where(block)}: bundles an Idem config file, but no Idem config block comes before it`);
       writeFileSync(join(folder, "idem.config.toml"), previousConfig.text);
       text = text.replace(/("#idem-config"\s*=\s*)"[^"]*"/, '$1"./idem.config.toml"');
     }
   } else {
-    text = `name = "docs"\nmain = ${JSON.stringify(join(repositoryRoot, "src/index.ts"))}\ncompatibility_date = "2026-11-01"\n\n${text}`;
+    text = `name = "docs"\nmain = ${JSON.stringify(join(repositoryRoot, "src/worker/configured-worker.ts"))}\ncompatibility_date = "2026-11-01"\n\n${text}`;
   }
   const path = join(folder, "wrangler.toml");
   writeFileSync(path, text);
@@ -55,9 +59,9 @@ function fileFor(block: Block, kind: Kind, previousConfig: Block | undefined, n:
 const configBlocks = documentationFiles().flatMap((file) => {
   let previousConfig: Block | undefined;
   return blocksOf(file)
-    .filter((block) => block.lang === "toml")
+    .filter((block) => block.lang === "toml" || isJsonConfig(block))
     .map((block) => {
-      const kind = block.attributes.includes("fragment") ? undefined : kindOf(block);
+      const kind = block.lang === "json" ? "Idem config (JSON)" : block.attributes.includes("fragment") ? undefined : kindOf(block);
       const entry = { block, kind, previousConfig };
       if (kind === "Idem config") previousConfig = block;
       return entry;
@@ -67,7 +71,7 @@ const configBlocks = documentationFiles().flatMap((file) => {
 describe("config blocks in README.md and docs/", () => {
   it("are found, so a broken convention cannot silently check nothing", () => {
     expect(configBlocks.filter((b) => b.kind !== undefined).length).toBeGreaterThanOrEqual(4);
-    expect(configBlocks.some((b) => b.block.file === "README.md" && b.kind === "wrangler file")).toBe(true);
+    expect(configBlocks.some((b) => b.block.file === "README.md" && b.kind === "Idem config")).toBe(true);
   });
 
   it.each(configBlocks.map((entry, n) => ({ ...entry, n, name: `${where(entry.block)} (${entry.kind ?? "fragment"})` })))(

@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
 import { startErplyOrigin } from "../../examples/erply/origin.ts";
+import { startStripeOrigin } from "../../examples/stripe/origin.ts";
 import { checkConfig } from "../../src/cli/check.ts";
 import {
   type Block,
@@ -41,6 +42,8 @@ const STACKS: Record<string, () => () => AnyStack> = {
   "README.md": () => useBundledStack({ origin: startOrdersOrigin, example: "wrangler.toml" }),
   "docs/admin-api.md": () => useBundledStack({ origin: startOrdersOrigin, example: "wrangler.toml", bindings: { ADMIN_TOKEN } }),
   "docs/erply.md": () => useBundledStack({ origin: startErplyOrigin, example: "examples/erply/wrangler.toml" }),
+  "docs/printone.md": () => useBundledStack({ origin: startOrdersOrigin, example: "examples/printone/wrangler.toml" }),
+  "docs/stripe.md": () => useBundledStack({ origin: startStripeOrigin, example: "examples/stripe/wrangler.toml" }),
 };
 
 interface Answer {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { startPrintoneOrigin } from "../../examples/printone/origin.ts";
 import { clientFor } from "./support/demo-client.ts";
 import { useBundledStack } from "./support/stack.ts";
 
 const DAY_MS = 86_400_000;
-const client = clientFor(useBundledStack({ origin: startOrdersOrigin, example: "examples/printone/wrangler.toml" }));
+const client = clientFor(useBundledStack({ origin: startPrintoneOrigin, example: "examples/printone/wrangler.toml" }));
 
 const account = { "x-api-key": "pk_live_shop" };
 
@@ -15,7 +15,7 @@ describe("examples/printone: one order per customer, one mailing per address, wi
     const started = Date.now();
     const first = await client.send("/v2/orders", order);
     const retry = await client.send("/v2/orders", order);
-    expect(first.status).toBe(200);
+    expect(first.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     expect(await retry.text()).toBe(await first.text());
     const expires = Date.parse(first.headers.get("idempotency-expires") ?? "");
@@ -31,7 +31,7 @@ describe("examples/printone: one order per customer, one mailing per address, wi
     expect(second.status).toBe(409);
     expect(((await second.json()) as { title: string }).title).toBe("An order for this customer was already placed in the last 24 hours");
     const other = await client.send("/v2/orders", { headers: account, json: { customerId: "cus_3", templateId: "card-b" }, tag });
-    expect(other.status).toBe(200);
+    expect(other.status).toBe(201);
     expect(client.executed(tag)).toHaveLength(2);
   });
 
@@ -40,7 +40,7 @@ describe("examples/printone: one order per customer, one mailing per address, wi
     const json = { customerId: "cus_4", templateId: "card-a" };
     await client.send("/v2/orders", { headers: account, json, tag });
     const otherShop = await client.send("/v2/orders", { headers: { "x-api-key": "pk_live_other" }, json: { ...json, templateId: "x" }, tag });
-    expect(otherShop.status).toBe(200);
+    expect(otherShop.status).toBe(201);
     expect(client.executed(tag)).toHaveLength(2);
   });
 
@@ -54,10 +54,10 @@ describe("examples/printone: one order per customer, one mailing per address, wi
       json: { name: "C. de Vries", address: { ...address, houseNumber: "14" } },
       tag,
     });
-    expect(first.status).toBe(200);
+    expect(first.status).toBe(201);
     expect(sameAddress.status).toBe(409);
     expect(((await sameAddress.json()) as { title: string }).title).toBe("An order for this address was already placed in the last 24 hours");
-    expect(nextDoor.status).toBe(200);
+    expect(nextDoor.status).toBe(201);
     expect(client.executed(tag)).toHaveLength(2);
   });
 

@@ -17,7 +17,9 @@ describe("start-up", () => {
       },
       (error: Error) => error.message,
     );
-    expect(failure).toContain("routes[0].path: must start with /");
-    expect(failure).toContain("routes[0].ttlSeconds");
+    // workerd logs the message as JSON, its quotes escaped.
+    const message = failure.replaceAll('\\"', '"');
+    expect(message).toContain('routes["orders"].path: must start with /');
+    expect(message).toContain('routes["orders"].ttlSeconds');
   });
 });

@@ -41,6 +41,14 @@ describe("the runtime's fetch() on a failed origin", () => {
     expect(broken).toMatchObject({ message: "Network connection lost." });
   });
 
+  it("throws its internal error, and nothing else does, when a plain-HTTP origin's name does not resolve (before any connection)", async () => {
+    const lookup = shapeOf(await thrownBy("http://idem-orders.invalid/orders"));
+    expect(lookup.message).toMatch(/^internal error; reference = /);
+    // Every failure once connected is told as a lost connection instead (see above): exchange-outcome.ts relies on both.
+    const refused = shapeOf(await thrownBy(`${env.DEAD_ORIGIN_URL}/orders`));
+    expect(refused.message).not.toMatch(/^internal error/);
+  });
+
   it("hands a status outside 200-599 through intact", async () => {
     const response = await fetch(`${env.ORIGIN_URL}/x`, { headers: { "demo-status": "999" } });
     expect(response.status).toBe(999);

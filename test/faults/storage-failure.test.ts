@@ -71,7 +71,7 @@ describe("the in-flight record cannot be written", () => {
     const tag = newTag();
     const key = `insert-${tag}`;
     const location = await locateKeyRecord(config, "orders", key);
-    const heal = await failSql(location, "INSERT INTO records");
+    const heal = await failSql(location, "INSERT INTO records_");
 
     const refused = await send(clientRequest("/orders", { tag, key, json: {} }));
     expect(refused.status).toBe(503);
@@ -149,7 +149,7 @@ describe("the origin's answer cannot be stored", () => {
     const tag = newTag();
     const key = `complete-2-${tag}`;
     const location = await locateKeyRecord(config, "orders", key);
-    const heal = await failSql(location, "UPDATE records");
+    const heal = await failSql(location, "UPDATE records_");
 
     const failed = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
     expect(failed.status).toBe(503);

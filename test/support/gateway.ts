@@ -3,7 +3,7 @@ import type { ReceivedRequest } from "../../demo/received-request.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import type { Env } from "../../src/env.ts";
-import { createWorker } from "../../src/index.ts";
+import { handlerFor } from "../../src/worker/handler.ts";
 import type { ErplyTarget } from "./erply-client.ts";
 import { originLogAt, originReceivedAt } from "./origin-log.ts";
 import type { StripeTarget } from "./stripe-proofs.ts";
@@ -15,7 +15,7 @@ export { newTag } from "./origin-log.ts";
  * `bindings` replaces some of the Worker's bindings, e.g. `{ ADMIN_TOKEN: "…" }`.
  */
 export function gatewayFor(config: Omit<ConfigInput, "origin"> & { origin?: ConfigInput["origin"] }, bindings: Partial<Env> = {}) {
-  const gateway = createWorker(loadConfig({ origin: env.ORIGIN_URL, ...config }));
+  const gateway = handlerFor(loadConfig({ origin: env.ORIGIN_URL, ...config }));
   return (request: Request) => gateway.fetch(request, { ...env, ...bindings });
 }
 
@@ -28,7 +28,7 @@ export function gatewayFor(config: Omit<ConfigInput, "origin"> & { origin?: Conf
  * erplyProofs(() => erply);
  */
 export function erplyGateway(): ErplyTarget {
-  const gateway = createWorker(loadConfig({ ...env.ERPLY_IDEM_CONFIG, origin: env.ERPLY_ORIGIN_URL }));
+  const gateway = handlerFor(loadConfig({ ...env.ERPLY_IDEM_CONFIG, origin: env.ERPLY_ORIGIN_URL }));
   return { send: (request) => gateway.fetch(request, env), base: "https://idem.test", originUrl: env.ERPLY_ORIGIN_URL };
 }
 
@@ -40,7 +40,7 @@ export function erplyGateway(): ErplyTarget {
  * stripeProofs(() => stripeGateway());
  */
 export function stripeGateway(): StripeTarget {
-  const gateway = createWorker(loadConfig({ ...env.EXAMPLE_IDEM_CONFIGS.stripe, origin: env.STRIPE_ORIGIN_URL }));
+  const gateway = handlerFor(loadConfig({ ...env.EXAMPLE_IDEM_CONFIGS.stripe, origin: env.STRIPE_ORIGIN_URL }));
   return { send: (request) => gateway.fetch(request, env), base: "https://idem.test", originUrl: env.STRIPE_ORIGIN_URL };
 }
 

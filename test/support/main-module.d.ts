@@ -1,6 +1,6 @@
 declare namespace Cloudflare {
   interface GlobalProps {
     /** Types `exports.default` from "cloudflare:workers": the Worker's own entry point. */
-    mainModule: typeof import("../../src/index.ts");
+    mainModule: typeof import("../../worker.ts");
   }
 }

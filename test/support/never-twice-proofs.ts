@@ -17,8 +17,11 @@ export const NEVER_TWICE_ADMIN_TOKEN = "never-twice-admin-token-0123456789abcdef
 export const NEVER_TWICE_CONFIG: Omit<ConfigInput, "origin"> = {
   originTimeoutMs: 3_000,
   defaults: { lockTimeoutMs: 5_000 },
+  // A name no resolver knows (RFC 6761 reserves .invalid): the runtime's DNS lookup fails before anything is sent.
+  origins: { unresolvable: "http://idem-orders.invalid" },
   routes: [
     { name: "orders", path: "/orders" },
+    { name: "unresolvable-orders", path: "/unresolvable/orders", origin: "unresolvable" },
     // An origin that deduplicates on its own can take a re-run: it releases keys, and gets the record ID to deduplicate on.
     { name: "idempotent-orders", path: "/idempotent/orders", onUnknownOutcome: "release", forwardKey: { header: "Idem-Record" } },
   ],
@@ -107,8 +110,8 @@ const UNKNOWN_FAULTS: UnknownFault[] = [
   },
 ];
 
-/** Cloudflare's statuses for a request that never reached the origin. */
-const NEVER_BEGAN_STATUSES = [521, 523, 525, 526];
+/** Cloudflare's statuses for a request that never reached the origin (530: with `error code: 1016`, an origin DNS error). */
+const NEVER_BEGAN_STATUSES = [521, 523, 525, 526, 530];
 
 /**
  * Registers the never-twice proofs for one way of reaching Idem.
@@ -208,6 +211,21 @@ export function neverTwiceProofs(target: () => NeverTwiceTarget): void {
       expect(await executions(tag)).toBe(1);
       expect(await record("orders", key)).toMatchObject({ state: "completed", response: { status: 201 } });
     });
+  });
+
+  it("the origin's name does not resolve: 502 origin-unreachable, the key is released, a retry is sent again", async () => {
+    const tag = crypto.randomUUID();
+    const key = `unresolvable-${tag}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const answer = await send(tag, key, {}, "/unresolvable/orders");
+      expect(answer.status).toBe(502);
+      // Not a replay of a remembered outcome: each attempt was sent afresh.
+      expect(answer.headers.get("idempotent-replayed")).toBeNull();
+      const told = await problem(answer);
+      expect(told.type).toBe("origin-unreachable");
+      expect(told.detail).toContain("did not reach the origin");
+      expect(await record("unresolvable-orders", key)).toBeNull();
+    }
   });
 
   describe('a route with onUnknownOutcome = "release" (an origin that deduplicates itself)', () => {
