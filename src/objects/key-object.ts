@@ -37,8 +37,9 @@ import {
 } from "../record/rules.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { recordHolders, runBatch } from "./batch-runner.ts";
+import { droppedAt, type IdemRecord } from "./record-schema.ts";
 import { snapshotOf } from "./record-snapshot.ts";
-import { type AttemptLock, type IdemRecord, RecordStore } from "./record-store.ts";
+import { type AttemptLock, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
 
 /** Resolves with true when `promise` settles within `ms`, false otherwise; never leaves a timer behind. */
@@ -195,7 +196,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
    * const snapshot = await keyObject(env, objectName, placement).inspect(recordId, { body: false });
    */
   inspect(id: string, options: { body: boolean }): RecordSnapshot | null {
-    const record = this.#store.find(id);
+    const record = this.#store.get(id);
     if (!record) return null;
     const body = options.body && record.bodyRetained ? this.#store.bodyOf(record) : undefined;
     return snapshotOf(record, { running: this.#running.has(id), now: Date.now(), body });
@@ -325,7 +326,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
       finished.resolve();
     };
     try {
-      await this.#scheduleExpiry(expiresAt);
+      await this.#scheduleExpiry(droppedAt(expiresAt));
     } catch (error) {
       // A record without its expiry alarm would never be cleaned up; take it back.
       this.#release(call.id, { lockExpiresAt });
@@ -418,15 +419,15 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
   }
 
   /**
-   * Deletes expired records, then schedules what follows (`afterSweep`);
+   * Drops the expiry buckets whose hour is over, then schedules what follows (`afterSweep`);
    * at-least-once delivery and late firing are both harmless. An expired
    * record is never replayed meanwhile (`judge`).
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
     // Records of requests still running here stay; their execution deletes them if they outlive their TTL.
-    this.#store.deleteExpired(now, [...this.#running.keys()]);
-    const next = afterSweep(now, this.#store.nextExpiry(now), this.#running.size);
+    this.#store.dropExpired(now, [...this.#running.keys()]);
+    const next = afterSweep(now, this.#store.nextDropAt(), this.#running.size);
     if (next.do === "sweep-at") {
       await this.ctx.storage.setAlarm(next.at);
       this.#alarmAt = next.at;
