@@ -2,7 +2,7 @@
  * Checks the imports of src/ against the layer table of docs/architecture.md
  * ("## Layers"), the one place the layers are written:
  *
- *   npm run check-layers
+ *   npm run check-layers   (also part of npm run lint)
  *
  * A row's folders may import from their own row and from the folders its
  * "imports" column names; those must be rows below it, so the layers cannot

@@ -104,5 +104,5 @@ export type DocumentRefusal = {
 /** How an exchange run in a document's order ended. */
 export type GuardedResult = OriginResult | DocumentRefusal;
 
-// src/objects/record-store.ts (being reworked by issue 25's storage item) still imports the record kind from here.
+// src/objects/record-store.ts and record-schema.ts still import the record kind from here.
 export type { RecordKind } from "../model/config.ts";
