@@ -184,10 +184,20 @@ export function sourceImports(files: string[]): Import[] {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * The repository's own check: src/ against docs/architecture.md's table.
+ *
+ * @example
+ * checkLayers() // { files: 94, problems: [] }
+ */
+export function checkLayers(): { files: number; problems: string[] } {
   const files = sourceFiles("src");
-  const problems = layerProblems(parseLayers(readFileSync(ARCHITECTURE, "utf8")), sourceImports(files), files);
+  return { files: files.length, problems: layerProblems(parseLayers(readFileSync(ARCHITECTURE, "utf8")), sourceImports(files), files) };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { files, problems } = checkLayers();
   for (const problem of problems) console.error(problem);
   if (problems.length > 0) process.exit(1);
-  console.log(`layers: ${files.length} files of src/ import only as docs/architecture.md's layer table allows, with no cycle`);
+  console.log(`layers: ${files} files of src/ import only as docs/architecture.md's layer table allows, with no cycle`);
 }
