@@ -198,12 +198,17 @@ class System {
     await this.settle();
   }
 
-  /** Rewrites the key's stored record (none: nothing, and no tables made); true when a row changed. */
+  /** Rewrites the key's stored record in whichever expiry bucket holds it (none: nothing, and no tables made); true when a row changed. */
   async #rewrite(key: string, sql: string, ...values: (string | number)[]): Promise<boolean> {
     const location = await this.location(key);
     return runInDurableObject(location.stub, (_object, state) => {
-      const tables = state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray();
-      return tables.length > 0 && state.storage.sql.exec(sql, ...values, location.id).rowsWritten > 0;
+      const tables = state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'records_*'")
+        .toArray();
+      return tables.reduce(
+        (changed, { name }) => state.storage.sql.exec(sql.replace("records", name), ...values, location.id).rowsWritten > 0 || changed,
+        false,
+      );
     });
   }
 

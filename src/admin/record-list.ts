@@ -9,8 +9,9 @@
  * row it passes, matching or not, so a page reads at most the rows of the
  * shards it visits (billed at $0.001 per million rows read).
  */
-import type { IdemConfig } from "../config/resolve.ts";
+
 import type { Env } from "../env.ts";
+import type { IdemConfig } from "../model/config.ts";
 import { keyObject } from "../objects/stubs.ts";
 import type { RecordListQuery } from "../protocol/messages.ts";
 import { recordView } from "./record-view.ts";

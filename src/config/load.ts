@@ -1,7 +1,9 @@
 import { FRAMING, HOP_BY_HOP } from "../http/headers.ts";
+import type { IdemConfig } from "../model/config.ts";
 import { errorMessage } from "../util/error-message.ts";
+import { DEFAULTS } from "./defaults.ts";
 import { originProblems } from "./origin-checks.ts";
-import { DEFAULTS, type IdemConfig, mergeDefaults, resolveConfig } from "./resolve.ts";
+import { mergeDefaults, resolveConfig } from "./resolve.ts";
 import type { ParsedConfig, ParsedDedupRule } from "./schema.ts";
 import { checkSchema, elementLabel } from "./schema-problems.ts";
 

@@ -1,4 +1,4 @@
-import type { IdemConfig, Route } from "../config/resolve.ts";
+import type { IdemConfig, Route } from "../model/config.ts";
 import type { BulkExchange } from "../origin/bulk-exchange.ts";
 import type { OriginTarget } from "../origin/origins.ts";
 import type { BatchCall, RequestPlan } from "../plan/plan.ts";

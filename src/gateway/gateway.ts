@@ -1,5 +1,5 @@
-import type { IdemConfig, Route } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
+import type { IdemConfig, Route } from "../model/config.ts";
 import { recordHolders, runBatch } from "../objects/batch-runner.ts";
 import { runExchange } from "../objects/run-exchange.ts";
 import { keyObject, olderKeyObject } from "../objects/stubs.ts";
@@ -10,25 +10,24 @@ import type { OriginTarget } from "../origin/origins.ts";
 import { streamThrough } from "../origin/pass-through.ts";
 import { type BatchCall, callName, planRequest, type RequestPlan } from "../plan/plan.ts";
 import type { RouteTable } from "../plan/route-table.ts";
+import { type BatchRunCall, type DocumentCall, type ExchangeCall, type KeyCall, OBJECT_PROTOCOL, type ReserveCall } from "../protocol/messages.ts";
 import {
+  answered,
   type BatchCallResult,
-  type BatchRunCall,
   type BatchRunResult,
-  type DocumentCall,
-  type ExchangeCall,
-  type KeyCall,
-  OBJECT_PROTOCOL,
-  type ReserveCall,
-} from "../protocol/messages.ts";
-import { answered, coordinatorUnavailable, exchangeFailed, type GatewayResult, invalidRequest } from "../protocol/results.ts";
+  coordinatorUnavailable,
+  exchangeFailed,
+  type GatewayResult,
+  invalidRequest,
+} from "../protocol/results.ts";
 import { readBodyWithin } from "../request/body.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { type BatchEntry, bulkAnswer, bulkCallOf, bulkExchangeOf, entryFor, runsUnguarded, segmentsOf } from "./batch.ts";
 import { originRequest, passThroughRequest, withForwardedKey } from "./origin-request.ts";
 import { timingOf, toResponse } from "./respond.ts";
 
-/** Everything known about one request while the gateway answers it. */
-interface Exchange {
+/** One request the gateway is answering, with its config, bindings and start time (neither the origin exchange, `ExchangeCall`, nor the Worker's `ExecutionContext`). */
+interface InboundRequest {
   config: IdemConfig;
   env: Env;
   request: Request;
@@ -45,9 +44,9 @@ function reserveCallOf(plan: Extract<RequestPlan, { type: "keyed" | "deduplicate
   return { protocol: OBJECT_PROTOCOL, id: plan.recordId, fingerprint: plan.fingerprint, policy: plan.policy };
 }
 
-async function askKeyObject(ex: Exchange, objectName: string, call: KeyCall): Promise<GatewayResult> {
+async function askKeyObject(inbound: InboundRequest, objectName: string, call: KeyCall): Promise<GatewayResult> {
   try {
-    return await keyObject(ex.env, objectName, ex.config.placement).decide(call);
+    return await keyObject(inbound.env, objectName, inbound.config.placement).decide(call);
   } catch (error) {
     // Older than OBJECT_PROTOCOL, which renamed the method; such an object never got to run anything.
     const older = olderKeyObject(error);
@@ -59,9 +58,9 @@ async function askKeyObject(ex: Exchange, objectName: string, call: KeyCall): Pr
   }
 }
 
-async function forwardGuarded(ex: Exchange, call: ExchangeCall): Promise<GatewayResult> {
+async function forwardGuarded(inbound: InboundRequest, call: ExchangeCall): Promise<GatewayResult> {
   try {
-    const result = await runExchange(ex.env, call);
+    const result = await runExchange(inbound.env, call);
     return result.ok ? answered("forwarded", result, fullBody(result)) : exchangeFailed(result);
   } catch (error) {
     // As with a key's object: it may have been lost after it sent the request on.
@@ -72,21 +71,29 @@ async function forwardGuarded(ex: Exchange, call: ExchangeCall): Promise<Gateway
 }
 
 /** Forwards a request Idem does not remember, streaming what it did not need to read. */
-async function passThrough(ex: Exchange, target: OriginTarget, body: Uint8Array | ReadableStream<Uint8Array> | null): Promise<GatewayResult> {
-  const result = await streamThrough(ex.env, passThroughRequest(ex.config, target, ex.request, ex.url, body), ex.config.originTimeoutMs);
+async function passThrough(
+  inbound: InboundRequest,
+  target: OriginTarget,
+  body: Uint8Array | ReadableStream<Uint8Array> | null,
+): Promise<GatewayResult> {
+  const result = await streamThrough(
+    inbound.env,
+    passThroughRequest(inbound.config, target, inbound.request, inbound.url, body),
+    inbound.config.originTimeoutMs,
+  );
   if (!result.ok) return exchangeFailed(result);
   return answered("passed-through", result, result.body ?? new Uint8Array(0));
 }
 
 /** The origin exchange of a matched request, through its document's queue when it names one. */
-function exchangeOf(ex: Exchange, plan: MatchedPlan): ExchangeCall {
+function exchangeOf(inbound: InboundRequest, plan: MatchedPlan): ExchangeCall {
   const document = plan.type === "keyed" || plan.type === "guarded" ? plan.document : undefined;
   const guard = plan.route.document;
   const documentCall: DocumentCall | undefined =
     guard && document
-      ? { objectName: document.objectName, placement: ex.config.placement, isDelete: guard.isDelete, editTimeoutMs: guard.editTimeoutMs }
+      ? { objectName: document.objectName, placement: inbound.config.placement, isDelete: guard.isDelete, editTimeoutMs: guard.editTimeoutMs }
       : undefined;
-  const origin = originRequest(ex.config, plan.target, ex.request, ex.url, plan.fields.bodyBytes);
+  const origin = originRequest(inbound.config, plan.target, inbound.request, inbound.url, plan.fields.bodyBytes);
   const recorded = plan.type === "keyed" || plan.type === "deduplicated";
   return {
     protocol: OBJECT_PROTOCOL,
@@ -94,7 +101,7 @@ function exchangeOf(ex: Exchange, plan: MatchedPlan): ExchangeCall {
     origin: recorded
       ? withForwardedKey(origin, plan.route.forwardKey, { key: plan.type === "keyed" ? plan.key : undefined, recordId: plan.recordId })
       : origin,
-    originTimeoutMs: ex.config.originTimeoutMs,
+    originTimeoutMs: inbound.config.originTimeoutMs,
     bufferLimit: plan.route.maxStoredResponseBytes,
     document: documentCall,
   };
@@ -102,18 +109,18 @@ function exchangeOf(ex: Exchange, plan: MatchedPlan): ExchangeCall {
 
 /** A call's answer as the route's error format or the origin writes it, read as JSON (undefined when it is not). */
 async function answerOf(
-  ex: Exchange,
+  inbound: InboundRequest,
   result: GatewayResult,
   route: Route | undefined,
   call: string | undefined,
 ): Promise<{ json: unknown; status: number }> {
   const response = toResponse(result, {
     route,
-    method: ex.request.method,
-    startedAt: ex.startedAt,
-    timing: timingOf(ex.startedAt, result.originMs),
+    method: inbound.request.method,
+    startedAt: inbound.startedAt,
+    timing: timingOf(inbound.startedAt, result.originMs),
     call,
-    docsBase: ex.config.problemDocsBase,
+    docsBase: inbound.config.problemDocsBase,
   });
   const text = await response.text();
   try {
@@ -124,16 +131,16 @@ async function answerOf(
 }
 
 /** A call's entry in the bulk answer, from its result, rendered by its route's error profile (the bulk route's when it has none); logged unless it needed no guard. */
-async function entryOf(ex: Exchange, call: BatchCall, result: BatchCallResult, bulk: Route, startedAt: number): Promise<BatchEntry> {
+async function entryOf(inbound: InboundRequest, call: BatchCall, result: BatchCallResult, bulk: Route, startedAt: number): Promise<BatchEntry> {
   if (result.type === "entry") return entryFor(call, result.entry);
   const { plan } = call;
   const route = plan.type === "pass-through" ? undefined : plan.route;
-  const answer = await answerOf(ex, result, route ?? bulk, call.request.name);
+  const answer = await answerOf(inbound, result, route ?? bulk, call.request.name);
   if (!runsUnguarded(plan)) {
     logDecision({
       route: route?.name ?? null,
       outcome: result.outcome,
-      method: ex.request.method,
+      method: inbound.request.method,
       status: answer.status,
       originStatus: result.type === "response" ? result.originStatus : undefined,
       record: plan.type === "keyed" || plan.type === "deduplicated" ? plan.recordId : undefined,
@@ -147,12 +154,12 @@ async function entryOf(ex: Exchange, call: BatchCall, result: BatchCallResult, b
 }
 
 /** Runs one call of a bulk request exactly as if it had been sent alone (through its document's object), and returns its entry. */
-async function runAlone(ex: Exchange, call: BatchCall, bulk: Route): Promise<{ entry: BatchEntry; originMs?: number }> {
+async function runAlone(inbound: InboundRequest, call: BatchCall, bulk: Route): Promise<{ entry: BatchEntry; originMs?: number }> {
   const { request, plan } = call;
   const startedAt = Date.now();
-  const alone = new Request(request.url, { method: ex.request.method, headers: request.headers, body: request.body });
-  const result = await execute({ ...ex, request: alone, url: request.url }, plan);
-  return { entry: await entryOf(ex, call, result, bulk, startedAt), originMs: result.originMs };
+  const alone = new Request(request.url, { method: inbound.request.method, headers: request.headers, body: request.body });
+  const result = await execute({ ...inbound, request: alone, url: request.url }, plan);
+  return { entry: await entryOf(inbound, call, result, bulk, startedAt), originMs: result.originMs };
 }
 
 /**
@@ -162,7 +169,7 @@ async function runAlone(ex: Exchange, call: BatchCall, bulk: Route): Promise<{ e
  * answers, so a client that disconnects cannot cut between. Refused calls
  * are answered in place, never sent.
  */
-async function runTogether(ex: Exchange, plan: BatchPlan, bulk: BatchRoute, calls: readonly BatchCall[]): Promise<BatchRunResult> {
+async function runTogether(inbound: InboundRequest, plan: BatchPlan, bulk: BatchRoute, calls: readonly BatchCall[]): Promise<BatchRunResult> {
   const sending = calls.filter((call) => call.plan.type !== "refused");
   const [first] = sending;
   let run: BatchRunResult = { results: [] };
@@ -179,15 +186,15 @@ async function runTogether(ex: Exchange, plan: BatchPlan, bulk: BatchRoute, call
     const message: BatchRunCall = {
       protocol: OBJECT_PROTOCOL,
       runner: runner ?? "",
-      placement: ex.config.placement,
-      bulk: bulkExchangeOf(plan.target, ex.config, bulk, first, plan.shared, ex.request.method),
+      placement: inbound.config.placement,
+      bulk: bulkExchangeOf(plan.target, inbound.config, bulk, first, plan.shared, inbound.request.method),
       calls: messages,
     };
     try {
       // Without records, nothing needs an object: the Worker sends them itself.
       run = runner
-        ? await keyObject(ex.env, runner, ex.config.placement).runBatch(message)
-        : await runBatch(ex.env, message, recordHolders(ex.env, ex.config.placement));
+        ? await keyObject(inbound.env, runner, inbound.config.placement).runBatch(message)
+        : await runBatch(inbound.env, message, recordHolders(inbound.env, inbound.config.placement));
     } catch (error) {
       const failed =
         olderKeyObject(error) ??
@@ -215,30 +222,31 @@ async function runTogether(ex: Exchange, plan: BatchPlan, bulk: BatchRoute, call
  * calls sent alone), while replayed and refused calls are answered in place.
  * A bulk request none of whose calls needs a guard passes through untouched.
  */
-async function executeBatch(ex: Exchange, plan: BatchPlan): Promise<GatewayResult> {
+async function executeBatch(inbound: InboundRequest, plan: BatchPlan): Promise<GatewayResult> {
   const route: BatchRoute = { ...plan.route, batch: plan.route.batch as NonNullable<Route["batch"]> };
-  if (plan.calls.every((call) => runsUnguarded(call.plan))) return passThrough(ex, plan.target, plan.body ?? ex.request.body);
+  if (plan.calls.every((call) => runsUnguarded(call.plan))) return passThrough(inbound, plan.target, plan.body ?? inbound.request.body);
   const entries: BatchEntry[] = [];
   let status: Record<string, unknown> | undefined;
   let originMs = 0;
   for (const segment of segmentsOf(plan.calls)) {
     if ("alone" in segment) {
-      const alone = await runAlone(ex, segment.alone, route);
+      const alone = await runAlone(inbound, segment.alone, route);
       originMs += alone.originMs ?? 0;
       entries.push(alone.entry);
       continue;
     }
     const startedAt = Date.now();
-    const run = await runTogether(ex, plan, route, segment.together);
+    const run = await runTogether(inbound, plan, route, segment.together);
     status ??= run.status;
     originMs += run.originMs ?? 0;
-    for (const [i, call] of segment.together.entries()) entries.push(await entryOf(ex, call, run.results[i] as BatchCallResult, route, startedAt));
+    for (const [i, call] of segment.together.entries())
+      entries.push(await entryOf(inbound, call, run.results[i] as BatchCallResult, route, startedAt));
   }
   const timed = originMs > 0 ? originMs : undefined;
   return answered(
     "batched",
     { status: 200, headers: [["content-type", "application/json"]], originMs: timed },
-    bulkAnswer(status, entries, ex.startedAt),
+    bulkAnswer(status, entries, inbound.startedAt),
   );
 }
 
@@ -249,21 +257,21 @@ function errorCallOf(plan: RequestPlan, result: GatewayResult): string | undefin
 }
 
 /** Carries out a plan: refuse, pass through, or run it through the record's or the document's object. */
-function execute(ex: Exchange, plan: RequestPlan): Promise<GatewayResult> {
+function execute(inbound: InboundRequest, plan: RequestPlan): Promise<GatewayResult> {
   switch (plan.type) {
     case "batch":
-      return executeBatch(ex, plan);
+      return executeBatch(inbound, plan);
     case "refused":
       return Promise.resolve(invalidRequest(plan.kind, plan.detail, plan.field));
     case "pass-through":
     case "forward":
-      return passThrough(ex, plan.target, plan.body ?? ex.request.body);
+      return passThrough(inbound, plan.target, plan.body ?? inbound.request.body);
     case "guarded":
-      return forwardGuarded(ex, exchangeOf(ex, plan));
+      return forwardGuarded(inbound, exchangeOf(inbound, plan));
     case "keyed":
     case "deduplicated": {
-      const call: KeyCall = { ...reserveCallOf(plan), exchange: exchangeOf(ex, plan) };
-      return askKeyObject(ex, plan.keyObject, call);
+      const call: KeyCall = { ...reserveCallOf(plan), exchange: exchangeOf(inbound, plan) };
+      return askKeyObject(inbound, plan.keyObject, call);
     }
   }
 }
@@ -280,20 +288,20 @@ function execute(ex: Exchange, plan: RequestPlan): Promise<GatewayResult> {
 export function createGateway(config: IdemConfig, table: RouteTable): { fetch(request: Request, env: Env, url: URL): Promise<Response> } {
   return {
     async fetch(request, env, url) {
-      const ex: Exchange = { config, env, request, url, startedAt: Date.now() };
+      const inbound: InboundRequest = { config, env, request, url, startedAt: Date.now() };
       const plan = await planRequest(config, table, {
         method: request.method,
-        url: ex.url,
+        url: inbound.url,
         headers: request.headers,
         readBody: (limit) => readBodyWithin(request, limit),
       });
-      const result = await execute(ex, plan);
+      const result = await execute(inbound, plan);
       const route = plan.type === "pass-through" ? undefined : plan.route;
-      const timing = timingOf(ex.startedAt, result.originMs);
+      const timing = timingOf(inbound.startedAt, result.originMs);
       const response = toResponse(result, {
         route,
         method: request.method,
-        startedAt: ex.startedAt,
+        startedAt: inbound.startedAt,
         timing,
         call: errorCallOf(plan, result),
         docsBase: config.problemDocsBase,

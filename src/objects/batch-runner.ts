@@ -1,7 +1,15 @@
 import type { Env } from "../env.ts";
+import type { Placement } from "../model/config.ts";
 import { type BulkResult, callAnswer, sendBulk } from "../origin/bulk-exchange.ts";
-import type { BatchCallResult, BatchRunCall, BatchRunResult, BulkCallMessage, Placement, Reservation, ReserveCall } from "../protocol/messages.ts";
-import { coordinatorUnavailable, type ErrorResult, errorResult, type GatewayResult } from "../protocol/results.ts";
+import type { BatchRunCall, BulkCallMessage, Reservation, ReserveCall } from "../protocol/messages.ts";
+import {
+  type BatchCallResult,
+  type BatchRunResult,
+  coordinatorUnavailable,
+  type ErrorResult,
+  errorResult,
+  type GatewayResult,
+} from "../protocol/results.ts";
 import type { KeyObjectRpc } from "../protocol/rpc.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { keyObject, olderKeyObject } from "./stubs.ts";

@@ -3,7 +3,6 @@ import type { Env } from "../env.ts";
 import { fullBody, type OriginFailure, type OriginResponse } from "../origin/exchange.ts";
 import {
   type BatchRunCall,
-  type BatchRunResult,
   type GuardedResult,
   type KeyCall,
   OBJECT_PROTOCOL,
@@ -11,7 +10,15 @@ import {
   type Reservation,
   type ReserveCall,
 } from "../protocol/messages.ts";
-import { answered, coordinatorUnavailable, type ErrorResult, type GatewayResult, unknownOutcome, versionSkew } from "../protocol/results.ts";
+import {
+  answered,
+  type BatchRunResult,
+  coordinatorUnavailable,
+  type ErrorResult,
+  type GatewayResult,
+  unknownOutcome,
+  versionSkew,
+} from "../protocol/results.ts";
 import type { KeyObjectRpc } from "../protocol/rpc.ts";
 import type { OperatorResponse, PurgeResult, RecordFailure, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
 import { refusalAnswer, releasedAnswer } from "../record/answers.ts";
@@ -30,8 +37,9 @@ import {
 } from "../record/rules.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { recordHolders, runBatch } from "./batch-runner.ts";
+import { droppedAt, type IdemRecord } from "./record-schema.ts";
 import { snapshotOf } from "./record-snapshot.ts";
-import { type AttemptLock, type IdemRecord, RecordStore } from "./record-store.ts";
+import { type AttemptLock, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
 
 /** Resolves with true when `promise` settles within `ms`, false otherwise; never leaves a timer behind. */
@@ -193,7 +201,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
    * const snapshot = await keyObject(env, objectName, placement).inspect(recordId, { body: false });
    */
   inspect(id: string, options: { body: boolean }): RecordSnapshot | null {
-    const record = this.#store.find(id);
+    const record = this.#store.get(id);
     if (!record) return null;
     const body = options.body && record.bodyRetained ? this.#store.bodyOf(record) : undefined;
     return snapshotOf(record, { running: this.#running.has(id), now: Date.now(), body });
@@ -326,7 +334,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
       finished.resolve();
     };
     try {
-      await this.#scheduleExpiry(expiresAt);
+      await this.#scheduleExpiry(droppedAt(expiresAt));
     } catch (error) {
       // A record without its expiry alarm would never be cleaned up; take it back.
       this.#release(call.id, { lockExpiresAt });
@@ -419,15 +427,15 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
   }
 
   /**
-   * Deletes expired records, then schedules what follows (`afterSweep`);
+   * Drops the expiry buckets whose hour is over, then schedules what follows (`afterSweep`);
    * at-least-once delivery and late firing are both harmless. An expired
    * record is never replayed meanwhile (`judge`).
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
     // Records of requests still running here stay; their execution deletes them if they outlive their TTL.
-    this.#store.deleteExpired(now, [...this.#running.keys()]);
-    const next = afterSweep(now, this.#store.nextExpiry(now), this.#running.size);
+    this.#store.dropExpired(now, [...this.#running.keys()]);
+    const next = afterSweep(now, this.#store.nextDropAt(), this.#running.size);
     if (next.do === "sweep-at") {
       await this.ctx.storage.setAlarm(next.at);
       this.#alarmAt = next.at;

@@ -1,5 +1,5 @@
 import type { HeaderList } from "../http/headers.ts";
-import type { RecordKind } from "./messages.ts";
+import type { RecordKind } from "../model/config.ts";
 
 /** Why a record's outcome is unknown: what failed, and when Idem found out. */
 export interface RecordFailure {

@@ -9,10 +9,11 @@
  * The same invariants are checked against the real KeyObject in workerd by
  * test/model.test.ts, with a smaller budget.
  */
+
 import fc from "fast-check";
 import { describe, it } from "vitest";
+import type { RecordPolicy } from "../model/config.ts";
 import type { OriginResponse } from "../origin/exchange.ts";
-import type { RecordPolicy } from "../protocol/messages.ts";
 import { afterAnswer, afterFailure, afterSweep, alarmNeeded, judge, mayPurge, mayResolve, type RecordFacts, shownState, termsOf } from "./rules.ts";
 
 const ORIGIN_TIMEOUT_MS = 3_000;

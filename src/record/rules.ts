@@ -1,8 +1,8 @@
 import { inRanges } from "../http/status.ts";
+import type { RecordPolicy } from "../model/config.ts";
 import type { OriginResponse } from "../origin/exchange.ts";
 import type { ExchangeEnd } from "../origin/exchange-outcome.ts";
 import { meetsSuccessConditions } from "../origin/response-conditions.ts";
-import type { RecordPolicy } from "../protocol/messages.ts";
 import type { Outcome } from "../protocol/outcomes.ts";
 import type { RecordFailure, RecordSnapshot } from "../protocol/snapshots.ts";
 
