@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import {
   anonymousSchema,
-  bulkFormatSchema,
+  batchFormatSchema,
   concurrencySchema,
   ERROR_KINDS,
   errorFormatSchema,
@@ -232,7 +232,7 @@ const route = v.strictObject({
   batch: v.optional(
     v.strictObject({
       field: fieldRef,
-      format: bulkFormatSchema,
+      format: batchFormatSchema,
       /** The most calls one request may hold; a request with more is refused whole (400 `batch-too-large`). Default 100, Erply's limit. */
       maxCalls: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
     }),
