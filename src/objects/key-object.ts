@@ -66,7 +66,12 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
 export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
   #store: RecordStore;
   /** Executions running in this instance, by record ID; each settles when its record is final. */
-  readonly #running = new Map<string, { settled: Promise<void>; lockExpiresAt: number }>();
+  readonly #running = new Map<string, Promise<void>>();
+  /**
+   * By record ID, while attempts at it run here: the latest lock handed out and how many still run. An
+   * attempt an operator purged with `force` runs on beside a retry; a new attempt's lock must differ from its.
+   */
+  readonly #locks = new Map<string, { latest: number; running: number }>();
   /** Records reserved for a bulk exchange that a runner (this object or another) carries out: how to end their running here. */
   readonly #reserved = new Map<string, { lockExpiresAt: number; end: () => void }>();
   /** Cached alarm time; undefined until read from storage. */
@@ -156,7 +161,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     let waited = false;
     for (;;) {
       const now = Date.now();
-      const running = this.#running.get(call.id)?.settled;
+      const running = this.#running.get(call.id);
       const verdict = judge(this.#store.get(call.id), call, { now, running: running !== undefined, waitUntil, waited });
       switch (verdict.do) {
         case "run":
@@ -299,7 +304,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     now: number,
   ): Promise<ErrorResult | { type: "begun"; expiresAt: number; lockExpiresAt: number; finish: () => void }> {
     const { policy } = call;
-    const { expiresAt, lockExpiresAt } = termsOf(policy, now, this.#running.get(call.id)?.lockExpiresAt);
+    const { expiresAt, lockExpiresAt } = termsOf(policy, now, this.#locks.get(call.id)?.latest);
     const unwritten = (error: unknown) =>
       coordinatorUnavailable(`the record could not be written (${errorMessage(error)}); the origin was not called`);
     try {
@@ -318,11 +323,14 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     // Registered in the same turn as the in-flight row: a caller that finds the row while this one awaits
     // (e.g. other waiters woken by a failed first attempt) must find it running too, and wait for it.
     const finished = Promise.withResolvers<void>();
-    const running = { settled: finished.promise, lockExpiresAt };
-    this.#running.set(call.id, running);
+    this.#running.set(call.id, finished.promise);
+    const locks = this.#locks.get(call.id) ?? { latest: lockExpiresAt, running: 0 };
+    this.#locks.set(call.id, { latest: lockExpiresAt, running: locks.running + 1 });
     const finish = () => {
-      // A record released and begun again meanwhile runs under its own entry.
-      if (this.#running.get(call.id) === running) this.#running.delete(call.id);
+      // A record released and begun again meanwhile runs under its own promise.
+      if (this.#running.get(call.id) === finished.promise) this.#running.delete(call.id);
+      const held = this.#locks.get(call.id);
+      if (held && --held.running === 0) this.#locks.delete(call.id);
       finished.resolve();
     };
     try {
