@@ -1,4 +1,5 @@
 import type { Placement, RecordPolicy } from "../model/config.ts";
+import type { RecordState } from "../model/record-states.ts";
 import type { BatchExchange, SentBatchCall } from "../origin/batch-exchange.ts";
 import type { OriginRequest, OriginResult } from "../origin/exchange.ts";
 
@@ -60,7 +61,7 @@ export interface KeyCall extends ReserveCall {
 
 /** One page of a KeyObject's records in one stored state (`KeyObject.list`): IDs after `after` ("" from the start), at most `limit`. */
 export interface RecordListQuery {
-  state: "in_flight" | "completed" | "unknown";
+  state: RecordState;
   after: string;
   limit: number;
 }
