@@ -13,6 +13,7 @@ import {
   parsingSchema,
   unknownOutcomeSchema,
 } from "../model/enumerations.ts";
+import { DEFAULTS } from "./defaults.ts";
 import { originChoice, originSchema, originsSchema } from "./origin-schema.ts";
 
 /**
@@ -201,7 +202,7 @@ const routePolicyFields = {
   forwardKey: v.optional(
     v.strictObject({
       header: v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name")),
-      value: v.optional(forwardedValueSchema, "record"),
+      value: v.optional(forwardedValueSchema, DEFAULTS.forwardKeyValue),
     }),
   ),
   /** Field carrying the API client's name, for dedup rules with `clients`. */
