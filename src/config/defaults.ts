@@ -37,6 +37,16 @@ export const DEFAULTS = {
   errorFormat: "problem",
   /** Where the `erply` error format finds the call name it echoes. */
   errorCallField: "param:request",
+  /** What `forwardKey` sends: the record's ID. */
+  forwardKeyValue: "record",
+  /** A document route edits the document unless it says it deletes it. */
+  documentDelete: false,
+  /** A compared field counts whether or not it is supplied. */
+  compareIfPresent: false,
+  /** Origin credentials only on requests a route sends there. */
+  credentialsPassThrough: false,
+  /** Every pass-through decision gets a log line. */
+  decisionLogPassThroughRate: 1,
   keyspaceStrategy: "sharded",
   shards: 256,
   adminPathPrefix: "/__idem",

@@ -1,5 +1,6 @@
 import type { Origin } from "../model/config.ts";
 import { type FieldRef, parseFieldRef, readsBody } from "../request/field-ref.ts";
+import { DEFAULTS } from "./defaults.ts";
 import { type ParsedOrigin, PLACEHOLDER } from "./origin-schema.ts";
 
 const stripSlashes = (url: string) => url.replace(/\/+$/, "");
@@ -16,7 +17,7 @@ export function resolveOrigin(name: string, parsed: ParsedOrigin): Origin {
   const credentials = Object.entries(written.headers ?? {}).map(([header, { secret, passThrough }]) => ({
     header: header.toLowerCase(),
     secret,
-    passThrough: passThrough ?? false,
+    passThrough: passThrough ?? DEFAULTS.credentialsPassThrough,
   }));
   if ("service" in written) return { name, kind: "service", binding: written.service, credentials };
   const fields = [...written.url.matchAll(PLACEHOLDER)].map((m) => parseFieldRef(m[1] as string));

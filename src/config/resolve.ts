@@ -72,7 +72,7 @@ function resolveDedup(rule: ParsedDedupRule, route: ParsedRoute, lockTimeoutMs: 
     compare: rule.compare.map((c) =>
       typeof c === "string"
         ? { field: parseFieldRef(c), ifPresent: false, when: [] }
-        : { field: parseFieldRef(c.field), ifPresent: c.ifPresent ?? false, when: conditionsFrom(c.when) },
+        : { field: parseFieldRef(c.field), ifPresent: c.ifPresent ?? DEFAULTS.compareIfPresent, when: conditionsFrom(c.when) },
     ),
     items: rule.items?.fields,
     windowMs,
@@ -147,7 +147,7 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: Origin
     document: raw.document && {
       id: parseFieldRef(raw.document.id),
       group: raw.document.group ?? raw.name,
-      isDelete: raw.document.delete ?? false,
+      isDelete: raw.document.delete ?? DEFAULTS.documentDelete,
       editTimeoutMs: raw.document.editTimeoutMs ?? DEFAULTS.editTimeoutMs,
       scope: raw.document.scope ? withOriginFields(raw.document.scope.map(parseFieldRef), origin) : scope,
     },
@@ -191,7 +191,7 @@ export function resolveConfig(merged: ParsedConfig): IdemConfig {
     },
     placement: { ...merged.placement },
     admin: { pathPrefix: adminPrefix },
-    decisionLog: { passThroughRate: merged.decisionLog?.passThroughRate ?? 1 },
+    decisionLog: { passThroughRate: merged.decisionLog?.passThroughRate ?? DEFAULTS.decisionLogPassThroughRate },
     routes: merged.routes.map((r) => resolveRoute(r, originTimeoutMs, origins)),
   };
 }

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import {
   anonymousSchema,
-  bulkFormatSchema,
+  batchFormatSchema,
   concurrencySchema,
   ERROR_KINDS,
   errorFormatSchema,
@@ -13,6 +13,7 @@ import {
   parsingSchema,
   unknownOutcomeSchema,
 } from "../model/enumerations.ts";
+import { DEFAULTS } from "./defaults.ts";
 import { originChoice, originSchema, originsSchema } from "./origin-schema.ts";
 
 /**
@@ -201,7 +202,7 @@ const routePolicyFields = {
   forwardKey: v.optional(
     v.strictObject({
       header: v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name")),
-      value: v.optional(forwardedValueSchema, "record"),
+      value: v.optional(forwardedValueSchema, DEFAULTS.forwardKeyValue),
     }),
   ),
   /** Field carrying the API client's name, for dedup rules with `clients`. */
@@ -232,7 +233,7 @@ const route = v.strictObject({
   batch: v.optional(
     v.strictObject({
       field: fieldRef,
-      format: bulkFormatSchema,
+      format: batchFormatSchema,
       /** The most calls one request may hold; a request with more is refused whole (400 `batch-too-large`). Default 100, Erply's limit. */
       maxCalls: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
     }),

@@ -17,7 +17,7 @@ import {
   invalidRequest,
 } from "../protocol/results.ts";
 import { errorMessage } from "../util/error-message.ts";
-import { type BatchEntry, bulkAnswer, bulkCallOf, bulkExchangeOf, entryFor, runsUnguarded, segmentsOf } from "./batch.ts";
+import { type BatchEntry, batchAnswer, batchCallMessageOf, batchExchangeOf, entryFor, runsUnguarded, segmentsOf } from "./batch.ts";
 import { type InboundRequest, reserveCallOf } from "./inbound.ts";
 import { timingOf, toResponse } from "./respond.ts";
 
@@ -51,11 +51,11 @@ async function answerOf(
 }
 
 /** A call's entry in the bulk answer, from its result, rendered by its route's error profile (the bulk route's when it has none); logged unless it needed no guard. */
-async function entryOf(inbound: InboundRequest, call: BatchCall, result: BatchCallResult, bulk: Route, startedAt: number): Promise<BatchEntry> {
+async function entryOf(inbound: InboundRequest, call: BatchCall, result: BatchCallResult, batchRoute: Route, startedAt: number): Promise<BatchEntry> {
   if (result.type === "entry") return entryFor(call, result.entry);
   const { plan } = call;
   const route = plan.type === "pass-through" ? undefined : plan.route;
-  const answer = await answerOf(inbound, result, route ?? bulk, call.request.name);
+  const answer = await answerOf(inbound, result, route ?? batchRoute, call.request.name);
   if (!runsUnguarded(plan)) {
     logDecision({
       route: route?.name ?? null,
@@ -66,7 +66,7 @@ async function entryOf(inbound: InboundRequest, call: BatchCall, result: BatchCa
       record: plan.type === "keyed" || plan.type === "deduplicated" ? plan.recordId : undefined,
       rule: plan.type === "deduplicated" ? plan.rule.name : undefined,
       error: result.type === "error" ? result.kind : undefined,
-      batch: bulk.name,
+      batch: batchRoute.name,
       ...timingOf(startedAt, result.originMs),
     });
   }
@@ -74,12 +74,17 @@ async function entryOf(inbound: InboundRequest, call: BatchCall, result: BatchCa
 }
 
 /** Runs one call of a bulk request exactly as if it had been sent alone (through its document's object), and returns its entry. */
-async function runAlone(inbound: InboundRequest, call: BatchCall, bulk: Route, execute: Execute): Promise<{ entry: BatchEntry; originMs?: number }> {
+async function runAlone(
+  inbound: InboundRequest,
+  call: BatchCall,
+  batchRoute: Route,
+  execute: Execute,
+): Promise<{ entry: BatchEntry; originMs?: number }> {
   const { request, plan } = call;
   const startedAt = Date.now();
   const alone = new Request(request.url, { method: inbound.request.method, headers: request.headers, body: request.body });
   const result = await execute({ ...inbound, request: alone, url: request.url }, plan);
-  return { entry: await entryOf(inbound, call, result, bulk, startedAt), originMs: result.originMs };
+  return { entry: await entryOf(inbound, call, result, batchRoute, startedAt), originMs: result.originMs };
 }
 
 /**
@@ -89,13 +94,13 @@ async function runAlone(inbound: InboundRequest, call: BatchCall, bulk: Route, e
  * answers, so a client that disconnects cannot cut between. Refused calls
  * are answered in place, never sent.
  */
-async function runTogether(inbound: InboundRequest, plan: BatchPlan, bulk: BatchRoute, calls: readonly BatchCall[]): Promise<BatchRunResult> {
+async function runTogether(inbound: InboundRequest, plan: BatchPlan, batchRoute: BatchRoute, calls: readonly BatchCall[]): Promise<BatchRunResult> {
   const sending = calls.filter((call) => call.plan.type !== "refused");
   const [first] = sending;
   let run: BatchRunResult = { results: [] };
   if (first) {
     const messages = sending.map((call) =>
-      bulkCallOf(
+      batchCallMessageOf(
         call,
         call.plan.type === "keyed" || call.plan.type === "deduplicated"
           ? { objectName: call.plan.keyObject, call: reserveCallOf(call.plan) }
@@ -107,7 +112,7 @@ async function runTogether(inbound: InboundRequest, plan: BatchPlan, bulk: Batch
       protocol: OBJECT_PROTOCOL,
       runner: runner ?? "",
       placement: inbound.config.placement,
-      bulk: bulkExchangeOf(plan.target, inbound.config, bulk, first, plan.shared, inbound.request.method),
+      bulk: batchExchangeOf(plan.target, inbound.config, batchRoute, first, plan.shared, inbound.request.method),
       calls: messages,
     };
     try {
@@ -170,6 +175,6 @@ export async function executeBatch(inbound: InboundRequest, plan: BatchPlan, exe
   return answered(
     "batched",
     { status: 200, headers: [["content-type", "application/json"]], originMs: timed },
-    bulkAnswer(status, entries, inbound.startedAt),
+    batchAnswer(status, entries, inbound.startedAt),
   );
 }

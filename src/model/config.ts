@@ -4,7 +4,7 @@ import type { StatusRange } from "../http/status.ts";
 import type { FieldRef } from "../request/field-ref.ts";
 import type {
   Anonymous,
-  BulkFormat,
+  BatchFormat,
   Concurrency,
   ErrorFormat,
   ErrorKind,
@@ -141,7 +141,7 @@ export interface Route {
   document?: DocumentGuard;
   dedup: DedupRule[];
   /** Set when the route takes bulk requests: the field holding the calls, their format, and how many one may hold. */
-  batch?: { field: FieldRef; format: BulkFormat; maxCalls: number };
+  batch?: { field: FieldRef; format: BatchFormat; maxCalls: number };
   errors: ErrorProfile;
   /** How this route's key records behave, from the fields above. */
   record: RecordPolicy;

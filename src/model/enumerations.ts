@@ -22,7 +22,7 @@ export const forwardedValueSchema = v.picklist(["key", "record"]);
 /** How error answers are written. */
 export const errorFormatSchema = v.picklist(["problem", "erply", "json"]);
 /** The bulk request formats Idem can split into calls. */
-export const bulkFormatSchema = v.picklist(["erply"]);
+export const batchFormatSchema = v.picklist(["erply"]);
 /** One object per key, or keys spread over a fixed number of shard objects. */
 export const keyspaceStrategySchema = v.picklist(["per-key", "sharded"]);
 /** How a route reads media types and fields (`Parsing` in src/http/media-type.ts). */
@@ -38,7 +38,7 @@ export type Concurrency = v.InferOutput<typeof concurrencySchema>;
 export type UnknownOutcomePolicy = v.InferOutput<typeof unknownOutcomeSchema>;
 export type ForwardedValue = v.InferOutput<typeof forwardedValueSchema>;
 export type ErrorFormat = v.InferOutput<typeof errorFormatSchema>;
-export type BulkFormat = v.InferOutput<typeof bulkFormatSchema>;
+export type BatchFormat = v.InferOutput<typeof batchFormatSchema>;
 export type KeyspaceStrategy = v.InferOutput<typeof keyspaceStrategySchema>;
 export type LocationHint = v.InferOutput<typeof locationHintSchema>;
 export type Jurisdiction = v.InferOutput<typeof jurisdictionSchema>;

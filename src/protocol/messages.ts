@@ -1,5 +1,6 @@
 import type { Placement, RecordPolicy } from "../model/config.ts";
-import type { BulkCall, BulkExchange } from "../origin/bulk-exchange.ts";
+import type { RecordState } from "../model/record-states.ts";
+import type { BatchExchange, SentBatchCall } from "../origin/batch-exchange.ts";
 import type { OriginRequest, OriginResult } from "../origin/exchange.ts";
 
 /**
@@ -60,7 +61,7 @@ export interface KeyCall extends ReserveCall {
 
 /** One page of a KeyObject's records in one stored state (`KeyObject.list`): IDs after `after` ("" from the start), at most `limit`. */
 export interface RecordListQuery {
-  state: "in_flight" | "completed" | "unknown";
+  state: RecordState;
   after: string;
   limit: number;
 }
@@ -73,7 +74,7 @@ export interface Reservation {
 }
 
 /** One call of a bulk request, as the object running the bulk exchange gets it. */
-export interface BulkCallMessage extends BulkCall {
+export interface BatchCallMessage extends SentBatchCall {
   /** The call's record, when it has one: the KeyObject holding it, and the record. */
   record?: { objectName: string; call: ReserveCall };
 }
@@ -85,9 +86,10 @@ export interface BatchRunCall {
   /** The name of the KeyObject that gets this call: its own records are reserved without an RPC. */
   runner: string;
   placement: Placement;
-  bulk: BulkExchange;
+  /** The exchange (named before the code settled on "batch"; renaming a field changes the message, see OBJECT_PROTOCOL). */
+  bulk: BatchExchange;
   /** In the client's order. */
-  calls: BulkCallMessage[];
+  calls: BatchCallMessage[];
 }
 
 /** The document's queue refused the call: the origin was never called. */

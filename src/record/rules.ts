@@ -1,5 +1,6 @@
 import { inRanges } from "../http/status.ts";
 import type { RecordPolicy } from "../model/config.ts";
+import { type RecordState, SHOWN_STATES } from "../model/record-states.ts";
 import type { OriginResponse } from "../origin/exchange.ts";
 import type { ExchangeEnd } from "../origin/exchange-outcome.ts";
 import { meetsSuccessConditions } from "../origin/response-conditions.ts";
@@ -15,8 +16,8 @@ import type { RecordFailure, RecordSnapshot } from "../protocol/snapshots.ts";
  * out the verdict. rules.test.ts states the rules as a table.
  */
 
-/** A record's state in storage. */
-export type RecordState = "in_flight" | "completed" | "unknown";
+// src/objects/record-schema.ts imports the stored state from here.
+export type { RecordState };
 
 /** What the rules read of a stored record. */
 export interface RecordFacts {
@@ -233,7 +234,7 @@ export function afterStoreRefused(policy: RecordPolicy): { do: "remember-unknown
  */
 export function shownState(record: Pick<RecordFacts, "state" | "expiresAt">, now: number): RecordSnapshot["state"] {
   if (record.expiresAt <= now) return "expired";
-  return record.state === "in_flight" ? "in-flight" : record.state === "unknown" ? "outcome-unknown" : "completed";
+  return SHOWN_STATES[record.state];
 }
 
 /**
