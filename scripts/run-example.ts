@@ -4,6 +4,7 @@
  * and an admin token generated for this run only, and Durable Object state in
  * a fresh folder (or a kept one). Waits until the gateway answers.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,8 +15,8 @@ import { dirname, join, relative, resolve } from "node:path";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import { unstable_readConfig } from "wrangler";
 import { freePort } from "../harness/free-port.ts";
-import type { IdemConfig } from "../src/config/resolve.ts";
 import { CONFIG_FILE_SPECIFIER, loadConfigFrom } from "../src/config/sources.ts";
+import type { IdemConfig } from "../src/model/config.ts";
 import type { LocalOrigin } from "./example-declaration.ts";
 import type { DeclaredExample } from "./examples.ts";
 

@@ -13,8 +13,8 @@
  * @module
  */
 export { ConfigError } from "./config/load.ts";
-export type { IdemConfig, Route } from "./config/resolve.ts";
 export type { Env } from "./env.ts";
+export type { IdemConfig, Route } from "./model/config.ts";
 export { DocumentObject } from "./objects/document-object.ts";
 export { KeyObject } from "./objects/key-object.ts";
 export { createWorker, defineConfig, type IdemConfigInput } from "./worker/create-worker.ts";

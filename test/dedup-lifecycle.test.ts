@@ -2,8 +2,16 @@ import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../src/config/schema.ts";
+import { droppedAt } from "../src/objects/record-schema.ts";
 import { type Accounts, freshAccounts, type PosCall, posRequest, sale } from "./fixtures/erply-dedup-cases.ts";
+import { advanceClockPast } from "./support/clock.ts";
 import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
+import { storedRows } from "./support/key-records.ts";
+
+/** When the one record of a per-key object expires. */
+function expiryOf(stub: DurableObjectStub): Promise<number> {
+  return runInDurableObject(stub, (_object, state) => storedRows(state)[0]?.expires_at ?? 0);
+}
 
 // The lifecycle of a dedup record, on the generic demo origin, which can answer any HTTP status (Demo-Status)
 // and answers {"executed": n, …}. Erply's own rules, as shipped, run in test/dedup-erply.test.ts.
@@ -75,9 +83,7 @@ describe("the window", () => {
     const tag = newTag();
     const accounts = freshAccounts();
     const { stub } = await sendAndFindRecordObject(saleRequest(sale(), tag, accounts));
-    await runInDurableObject(stub, (_object, state) => {
-      state.storage.sql.exec("UPDATE records SET expires_at = ?", Date.now() - 1);
-    });
+    advanceClockPast(await expiryOf(stub));
     const later = await send(saleRequest(sale(), tag, accounts));
     expect(later.headers.get("idempotent-replayed")).toBeNull();
     expect(await originLog(tag)).toHaveLength(2);
@@ -91,16 +97,9 @@ describe("the window", () => {
     const tag = newTag();
     const accounts = freshAccounts();
     const { stub } = await sendAndFindRecordObject(saleRequest(sale(), tag, accounts));
-    const countRecords = () =>
-      runInDurableObject(stub, (_object, state) =>
-        state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'records'").one().n === 0
-          ? 0
-          : state.storage.sql.exec("SELECT count(*) AS n FROM records").one().n,
-      );
+    const countRecords = () => runInDurableObject(stub, (_object, state) => storedRows(state).length);
     expect(await countRecords()).toBe(1);
-    await runInDurableObject(stub, (_object, state) => {
-      state.storage.sql.exec("UPDATE records SET expires_at = ?", Date.now() - 1);
-    });
+    advanceClockPast(droppedAt(await expiryOf(stub)));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await countRecords()).toBe(0);
     expect(await runInDurableObject(stub, (_object, state) => state.storage.getAlarm())).toBeNull();
@@ -114,7 +113,7 @@ describe("the window", () => {
     const tag = newTag();
     const sendShort = gatewayFor({ keyspace: perKey, routes: [salesRoute({ windowSeconds: 600 })] });
     const lifetime = (stub: DurableObjectStub) =>
-      runInDurableObject(stub, (_object, state) => state.storage.sql.exec("SELECT expires_at - created_at AS ms FROM records").one().ms);
+      runInDurableObject(stub, (_object, state) => storedRows(state).map((row) => row.expires_at - row.created_at)[0]);
 
     const byDefault = await sendAndFindRecordObject(saleRequest(sale(), tag, freshAccounts()));
     expect(await lifetime(byDefault.stub)).toBe(86_400_000);

@@ -10,7 +10,7 @@ import { requestFingerprint } from "../src/plan/fingerprint.ts";
 import { OBJECT_PROTOCOL, type Reservation, type ReserveCall } from "../src/protocol/messages.ts";
 import { RequestFields } from "../src/request/request-fields.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
-import { locateKeyRecord, readKeyRecord } from "./support/key-records.ts";
+import { locateKeyRecord, readKeyRecord, storedRows } from "./support/key-records.ts";
 
 const config: Omit<ConfigInput, "origin"> = {
   routes: [
@@ -81,12 +81,7 @@ describe("lost locks", () => {
     const again = await send(clientRequest("/idempotent-orders", { tag, key: "lost-3", json: {} }));
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(await originLog(tag)).toHaveLength(1);
-    const states = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql
-        .exec<{ state: string }>("SELECT state FROM records")
-        .toArray()
-        .map((r) => r.state),
-    );
+    const states = await runInDurableObject(stub, (_instance, state) => storedRows(state).map((r) => r.state));
     expect(states).toEqual(["completed"]);
   });
 

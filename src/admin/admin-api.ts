@@ -1,11 +1,12 @@
 import { type IRequest, Router } from "itty-router";
+import { DEFAULTS } from "../config/defaults.ts";
 import { describeConfig } from "../config/describe.ts";
-import { DEFAULTS, type IdemConfig } from "../config/resolve.ts";
 import type { Env } from "../env.ts";
 import type { AdminErrorKind } from "../errors/catalog.ts";
 import { problemDocsLink, problemDocsPage } from "../errors/problem-docs.ts";
 import { adminProblem } from "../errors/render.ts";
 import { isUnder } from "../http/matching-path.ts";
+import type { IdemConfig } from "../model/config.ts";
 import { keyObject } from "../objects/stubs.ts";
 import { type AdminLog, logAdminAction } from "../observability/admin-log.ts";
 import { keyObjectName } from "../plan/identity.ts";

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import type { IdemConfig, Route } from "../config/resolve.ts";
 import { FIELD_REF_PATTERN } from "../config/schema.ts";
+import type { IdemConfig, Route } from "../model/config.ts";
 import { explainRequest } from "../plan/explain.ts";
 import { keyRecordId, scopeHash } from "../plan/identity.ts";
 import { parseKey } from "../plan/key.ts";

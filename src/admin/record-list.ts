@@ -9,18 +9,13 @@
  * row it passes, matching or not, so a page reads at most the rows of the
  * shards it visits (billed at $0.001 per million rows read).
  */
-import type { IdemConfig } from "../config/resolve.ts";
+
 import type { Env } from "../env.ts";
+import type { IdemConfig } from "../model/config.ts";
+import { type RecordState, SHOWN_STATES, storedState } from "../model/record-states.ts";
 import { keyObject } from "../objects/stubs.ts";
 import type { RecordListQuery } from "../protocol/messages.ts";
 import { recordView } from "./record-view.ts";
-
-/** The states a list can ask for, as the admin API spells them, and as records store them. */
-const STATES = { "in-flight": "in_flight", "outcome-unknown": "unknown", completed: "completed" } as const satisfies Record<
-  string,
-  RecordListQuery["state"]
->;
-type ListState = keyof typeof STATES;
 
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 500;
@@ -35,7 +30,8 @@ interface Position {
 }
 
 export interface ListQuery {
-  state: ListState;
+  /** As stored; the admin API spells it as `SHOWN_STATES` does. */
+  state: RecordState;
   limit: number;
   from: Position;
 }
@@ -46,11 +42,11 @@ export interface RecordPage {
   cursor: string | null;
 }
 
-const CURSOR = /^(in-flight|outcome-unknown|completed)\.(\d{1,5})\.([0-9a-f]{64})?$/;
+const CURSOR = new RegExp(`^(${Object.values(SHOWN_STATES).join("|")})\\.(\\d{1,5})\\.([0-9a-f]{64})?$`);
 
 /** `outcome-unknown.17.5c0e…`: the state (a cursor continues its own list only), the shard, the last ID listed there. */
-function cursorOf(state: ListState, at: Position): string {
-  return `${state}.${at.shard}.${at.after}`;
+function cursorOf(state: RecordState, at: Position): string {
+  return `${SHOWN_STATES[state]}.${at.shard}.${at.after}`;
 }
 
 /**
@@ -59,22 +55,23 @@ function cursorOf(state: ListState, at: Position): string {
  * when it is not one.
  *
  * @example
- * parseListQuery(new URLSearchParams("state=outcome-unknown&limit=50"), 256) // { state: "outcome-unknown", limit: 50, from: { shard: 0, after: "" } }
+ * parseListQuery(new URLSearchParams("state=outcome-unknown&limit=50"), 256) // { state: "unknown", limit: 50, from: { shard: 0, after: "" } }
  */
 export function parseListQuery(query: URLSearchParams, shards: number): ListQuery | { detail: string } {
   const state = query.get("state") ?? "";
-  if (!(state in STATES)) return { detail: `state must be one of ${Object.keys(STATES).join(", ")}` };
+  const stored = storedState(state);
+  if (stored === undefined) return { detail: `state must be one of ${Object.values(SHOWN_STATES).join(", ")}` };
   const limitText = query.get("limit");
   const limit = limitText === null ? DEFAULT_LIST_LIMIT : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) return { detail: `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}` };
   const cursor = query.get("cursor");
-  if (cursor === null) return { state: state as ListState, limit, from: { shard: 0, after: "" } };
+  if (cursor === null) return { state: stored, limit, from: { shard: 0, after: "" } };
   const parts = CURSOR.exec(cursor);
   const shard = Number(parts?.[2]);
   if (!parts || parts[1] !== state || shard >= shards) {
     return { detail: "cursor must be one a previous page of this list gave (same state, same keyspace)" };
   }
-  return { state: state as ListState, limit, from: { shard, after: parts[3] ?? "" } };
+  return { state: stored, limit, from: { shard, after: parts[3] ?? "" } };
 }
 
 /**
@@ -98,7 +95,7 @@ export async function listRecords(env: Env, config: IdemConfig, query: ListQuery
     const batch = Array.from({ length: Math.min(SHARDS_PER_BATCH, stop - at.shard) }, (_, i) => at.shard + i);
     const pages = await Promise.all(
       batch.map((shard, i) => {
-        const call: RecordListQuery = { state: STATES[query.state], after: i === 0 ? at.after : "", limit: asked };
+        const call: RecordListQuery = { state: query.state, after: i === 0 ? at.after : "", limit: asked };
         const name = `shard-${shard}`;
         return Promise.resolve(keyObject(env, name, config.placement).list(call)).then((page) => ({ name, page }));
       }),

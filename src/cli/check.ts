@@ -14,16 +14,16 @@
  * would use. The explanation runs the gateway's own route table, conditions,
  * key reading and dedup matcher, so it cannot disagree with the Worker.
  */
+
 import { readFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
 import { describeConfig, type Plain } from "../config/describe.ts";
 import { ConfigError } from "../config/load.ts";
-import type { Origin } from "../config/origins.ts";
-import type { IdemConfig, Route } from "../config/resolve.ts";
 import { CONFIG_FILE_NAMES, CONFIG_FILE_SPECIFIER, type ConfigSources, loadConfigFrom } from "../config/sources.ts";
 import { configWarnings } from "../config/warnings.ts";
+import type { IdemConfig, Origin, Route } from "../model/config.ts";
 import { type Explanation, explainRequest } from "../plan/explain.ts";
 import { RouteTable } from "../plan/route-table.ts";
 import { errorMessage } from "../util/error-message.ts";

@@ -3,8 +3,10 @@
  * gateway (docs/admin-api.md) from a terminal. The gateway's URL and token come
  * from IDEM_URL and IDEM_ADMIN_TOKEN, or --url and --token.
  */
+
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { SHOWN_STATES } from "../model/record-states.ts";
 import type { CheckResult } from "./check.ts";
 
 const USAGE = `Usage: idem records <action> [options]   (the gateway: --url or IDEM_URL; its token: --token or IDEM_ADMIN_TOKEN)
@@ -86,7 +88,7 @@ function headerPairs(lines: readonly string[]): Record<string, string> {
   );
 }
 
-const STATES = ["in-flight", "outcome-unknown", "completed"];
+const STATES: string[] = Object.values(SHOWN_STATES);
 
 /** One line per record for `list`: what an operator scans for. */
 function recordLine(record: unknown): string {

@@ -1,17 +1,18 @@
 import type { StatusRange } from "../http/status.ts";
+import type {
+  ComparedField,
+  Condition,
+  CredentialHeader,
+  DedupRule,
+  DocumentGuard,
+  ErrorProfile,
+  IdemConfig,
+  KeyPolicy,
+  Origin,
+  Route,
+} from "../model/config.ts";
 import type { FieldRef } from "../request/field-ref.ts";
-import type { CredentialHeader, Origin } from "./origins.ts";
-import {
-  type ComparedField,
-  type Condition,
-  type DedupRule,
-  type DocumentGuard,
-  type ErrorProfile,
-  type IdemConfig,
-  type KeyPolicy,
-  problemDocsPath,
-  type Route,
-} from "./resolve.ts";
+import { problemDocsPath } from "./resolve.ts";
 import type { ConfigInput } from "./schema.ts";
 
 /**

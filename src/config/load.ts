@@ -1,8 +1,10 @@
 import { FRAMING, HOP_BY_HOP } from "../http/headers.ts";
+import type { IdemConfig } from "../model/config.ts";
 import { parseFieldRef } from "../request/field-ref.ts";
 import { errorMessage } from "../util/error-message.ts";
+import { DEFAULTS } from "./defaults.ts";
 import { originProblems } from "./origin-checks.ts";
-import { DEFAULTS, type IdemConfig, mergeDefaults, resolveConfig } from "./resolve.ts";
+import { mergeDefaults, resolveConfig } from "./resolve.ts";
 import type { ParsedConfig, ParsedDedupRule } from "./schema.ts";
 import { checkSchema, elementLabel } from "./schema-problems.ts";
 

@@ -1,35 +1,7 @@
+import type { Origin } from "../model/config.ts";
 import { type FieldRef, parseFieldRef, readsBody } from "../request/field-ref.ts";
+import { DEFAULTS } from "./defaults.ts";
 import { type ParsedOrigin, PLACEHOLDER } from "./origin-schema.ts";
-
-/** A header Idem adds to requests for an origin, its value read from a Worker secret when it is sent. */
-export interface CredentialHeader {
-  /** Lower-case header name. */
-  header: string;
-  /** The secret's binding name. */
-  secret: string;
-  /** Whether requests no route takes get it too (else only the requests a route sends here). */
-  passThrough: boolean;
-}
-
-interface OriginBase {
-  /** `origin` for the top-level one, else its key in `origins`. */
-  name: string;
-  credentials: CredentialHeader[];
-}
-
-/** A back end Idem sends requests to, resolved from the config. */
-export type Origin =
-  | (OriginBase & { kind: "url"; base: string })
-  | (OriginBase & { kind: "service"; binding: string })
-  | (OriginBase & {
-      kind: "template";
-      /** The URL as written, with `{field}` placeholders. */
-      template: string;
-      /** The fields the placeholders name, in order. */
-      fields: FieldRef[];
-      /** Lower-case host patterns; `*.` stands for exactly one label. */
-      allowHosts: string[];
-    });
 
 const stripSlashes = (url: string) => url.replace(/\/+$/, "");
 
@@ -45,7 +17,7 @@ export function resolveOrigin(name: string, parsed: ParsedOrigin): Origin {
   const credentials = Object.entries(written.headers ?? {}).map(([header, { secret, passThrough }]) => ({
     header: header.toLowerCase(),
     secret,
-    passThrough: passThrough ?? false,
+    passThrough: passThrough ?? DEFAULTS.credentialsPassThrough,
   }));
   if ("service" in written) return { name, kind: "service", binding: written.service, credentials };
   const fields = [...written.url.matchAll(PLACEHOLDER)].map((m) => parseFieldRef(m[1] as string));

@@ -1,55 +1,10 @@
-import { EXACT_PATHS, type PathMatching } from "../http/matching-path.ts";
-import type { Parsing } from "../http/media-type.ts";
-import { type StatusRange, statusRanges } from "../http/status.ts";
-import type { RecordPolicy } from "../protocol/messages.ts";
+import { EXACT_PATHS } from "../http/matching-path.ts";
+import { statusRanges } from "../http/status.ts";
+import type { Condition, DedupRule, ErrorProfile, IdemConfig, KeyPolicy, Origin, Route } from "../model/config.ts";
 import { type FieldRef, parseFieldRef } from "../request/field-ref.ts";
-import { type Origin, originScopeFields, resolveOrigin } from "./origins.ts";
-import type {
-  ErrorKind,
-  Jurisdiction,
-  LocationHint,
-  ParsedConfig,
-  ParsedDedupRule,
-  ParsedErrorProfile,
-  ParsedRoute,
-  StatusSelector,
-} from "./schema.ts";
-
-/** Defaults for every optional knob: the one place they are written. README's config reference lists the same values. */
-export const DEFAULTS = {
-  originTimeoutMs: 30_000,
-  maxRequestBodyBytes: 1024 * 1024,
-  methods: ["POST", "PATCH"],
-  keySource: "header:Idempotency-Key",
-  keyRequired: false,
-  keyMaxLength: 255,
-  mode: "replay",
-  scope: ["header:Authorization"],
-  /** A caller Idem cannot tell apart from others is refused, never given another's records (README, rule 3). */
-  anonymous: "refuse",
-  /** Erply's own limit on calls per bulk request. */
-  batchMaxCalls: 100,
-  ttlSeconds: 86_400,
-  concurrency: "wait",
-  waitTimeoutMs: 5_000,
-  /** Added to the origin timeout to get the default lock timeout. */
-  lockMarginMs: 5_000,
-  fingerprintHeaders: [],
-  parsing: "strict",
-  neverStoreStatuses: [408, 409, 425, 429] as StatusSelector[],
-  dedupWindowSeconds: 86_400,
-  dedupNeverStoreStatuses: ["400-599"] as StatusSelector[],
-  maxStoredResponseBytes: 10 * 1024 * 1024,
-  editTimeoutMs: 5_000,
-  /** At most once: a request whose outcome is unknown is never run again (README, rule 9). */
-  onUnknownOutcome: "remember",
-  errorFormat: "problem",
-  /** Where the `erply` error format finds the call name it echoes. */
-  errorCallField: "param:request",
-  keyspaceStrategy: "sharded",
-  shards: 256,
-  adminPathPrefix: "/__idem",
-} as const;
+import { DEFAULTS } from "./defaults.ts";
+import { originScopeFields, resolveOrigin } from "./origins.ts";
+import type { ParsedConfig, ParsedDedupRule, ParsedErrorProfile, ParsedRoute } from "./schema.ts";
 
 /**
  * Where the gateway serves its problem pages: under the admin prefix, public.
@@ -59,125 +14,6 @@ export const DEFAULTS = {
  */
 export function problemDocsPath(adminPrefix: string): string {
   return `${adminPrefix}/problems/`;
-}
-
-/** A condition on a request field: it holds when the field's value is one of `values`. */
-export interface Condition {
-  field: FieldRef;
-  values: string[];
-}
-
-export interface ComparedField {
-  field: FieldRef;
-  ifPresent: boolean;
-  when: Condition[];
-}
-
-export interface DedupRule {
-  name: string;
-  when: Condition[];
-  clients?: string[];
-  exceptClients?: string[];
-  prerequisites: FieldRef[];
-  compare: ComparedField[];
-  /** Line-item field refs, as written: each holds one `{n}` or `{i}` standing for the line number. */
-  items?: string[];
-  windowMs: number;
-  neverStore: StatusRange[];
-  /** Conditions on the origin's answer (headers, JSON body) for it to be stored as the original. */
-  successWhen: Condition[];
-  /** How this rule's records behave, from the fields above and the route's timeouts. */
-  record: RecordPolicy;
-}
-
-export interface DocumentGuard {
-  id: FieldRef;
-  group: string;
-  isDelete: boolean;
-  editTimeoutMs: number;
-  /** Whose document it is: the document's lock is shared by every caller with the same values. */
-  scope: FieldRef[];
-}
-
-export interface ErrorProfile {
-  format: "problem" | "erply" | "json";
-  template?: unknown;
-  status?: number;
-  callField: FieldRef;
-  kinds: Partial<Record<ErrorKind, { status?: number; code?: string | number; message?: string }>>;
-}
-
-export interface KeyPolicy {
-  /** The field that carries the key, or the fields whose values together make it. */
-  sources: FieldRef[];
-  /** Written as a list: the key is built from field values, not sent by the client as a token. */
-  isComposite: boolean;
-  /** The source as written, for messages: `header:Idempotency-Key` or `body:zip + body:houseNumber`. */
-  sourceText: string;
-  /** The standard header: parsed as an sf-string or a bare token. */
-  isStandardHeader: boolean;
-  required: boolean;
-  pattern?: RegExp;
-  maxLength: number;
-}
-
-/** A route with every default applied. This is what the gateway runs on. */
-export interface Route {
-  name: string;
-  path: string;
-  methods: string[];
-  when: Condition[];
-  key: KeyPolicy;
-  mode: "replay" | "reject";
-  scope: FieldRef[];
-  /** The scope fields that carry the caller's credential: a request without any of them is anonymous. */
-  identifiedBy: FieldRef[];
-  /** An anonymous keyed request: refused, or put in the one scope all such callers share. */
-  anonymous: "refuse" | "share";
-  ttlMs: number;
-  concurrency: "wait" | "conflict";
-  waitTimeoutMs: number;
-  lockTimeoutMs: number;
-  /** Lower-case header names. */
-  fingerprintHeaders: string[];
-  neverStore: StatusRange[];
-  /** Conditions the origin's answer must meet to be stored; empty: every answer not in `neverStore`. */
-  successWhen: Condition[];
-  maxStoredResponseBytes: number;
-  /** What a request whose outcome is unknown leaves behind (README, rule 9). */
-  onUnknownOutcome: "remember" | "release";
-  /** The header that carries the key (or the record ID) to the origin; lower-case name. */
-  forwardKey?: { header: string; value: "key" | "record" };
-  clientField?: FieldRef;
-  document?: DocumentGuard;
-  dedup: DedupRule[];
-  /** Set when the route takes bulk requests: the field holding the calls, their format, and how many one may hold. */
-  batch?: { field: FieldRef; format: "erply"; maxCalls: number };
-  errors: ErrorProfile;
-  /** How this route's key records behave, from the fields above. */
-  record: RecordPolicy;
-  /** Where the route's requests go. */
-  origin: Origin;
-  /** How the route reads media types and fields: as declared, or as PHP does. */
-  parsing: Parsing;
-}
-
-export interface IdemConfig {
-  /** The top-level origin: where requests no route takes go, and routes without `origin`. */
-  origin: Origin;
-  /** The named origins, by name. */
-  origins: Record<string, Origin>;
-  /** Base of the problem documentation links: `problemDocsUrl`, or the gateway's own pages. */
-  problemDocsBase: string;
-  pathMatching: PathMatching;
-  originTimeoutMs: number;
-  maxRequestBodyBytes: number;
-  keyspace: { strategy: "per-key" | "sharded"; shards: number };
-  placement: { locationHint?: LocationHint; jurisdiction?: Jurisdiction };
-  admin: { pathPrefix: string };
-  /** Which decisions get a log line (`logDecision`). */
-  decisionLog: { passThroughRate: number };
-  routes: Route[];
 }
 
 function conditionsFrom(record: Record<string, string | string[]> | undefined): Condition[] {
@@ -236,7 +72,7 @@ function resolveDedup(rule: ParsedDedupRule, route: ParsedRoute, lockTimeoutMs: 
     compare: rule.compare.map((c) =>
       typeof c === "string"
         ? { field: parseFieldRef(c), ifPresent: false, when: [] }
-        : { field: parseFieldRef(c.field), ifPresent: c.ifPresent ?? false, when: conditionsFrom(c.when) },
+        : { field: parseFieldRef(c.field), ifPresent: c.ifPresent ?? DEFAULTS.compareIfPresent, when: conditionsFrom(c.when) },
     ),
     items: rule.items?.fields,
     windowMs,
@@ -314,7 +150,7 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: Origin
     document: raw.document && {
       id: parseFieldRef(raw.document.id),
       group: raw.document.group ?? raw.name,
-      isDelete: raw.document.delete ?? false,
+      isDelete: raw.document.delete ?? DEFAULTS.documentDelete,
       editTimeoutMs: raw.document.editTimeoutMs ?? DEFAULTS.editTimeoutMs,
       scope: raw.document.scope ? withOriginFields(raw.document.scope.map(parseFieldRef), origin) : scope,
     },
@@ -358,7 +194,7 @@ export function resolveConfig(merged: ParsedConfig): IdemConfig {
     },
     placement: { ...merged.placement },
     admin: { pathPrefix: adminPrefix },
-    decisionLog: { passThroughRate: merged.decisionLog?.passThroughRate ?? 1 },
+    decisionLog: { passThroughRate: merged.decisionLog?.passThroughRate ?? DEFAULTS.decisionLogPassThroughRate },
     routes: merged.routes.map((r) => resolveRoute(r, originTimeoutMs, origins)),
   };
 }

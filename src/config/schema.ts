@@ -1,4 +1,19 @@
 import * as v from "valibot";
+import {
+  anonymousSchema,
+  batchFormatSchema,
+  concurrencySchema,
+  ERROR_KINDS,
+  errorFormatSchema,
+  forwardedValueSchema,
+  jurisdictionSchema,
+  keyspaceStrategySchema,
+  locationHintSchema,
+  modeSchema,
+  parsingSchema,
+  unknownOutcomeSchema,
+} from "../model/enumerations.ts";
+import { DEFAULTS } from "./defaults.ts";
 import { originChoice, originSchema, originsSchema } from "./origin-schema.ts";
 
 /**
@@ -42,34 +57,8 @@ const errorKindOverride = v.strictObject({
   message: v.optional(v.pipe(v.string(), v.minLength(1))),
 });
 
-export const ERROR_KINDS = [
-  "invalid-key",
-  "key-required",
-  "invalid-body",
-  "unsupported-media-type",
-  "body-too-large",
-  "fingerprint-mismatch",
-  "in-progress",
-  "key-already-used",
-  "edit-timeout",
-  "delete-in-progress",
-  "origin-timeout",
-  "origin-unreachable",
-  "origin-broken-response",
-  "origin-invalid-status",
-  "outcome-unknown",
-  "response-not-replayable",
-  "coordinator-unavailable",
-  "version-skew",
-  "ambiguous-path",
-  "method-not-allowed",
-  "origin-not-allowed",
-  "caller-unidentified",
-  "batch-too-large",
-] as const;
-
 const errorProfile = v.strictObject({
-  format: v.optional(v.picklist(["problem", "erply", "json"])),
+  format: v.optional(errorFormatSchema),
   /** For `format: "json"`: a JSON template whose string leaves may hold {{kind}}, {{status}}, {{code}}, {{message}}, {{call}}, {{now}}. */
   template: v.optional(v.unknown()),
   /** For `format: "json"` and `"erply"`: the HTTP status every error answers with (Erply answers 200). */
@@ -174,7 +163,7 @@ const routePolicyFields = {
   /** Methods that take part. Default POST and PATCH. */
   methods: v.optional(v.pipe(v.array(httpMethod), v.minLength(1))),
   key: v.optional(keyPolicy),
-  mode: v.optional(v.picklist(["replay", "reject"])),
+  mode: v.optional(modeSchema),
   /** Request parts whose values, hashed together, identify the caller. Default `["header:Authorization"]`. */
   scope: v.optional(v.array(fieldRef)),
   /**
@@ -189,9 +178,9 @@ const routePolicyFields = {
    * apart from others): `"refuse"` (default) answers 400 `caller-unidentified` (and a dedup rule does no
    * check); `"share"` puts every such caller in one shared scope, where they see each other's records.
    */
-  anonymous: v.optional(v.picklist(["refuse", "share"])),
+  anonymous: v.optional(anonymousSchema),
   ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(30 * DAY_SECONDS))),
-  concurrency: v.optional(v.picklist(["wait", "conflict"])),
+  concurrency: v.optional(concurrencySchema),
   waitTimeoutMs: v.optional(positiveMs(300_000)),
   lockTimeoutMs: v.optional(positiveMs(3_600_000)),
   /** Request headers that count in the fingerprint besides Content-Type. */
@@ -211,7 +200,7 @@ const routePolicyFields = {
    * the origin is not called again. `release`: the key is released and a retry runs the request again; only for
    * origins that deduplicate it themselves (see `forwardKey`).
    */
-  onUnknownOutcome: v.optional(v.picklist(["remember", "release"])),
+  onUnknownOutcome: v.optional(unknownOutcomeSchema),
   /**
    * Sends the request's key to the origin in this header, so an origin with idempotency of its own can tell a
    * re-run from a new request: `key` is the key as the client sent it, `record` Idem's record ID (a hash that is
@@ -220,7 +209,7 @@ const routePolicyFields = {
   forwardKey: v.optional(
     v.strictObject({
       header: v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name")),
-      value: v.optional(v.picklist(["key", "record"]), "record"),
+      value: v.optional(forwardedValueSchema, DEFAULTS.forwardKeyValue),
     }),
   ),
   /** Field carrying the API client's name, for dedup rules with `clients`. */
@@ -233,7 +222,7 @@ const routePolicyFields = {
    * the declared media type; `php` as PHP does (the media type cut at the first `;`, `,` or space; field names with
    * leading spaces dropped, spaces and dots as `_`, a repeated name's last value). docs/request-bodies.md.
    */
-  parsing: v.optional(v.picklist(["strict", "php"])),
+  parsing: v.optional(parsingSchema),
 };
 
 const route = v.strictObject({
@@ -251,16 +240,13 @@ const route = v.strictObject({
   batch: v.optional(
     v.strictObject({
       field: fieldRef,
-      format: v.picklist(["erply"]),
+      format: batchFormatSchema,
       /** The most calls one request may hold; a request with more is refused whole (400 `batch-too-large`). Default 100, Erply's limit. */
       maxCalls: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
     }),
   ),
   ...routePolicyFields,
 });
-
-export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
-export const JURISDICTIONS = ["eu", "fedramp"] as const;
 
 export const configSchema = v.strictObject({
   /** The JSON Schema an editor validates a JSON config file against; Idem ignores it. */
@@ -293,16 +279,16 @@ export const configSchema = v.strictObject({
   ),
   keyspace: v.optional(
     v.strictObject({
-      strategy: v.picklist(["per-key", "sharded"]),
+      strategy: keyspaceStrategySchema,
       shards: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4096))),
     }),
   ),
   placement: v.optional(
     v.strictObject({
       /** Where new objects are created (`wnam`, `weur`, …): near the origin, or near most clients. */
-      locationHint: v.optional(v.picklist(LOCATION_HINTS)),
+      locationHint: v.optional(locationHintSchema),
       /** Keep every record inside a jurisdiction: `eu` for data that must stay in the EU. */
-      jurisdiction: v.optional(v.picklist(JURISDICTIONS)),
+      jurisdiction: v.optional(jurisdictionSchema),
     }),
   ),
   admin: v.optional(
@@ -333,7 +319,3 @@ export type ParsedConfig = v.InferOutput<typeof configSchema>;
 export type ParsedRoute = v.InferOutput<typeof route>;
 export type ParsedDedupRule = v.InferOutput<typeof dedupRule>;
 export type ParsedErrorProfile = v.InferOutput<typeof errorProfile>;
-export type StatusSelector = v.InferOutput<typeof statusSelector>;
-export type LocationHint = (typeof LOCATION_HINTS)[number];
-export type Jurisdiction = (typeof JURISDICTIONS)[number];
-export type ErrorKind = (typeof ERROR_KINDS)[number];

@@ -1,6 +1,6 @@
 import { parse as parseToml, TomlError } from "smol-toml";
+import type { IdemConfig } from "../model/config.ts";
 import { ConfigError, loadConfig } from "./load.ts";
-import type { IdemConfig } from "./resolve.ts";
 
 /** The module specifier a wrangler `alias` points at the config file. Without one, it resolves to no file. */
 export const CONFIG_FILE_SPECIFIER = "#idem-config";

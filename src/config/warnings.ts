@@ -1,5 +1,3 @@
-import type { IdemConfig } from "./resolve.ts";
-
 /**
  * What in a valid config deserves a second look before it is deployed:
  * `check-config` prints each line. Today: routes where callers Idem cannot
@@ -21,3 +19,5 @@ export function configWarnings(config: IdemConfig): string[] {
     ];
   });
 }
+
+import type { IdemConfig } from "../model/config.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load.ts";
-import type { DedupRule } from "../config/resolve.ts";
 import type { ConfigInput } from "../config/schema.ts";
+import type { DedupRule } from "../model/config.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";
 import { canonicalContent } from "./content.ts";

@@ -1,4 +1,4 @@
-import type { ComparedField, DedupRule } from "../config/resolve.ts";
+import type { ComparedField, DedupRule } from "../model/config.ts";
 import { conditionsHold } from "../request/conditions.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 import { lineItems } from "./line-items.ts";

@@ -1,5 +1,5 @@
-import type { DedupRule, Route } from "../config/resolve.ts";
 import { hashParts } from "../crypto/digest.ts";
+import type { DedupRule, Route } from "../model/config.ts";
 import { conditionsHold } from "../request/conditions.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 import { canonicalContent, isSupplied } from "./content.ts";

@@ -1,5 +1,3 @@
-import type { ErrorKind } from "../config/schema.ts";
-
 export type { ErrorKind };
 
 interface KindInfo {
@@ -62,3 +60,5 @@ export const ADMIN_ERROR_CATALOG = {
 } as const satisfies Record<string, KindInfo>;
 
 export type AdminErrorKind = keyof typeof ADMIN_ERROR_CATALOG;
+
+import type { ErrorKind } from "../model/enumerations.ts";

@@ -1,5 +1,6 @@
 import { problemDocsPath } from "../config/resolve.ts";
-import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG, type ErrorKind } from "./catalog.ts";
+import type { ErrorKind } from "../model/enumerations.ts";
+import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG } from "./catalog.ts";
 
 /** Every problem Idem can answer with: the gateway's and the admin API's. */
 export type ProblemKind = ErrorKind | AdminErrorKind;

@@ -1,5 +1,7 @@
-import { DEFAULT_ERROR_PROFILE, type ErrorProfile } from "../config/resolve.ts";
-import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG, type ErrorKind } from "./catalog.ts";
+import { DEFAULT_ERROR_PROFILE } from "../config/resolve.ts";
+import type { ErrorProfile } from "../model/config.ts";
+import type { ErrorKind } from "../model/enumerations.ts";
+import { ADMIN_ERROR_CATALOG, type AdminErrorKind, ERROR_CATALOG } from "./catalog.ts";
 import { problemType } from "./problem-docs.ts";
 
 /**

@@ -1,8 +1,8 @@
-import type { IdemConfig, Route } from "../config/resolve.ts";
-import type { BulkExchange } from "../origin/bulk-exchange.ts";
+import type { IdemConfig, Route } from "../model/config.ts";
+import type { BatchExchange } from "../origin/batch-exchange.ts";
 import type { OriginTarget } from "../origin/origins.ts";
 import type { BatchCall, RequestPlan } from "../plan/plan.ts";
-import type { BulkCallMessage, ReserveCall } from "../protocol/messages.ts";
+import type { BatchCallMessage, ReserveCall } from "../protocol/messages.ts";
 import { canonicalJson } from "../request/canonical.ts";
 import { originRequest } from "./origin-request.ts";
 
@@ -88,16 +88,16 @@ export function segmentsOf(calls: readonly BatchCall[]): Segment[] {
  * parameters, and the head of the calls' own requests.
  *
  * @example
- * const bulk = bulkExchangeOf(plan.target, config, route, first, plan.shared, "POST");
+ * const bulk = batchExchangeOf(plan.target, config, route, first, plan.shared, "POST");
  */
-export function bulkExchangeOf(
+export function batchExchangeOf(
   target: OriginTarget,
   config: IdemConfig,
   route: Route & { batch: NonNullable<Route["batch"]> },
   first: BatchCall,
   shared: [name: string, value: string][],
   method: string,
-): BulkExchange {
+): BatchExchange {
   const head = new Request(first.request.url, { method, headers: first.request.headers });
   return {
     origin: originRequest(config, target, head, first.request.url, null),
@@ -112,9 +112,9 @@ export function bulkExchangeOf(
  * A call as the object running the bulk exchange gets it: as the client wrote it, with its record when it has one.
  *
  * @example
- * bulkCallOf(call, { protocol, id, fingerprint, policy }) // { name: "saveSalesDocument", id: 1, json: "{…}", record: { objectName, call } }
+ * batchCallMessageOf(call, { protocol, id, fingerprint, policy }) // { name: "saveSalesDocument", id: 1, json: "{…}", record: { objectName, call } }
  */
-export function bulkCallOf(call: BatchCall, record?: { objectName: string; call: ReserveCall }): BulkCallMessage {
+export function batchCallMessageOf(call: BatchCall, record?: { objectName: string; call: ReserveCall }): BatchCallMessage {
   return { name: call.request.name, id: call.request.id, json: canonicalJson(call.request.raw), ...(record ? { record } : {}) };
 }
 
@@ -124,9 +124,9 @@ export function bulkCallOf(call: BatchCall, record?: { objectName: string; call:
  * entry in the client's order.
  *
  * @example
- * bulkAnswer(undefined, entries, startedAt) // { status: { request: "", responseStatus: "ok", … }, requests: entries }
+ * batchAnswer(undefined, entries, startedAt) // { status: { request: "", responseStatus: "ok", … }, requests: entries }
  */
-export function bulkAnswer(status: Status | undefined, entries: readonly BatchEntry[], startedAt: number): Uint8Array {
+export function batchAnswer(status: Status | undefined, entries: readonly BatchEntry[], startedAt: number): Uint8Array {
   const top = status ?? {
     request: "",
     requestUnixTime: Math.floor(startedAt / 1000),

@@ -1,5 +1,5 @@
-import type { IdemConfig, Route } from "../config/resolve.ts";
 import { endToEndCopy, forwardableRequestHeaders, type HeaderList, type HeaderSink, pushTo } from "../http/headers.ts";
+import type { IdemConfig, Route } from "../model/config.ts";
 import type { OriginRequest } from "../origin/exchange.ts";
 import type { OriginTarget } from "../origin/origins.ts";
 import type { StreamedRequest } from "../origin/pass-through.ts";

@@ -1,7 +1,7 @@
-import type { Route } from "../config/resolve.ts";
 import { problemDocsLink } from "../errors/problem-docs.ts";
 import { errorResponse } from "../errors/render.ts";
 import { toHeaders } from "../http/headers.ts";
+import type { Route } from "../model/config.ts";
 import { isReplayed } from "../protocol/outcomes.ts";
 import type { GatewayResult } from "../protocol/results.ts";
 

@@ -5,6 +5,8 @@
  * Node runs this file as is (type stripping only), so it holds no parameter
  * properties or enums.
  */
+import type { InferOutput } from "valibot";
+import type { parsingSchema } from "../model/enumerations.ts";
 
 /**
  * The media type of a Content-Type value: lower-case, without parameters.
@@ -59,7 +61,7 @@ export function isMultipartForm(contentType: string | null | undefined): boolean
  * `mediaType` spells it; `php` as PHP does (`phpMediaType`, and form and
  * query field names as src/request/php-fields.ts renames them).
  */
-export type Parsing = "strict" | "php";
+export type Parsing = InferOutput<typeof parsingSchema>;
 
 /**
  * The media type as PHP reads it (main/SAPI.c, `sapi_read_post_data`): the

@@ -1,4 +1,5 @@
-import type { StatusSelector } from "../config/schema.ts";
+/** A status (`429`) or an inclusive range (`"400-599"`), as the config writes it. */
+export type StatusSelector = number | string;
 
 /** An inclusive range of HTTP statuses; a single status is a range of one. */
 export interface StatusRange {

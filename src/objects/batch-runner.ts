@@ -1,7 +1,15 @@
 import type { Env } from "../env.ts";
-import { type BulkResult, callAnswer, sendBulk } from "../origin/bulk-exchange.ts";
-import type { BatchCallResult, BatchRunCall, BatchRunResult, BulkCallMessage, Placement, Reservation, ReserveCall } from "../protocol/messages.ts";
-import { coordinatorUnavailable, type ErrorResult, errorResult, type GatewayResult } from "../protocol/results.ts";
+import type { Placement } from "../model/config.ts";
+import { type BatchResult, callAnswer, sendBatch } from "../origin/batch-exchange.ts";
+import type { BatchCallMessage, BatchRunCall, Reservation, ReserveCall } from "../protocol/messages.ts";
+import {
+  type BatchCallResult,
+  type BatchRunResult,
+  coordinatorUnavailable,
+  type ErrorResult,
+  errorResult,
+  type GatewayResult,
+} from "../protocol/results.ts";
 import type { KeyObjectRpc } from "../protocol/rpc.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { keyObject, olderKeyObject } from "./stubs.ts";
@@ -44,7 +52,7 @@ async function reserveIn(holder: RecordHolder, call: ReserveCall): Promise<Gatew
 }
 
 /** Ends a reservation with the call's entry of the bulk answer, or with the exchange's failure. */
-async function settle(reserved: Reserved, name: string, answer: BulkResult, entry: unknown): Promise<GatewayResult> {
+async function settle(reserved: Reserved, name: string, answer: BatchResult, entry: unknown): Promise<GatewayResult> {
   const { holder, call, reservation } = reserved;
   try {
     return answer.ok ? await holder.complete(call, reservation, callAnswer(entry, name, answer)) : await holder.fail(call, reservation, answer);
@@ -68,7 +76,7 @@ async function settle(reserved: Reserved, name: string, answer: BulkResult, entr
  */
 export async function runBatch(env: Env, run: BatchRunCall, holderOf: (objectName: string) => RecordHolder): Promise<BatchRunResult> {
   const results: (BatchCallResult | undefined)[] = [];
-  const reserved = new Map<BulkCallMessage, Reserved>();
+  const reserved = new Map<BatchCallMessage, Reserved>();
   const ids = new Set<string>();
   for (const [i, call] of run.calls.entries()) {
     if (!call.record) continue;
@@ -95,9 +103,9 @@ export async function runBatch(env: Env, run: BatchRunCall, holderOf: (objectNam
 
   const startedAt = Math.min(...[...reserved.values()].map((r) => r.reservation.lockExpiresAt - r.call.policy.lockTimeoutMs), Date.now());
   const timeoutMs = run.bulk.originTimeoutMs - (Date.now() - startedAt);
-  const answer: BulkResult =
+  const answer: BatchResult =
     timeoutMs > 0
-      ? await sendBulk(env, run.bulk, sent, timeoutMs)
+      ? await sendBatch(env, run.bulk, sent, timeoutMs)
       : {
           ok: false,
           end: "never-began",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CompletedRecords, MAX_KEPT_BYTES, MAX_KEPT_RECORD_BYTES } from "./completed-records.ts";
-import type { IdemRecord } from "./record-store.ts";
+import type { IdemRecord } from "./record-schema.ts";
 
 function record(id: string, state: IdemRecord["state"] = "completed"): IdemRecord {
   return {

@@ -1,4 +1,4 @@
-import type { IdemRecord } from "./record-store.ts";
+import type { IdemRecord } from "./record-schema.ts";
 
 /** A record whose body and headers take more than this is never kept in memory (most API answers take less). */
 export const MAX_KEPT_RECORD_BYTES = 8 * 1024;

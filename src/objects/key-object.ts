@@ -3,7 +3,6 @@ import type { Env } from "../env.ts";
 import { fullBody, type OriginFailure, type OriginResponse } from "../origin/exchange.ts";
 import {
   type BatchRunCall,
-  type BatchRunResult,
   type GuardedResult,
   type KeyCall,
   OBJECT_PROTOCOL,
@@ -11,7 +10,15 @@ import {
   type Reservation,
   type ReserveCall,
 } from "../protocol/messages.ts";
-import { answered, coordinatorUnavailable, type ErrorResult, type GatewayResult, unknownOutcome, versionSkew } from "../protocol/results.ts";
+import {
+  answered,
+  type BatchRunResult,
+  coordinatorUnavailable,
+  type ErrorResult,
+  type GatewayResult,
+  unknownOutcome,
+  versionSkew,
+} from "../protocol/results.ts";
 import type { KeyObjectRpc } from "../protocol/rpc.ts";
 import type { OperatorResponse, PurgeResult, RecordFailure, RecordSnapshot, ResolveResult } from "../protocol/snapshots.ts";
 import { refusalAnswer, releasedAnswer } from "../record/answers.ts";
@@ -30,8 +37,9 @@ import {
 } from "../record/rules.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { recordHolders, runBatch } from "./batch-runner.ts";
+import { droppedAt, type IdemRecord } from "./record-schema.ts";
 import { snapshotOf } from "./record-snapshot.ts";
-import { type AttemptLock, type IdemRecord, RecordStore } from "./record-store.ts";
+import { type AttemptLock, RecordStore } from "./record-store.ts";
 import { runExchange } from "./run-exchange.ts";
 
 /** Resolves with true when `promise` settles within `ms`, false otherwise; never leaves a timer behind. */
@@ -58,7 +66,12 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
 export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
   #store: RecordStore;
   /** Executions running in this instance, by record ID; each settles when its record is final. */
-  readonly #running = new Map<string, { settled: Promise<void>; lockExpiresAt: number }>();
+  readonly #running = new Map<string, Promise<void>>();
+  /**
+   * By record ID, while attempts at it run here: the latest lock handed out and how many still run. An
+   * attempt an operator purged with `force` runs on beside a retry; a new attempt's lock must differ from its.
+   */
+  readonly #locks = new Map<string, { latest: number; running: number }>();
   /** Records reserved for a bulk exchange that a runner (this object or another) carries out: how to end their running here. */
   readonly #reserved = new Map<string, { lockExpiresAt: number; end: () => void }>();
   /** Cached alarm time; undefined until read from storage. */
@@ -148,7 +161,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     let waited = false;
     for (;;) {
       const now = Date.now();
-      const running = this.#running.get(call.id)?.settled;
+      const running = this.#running.get(call.id);
       const verdict = judge(this.#store.get(call.id), call, { now, running: running !== undefined, waitUntil, waited });
       switch (verdict.do) {
         case "run":
@@ -188,7 +201,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
    * const snapshot = await keyObject(env, objectName, placement).inspect(recordId, { body: false });
    */
   inspect(id: string, options: { body: boolean }): RecordSnapshot | null {
-    const record = this.#store.find(id);
+    const record = this.#store.get(id);
     if (!record) return null;
     const body = options.body && record.bodyRetained ? this.#store.bodyOf(record) : undefined;
     return snapshotOf(record, { running: this.#running.has(id), now: Date.now(), body });
@@ -291,7 +304,7 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     now: number,
   ): Promise<ErrorResult | { type: "begun"; expiresAt: number; lockExpiresAt: number; finish: () => void }> {
     const { policy } = call;
-    const { expiresAt, lockExpiresAt } = termsOf(policy, now, this.#running.get(call.id)?.lockExpiresAt);
+    const { expiresAt, lockExpiresAt } = termsOf(policy, now, this.#locks.get(call.id)?.latest);
     const unwritten = (error: unknown) =>
       coordinatorUnavailable(`the record could not be written (${errorMessage(error)}); the origin was not called`);
     try {
@@ -310,15 +323,18 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
     // Registered in the same turn as the in-flight row: a caller that finds the row while this one awaits
     // (e.g. other waiters woken by a failed first attempt) must find it running too, and wait for it.
     const finished = Promise.withResolvers<void>();
-    const running = { settled: finished.promise, lockExpiresAt };
-    this.#running.set(call.id, running);
+    this.#running.set(call.id, finished.promise);
+    const locks = this.#locks.get(call.id) ?? { latest: lockExpiresAt, running: 0 };
+    this.#locks.set(call.id, { latest: lockExpiresAt, running: locks.running + 1 });
     const finish = () => {
-      // A record released and begun again meanwhile runs under its own entry.
-      if (this.#running.get(call.id) === running) this.#running.delete(call.id);
+      // A record released and begun again meanwhile runs under its own promise.
+      if (this.#running.get(call.id) === finished.promise) this.#running.delete(call.id);
+      const held = this.#locks.get(call.id);
+      if (held && --held.running === 0) this.#locks.delete(call.id);
       finished.resolve();
     };
     try {
-      await this.#scheduleExpiry(expiresAt);
+      await this.#scheduleExpiry(droppedAt(expiresAt));
     } catch (error) {
       // A record without its expiry alarm would never be cleaned up; take it back.
       this.#release(call.id, { lockExpiresAt });
@@ -411,15 +427,15 @@ export class KeyObject extends DurableObject<Env> implements KeyObjectRpc {
   }
 
   /**
-   * Deletes expired records, then schedules what follows (`afterSweep`);
+   * Drops the expiry buckets whose hour is over, then schedules what follows (`afterSweep`);
    * at-least-once delivery and late firing are both harmless. An expired
    * record is never replayed meanwhile (`judge`).
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
     // Records of requests still running here stay; their execution deletes them if they outlive their TTL.
-    this.#store.deleteExpired(now, [...this.#running.keys()]);
-    const next = afterSweep(now, this.#store.nextExpiry(now), this.#running.size);
+    this.#store.dropExpired(now, [...this.#running.keys()]);
+    const next = afterSweep(now, this.#store.nextDropAt(), this.#running.size);
     if (next.do === "sweep-at") {
       await this.ctx.storage.setAlarm(next.at);
       this.#alarmAt = next.at;

@@ -1,6 +1,6 @@
 import type { RecordSnapshot } from "../protocol/snapshots.ts";
 import { shownState } from "../record/rules.ts";
-import type { IdemRecord } from "./record-store.ts";
+import type { IdemRecord } from "./record-schema.ts";
 
 /**
  * A stored record as the admin API shows it (`KeyObject.inspect` and

@@ -6,7 +6,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CHUNK_BYTES, type IdemRecord, RecordStore } from "./record-store.ts";
+import { CHUNK_BYTES, type IdemRecord } from "./record-schema.ts";
+import { RecordStore } from "./record-store.ts";
 
 /** `size` bytes, each its offset's low byte plus `salt`, so a misplaced chunk shows. */
 function bytes(size: number, salt = 0): Uint8Array {

@@ -1,96 +1,23 @@
 import type { HeaderList } from "../http/headers.ts";
 import type { RecordKind, RecordListQuery } from "../protocol/messages.ts";
 import type { RecordFailure } from "../protocol/snapshots.ts";
-import type { RecordState } from "../record/rules.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { CompletedRecords } from "./completed-records.ts";
-
-/**
- * Storage schema of a KeyObject (SQLite-backed Durable Object).
- *
- * `records`: one row per remembered request.
- *
- * | column          | meaning                                                                    |
- * |-----------------|----------------------------------------------------------------------------|
- * | id              | SHA-256 of (kind, route, scope hash, key or content hash); never a raw key  |
- * | kind            | `key` (Idempotency-Key or key field) or `dedup` (content rule)              |
- * | route           | route name, for the admin API and logs                                     |
- * | fingerprint     | SHA-256 of the canonical request                                           |
- * | state           | `in_flight` while the origin works, `completed` once its answer is stored, |
- * |                 | `unknown` when the origin may have acted but its answer never came back    |
- * | created_at      | ms since epoch                                                             |
- * | expires_at      | ms since epoch; never replayed from this instant, deleted by the alarm     |
- * | lock_expires_at | ms since epoch; an in-flight row whose owner died is taken over after this; |
- * |                 | it also names the attempt that wrote the row (AttemptLock)                 |
- * | status          | origin's status (completed rows)                                          |
- * | headers         | JSON array of [name, value] pairs, end-to-end, without Set-Cookie          |
- * | body_size       | bytes of the origin's body; NULL when it was not retained                  |
- * | body_retained   | 1 when the body is stored; 0 when it passed the storage cap                |
- * | body            | the body's first 1 MiB (all of it, nearly always)                          |
- * | failure         | `unknown` rows: JSON `{kind, detail, originStatus?, at}`, what went wrong  |
- *
- * `body_chunks`: the rest of a body above 1 MiB, in 1 MiB rows (seq 1, 2, …),
- * below the 2 MB row limit. Created the first time such a body is stored.
- *
- * Why this shape: storage is billed per row written, indexes included, and a
- * new object parses every statement afresh. `WITHOUT ROWID` keys the rows by
- * `id` itself (no second index to write), and keeping the body in the record
- * makes a first execution write 3 rows instead of 6 and a replay read one
- * row (see docs/scaling.md, "Rows per request").
- */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS records (
-  id TEXT PRIMARY KEY,
-  kind TEXT NOT NULL,
-  route TEXT NOT NULL,
-  fingerprint TEXT NOT NULL,
-  state TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  lock_expires_at INTEGER,
-  status INTEGER,
-  headers TEXT,
-  body_size INTEGER,
-  body_retained INTEGER NOT NULL DEFAULT 0,
-  body BLOB,
-  failure TEXT
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at);
-`;
-
-/** Objects whose table predates the `failure` column get it on first use (SQLite adds it without rewriting rows). */
-const HAS_FAILURE_COLUMN = "SELECT 1 FROM pragma_table_info('records') WHERE name = 'failure'";
-const ADD_FAILURE_COLUMN = "ALTER TABLE records ADD COLUMN failure TEXT";
-
-const CHUNKS_SCHEMA = `
-CREATE TABLE IF NOT EXISTS body_chunks (
-  record_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  PRIMARY KEY (record_id, seq)
-) WITHOUT ROWID;
-`;
-
-export const CHUNK_BYTES = 1024 * 1024;
-
-export interface IdemRecord {
-  id: string;
-  kind: RecordKind;
-  route: string;
-  fingerprint: string;
-  state: RecordState;
-  createdAt: number;
-  expiresAt: number;
-  lockExpiresAt: number | null;
-  status: number | null;
-  headers: HeaderList;
-  bodySize: number | null;
-  bodyRetained: boolean;
-  /** The body's first CHUNK_BYTES (all of it when it is no larger); null until completed or when not retained. */
-  bodyHead: Uint8Array | null;
-  /** Set on `unknown` records. */
-  failure: RecordFailure | null;
-}
+import {
+  bucketEnd,
+  bucketOf,
+  bucketOfTable,
+  CHUNK_BYTES,
+  chunksTable,
+  createChunksTable,
+  createRecordsTable,
+  type IdemRecord,
+  legacyVersion,
+  MIGRATIONS,
+  recordsTable,
+  SCHEMA_VERSION,
+  VERSION_TABLE,
+} from "./record-schema.ts";
 
 type Row = {
   id: string;
@@ -107,6 +34,8 @@ type Row = {
   body_retained: number;
   body: ArrayBuffer | null;
   failure: string | null;
+  /** The bucket whose table the row was read from (lookups add it). */
+  bucket?: number;
 };
 
 function fromRow(row: Row): IdemRecord {
@@ -156,8 +85,9 @@ export interface Completion {
 }
 
 /**
- * The records of one KeyObject, over its synchronous SQLite API. Each method
- * runs without yielding, so a read followed by a write in one event is atomic.
+ * The records of one KeyObject, over its synchronous SQLite API, in the
+ * tables record-schema.ts defines (docs/storage-schema.md). Each method runs
+ * without yielding, so a read followed by a write in one event is atomic.
  * Completed records it reads stay in memory for replays (CompletedRecords);
  * every write drops the record from there first.
  *
@@ -166,87 +96,147 @@ export interface Completion {
  * store.insertInFlight({ id, kind: "key", route: "orders", fingerprint, createdAt, expiresAt, lockExpiresAt });
  */
 export class RecordStore {
-  #schemaReady = false;
-  /** Whether `body_chunks` exists; undefined until looked up. */
-  #chunkTable: boolean | undefined;
+  /** The buckets that have a table of records, newest first; undefined until read from storage. */
+  #buckets: number[] | undefined;
+  /** Buckets that have a table of body chunks. */
+  #chunkBuckets = new Set<number>();
+  /** Whether the version table holds SCHEMA_VERSION (false for an object that has stored nothing yet). */
+  #versioned = false;
+  /** The lookup statement over every bucket; rebuilt when a bucket comes or goes. */
+  #lookup: string | undefined;
+  /** The bucket of each in-flight record this instance wrote, so that finishing it needs no lookup. */
+  readonly #inFlight = new Map<string, number>();
   readonly #kept = new CompletedRecords();
 
   constructor(private readonly storage: DurableObjectStorage) {}
 
-  /** Call after `deleteAll()`: the tables are gone and are created again on next use. */
+  /** Call after `deleteAll()`: the tables are gone and are read again on next use. */
   forgetSchema(): void {
     this.#kept.clear();
-    this.#schemaReady = false;
-    this.#chunkTable = false;
+    this.#inFlight.clear();
+    this.#buckets = undefined;
+    this.#lookup = undefined;
   }
 
-  get #sql(): SqlStorage {
-    if (!this.#schemaReady) {
-      this.storage.sql.exec(SCHEMA);
-      if (this.storage.sql.exec(HAS_FAILURE_COLUMN).toArray().length === 0) this.storage.sql.exec(ADD_FAILURE_COLUMN);
-      this.#schemaReady = true;
+  /**
+   * Reads which tables exist, once per instance, and migrates an object
+   * written by older code (MIGRATIONS, in one transaction). Writes nothing to
+   * an object that has stored nothing: the admin API may ask any object.
+   */
+  #open(): number[] {
+    if (this.#buckets) return this.#buckets;
+    const sql = this.storage.sql;
+    const tableNames = () =>
+      new Set(
+        sql
+          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+          .toArray()
+          .map((row) => row.name),
+      );
+    let tables = tableNames();
+    const version = tables.has(VERSION_TABLE)
+      ? sql.exec<{ version: number }>(`SELECT version FROM ${VERSION_TABLE}`).one().version
+      : legacyVersion(sql, tables);
+    if (version !== null && version > SCHEMA_VERSION) {
+      throw new Error(
+        `this object's storage is at schema version ${version}, newer than this code's ${SCHEMA_VERSION}: a rollback must keep the newer code's migrations`,
+      );
     }
-    return this.storage.sql;
+    if (version !== null && version < SCHEMA_VERSION) {
+      this.storage.transactionSync(() => {
+        for (const migration of MIGRATIONS) if (migration.to > version) migration.up(sql);
+        this.#writeVersion();
+      });
+      tables = tableNames();
+    }
+    this.#versioned = version !== null;
+    this.#chunkBuckets = new Set([...tables].flatMap((name) => (name.startsWith("chunks_") ? [Number(name.slice("chunks_".length))] : [])));
+    this.#buckets = [...tables].flatMap((name) => bucketOfTable(name) ?? []).sort((a, b) => b - a);
+    return this.#buckets;
   }
 
-  #hasChunkTable(): boolean {
-    this.#chunkTable ??= this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'body_chunks'").toArray().length > 0;
-    return this.#chunkTable;
+  #writeVersion(): void {
+    const sql = this.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version INTEGER NOT NULL)`);
+    sql.exec(`DELETE FROM ${VERSION_TABLE}`);
+    sql.exec(`INSERT INTO ${VERSION_TABLE} (version) VALUES (?)`, SCHEMA_VERSION);
+    this.#versioned = true;
   }
 
-  /**
-   * Like `get`, but never creates the tables: the admin API may ask an object
-   * that has never stored anything, and must leave it without storage.
-   */
-  find(id: string): IdemRecord | undefined {
-    return this.#hasRecordsTable() ? this.get(id) : undefined;
+  /** Makes the bucket's table (and the version row of a new object) exist before a record is written to it. */
+  #tableFor(bucket: number): string {
+    const buckets = this.#open();
+    if (!buckets.includes(bucket)) {
+      this.storage.transactionSync(() => {
+        if (!this.#versioned) this.#writeVersion();
+        this.storage.sql.exec(createRecordsTable(bucket));
+      });
+      buckets.push(bucket);
+      buckets.sort((a, b) => b - a);
+      this.#lookup = undefined;
+    }
+    return recordsTable(bucket);
   }
 
-  #hasRecordsTable(): boolean {
-    return this.#schemaReady || this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").toArray().length > 0;
-  }
-
-  /**
-   * Records in one state with IDs after `query.after`, in ID order, at most
-   * `query.limit`, not expired at `now`; their bodies are not read (a row's
-   * body stays in storage, `bodyHead` is null). Like `find`, it never creates
-   * the tables. It walks the primary key from `after`: rows read are the
-   * rows it passes, matching or not (no index on state: that would be one
-   * more row written by every request).
-   *
-   * @example
-   * store.list({ state: "unknown", after: "", limit: 100 }, Date.now()) // the first 100 unknown outcomes, by ID
-   */
-  list(query: RecordListQuery, now: number): IdemRecord[] {
-    if (!this.#hasRecordsTable()) return [];
-    return this.#sql
-      .exec<Row>(
-        `SELECT id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at, status, headers,
-           body_size, body_retained, NULL AS body, failure
-         FROM records WHERE id > ? AND state = ? AND expires_at > ? ORDER BY id LIMIT ?`,
-        query.after,
-        query.state,
-        now,
-        query.limit,
-      )
-      .toArray()
-      .map(fromRow);
+  /** One statement that finds an ID's newest row across every bucket: later rows of an ID are always in later buckets. */
+  #lookupStatement(buckets: readonly number[]): string {
+    this.#lookup ??= `${buckets.map((bucket) => `SELECT *, ${bucket} AS bucket FROM ${recordsTable(bucket)} WHERE id = ?1`).join(" UNION ALL ")} ORDER BY bucket DESC LIMIT 1`;
+    return this.#lookup;
   }
 
   get(id: string): IdemRecord | undefined {
     const kept = this.#kept.get(id);
     if (kept) return kept;
-    const row = this.#sql.exec<Row>("SELECT * FROM records WHERE id = ?", id).toArray()[0];
+    const buckets = this.#open();
+    if (buckets.length === 0) return undefined;
+    const row = this.storage.sql.exec<Row>(this.#lookupStatement(buckets), id).toArray()[0];
     if (!row) return undefined;
     const record = fromRow(row);
     this.#kept.keep(record, (row.body?.byteLength ?? 0) + (row.headers?.length ?? 0));
     return record;
   }
 
+  /**
+   * Records in one state with IDs after `query.after`, in ID order, at most
+   * `query.limit`, not expired at `now`, across every bucket; their bodies
+   * are not read (`bodyHead` is null). Like `get`, it never creates a table.
+   * It walks each bucket's primary key from `after`: rows read are the rows
+   * it passes, matching or not (no index on state: that would be one more
+   * row written by every request).
+   *
+   * @example
+   * store.list({ state: "unknown", after: "", limit: 100 }, Date.now()) // the first 100 unknown outcomes, by ID
+   */
+  list(query: RecordListQuery, now: number): IdemRecord[] {
+    const buckets = this.#open();
+    if (buckets.length === 0) return [];
+    const each = buckets.map(
+      (bucket) =>
+        `SELECT id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at, status, headers,
+           body_size, body_retained, NULL AS body, failure
+         FROM ${recordsTable(bucket)} WHERE id > ?1 AND state = ?2 AND expires_at > ?3`,
+    );
+    return this.storage.sql
+      .exec<Row>(`${each.join(" UNION ALL ")} ORDER BY id LIMIT ?4`, query.after, query.state, now, query.limit)
+      .toArray()
+      .map(fromRow);
+  }
+
+  /** The bucket that holds an ID's current row, if any. */
+  #locate(id: string): number | undefined {
+    const written = this.#inFlight.get(id);
+    if (written !== undefined) return written;
+    const buckets = this.#open();
+    if (buckets.length === 0) return undefined;
+    return this.storage.sql.exec<Row>(this.#lookupStatement(buckets), id).toArray()[0]?.bucket;
+  }
+
+  /** Writes a new in-flight record: one row, in the bucket of its expiry. */
   insertInFlight(r: NewInFlight): void {
     this.#kept.drop(r.id);
-    this.#sql.exec(
-      `INSERT INTO records (id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at)
+    const bucket = bucketOf(r.expiresAt);
+    this.storage.sql.exec(
+      `INSERT INTO ${this.#tableFor(bucket)} (id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at)
        VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?)`,
       r.id,
       r.kind,
@@ -256,6 +246,7 @@ export class RecordStore {
       r.expiresAt,
       r.lockExpiresAt,
     );
+    this.#inFlight.set(r.id, bucket);
   }
 
   /**
@@ -263,14 +254,17 @@ export class RecordStore {
    * (`by`, see AttemptLock), or an answer an operator gives for a record whose
    * outcome was unknown or whose owner died in flight (`"operator"`). Returns
    * false when the row is not the attempt's any more (purged, taken over, or
-   * begun again by a retry after its lock ran out).
+   * begun again by a retry after its lock ran out). One row, plus a row per
+   * chunk of a body above CHUNK_BYTES.
    */
   complete(id: string, c: Completion, by: AttemptLock | "operator"): boolean {
+    const bucket = this.#locate(id);
+    this.#finished(id);
+    if (bucket === undefined) return false;
     const whose = by === "operator" ? "state IN ('in_flight', 'unknown')" : "state = 'in_flight' AND lock_expires_at = ?";
-    this.#kept.drop(id);
     return this.storage.transactionSync(() => {
-      const updated = this.#sql.exec(
-        `UPDATE records SET state = 'completed', lock_expires_at = NULL, failure = NULL,
+      const updated = this.storage.sql.exec(
+        `UPDATE ${recordsTable(bucket)} SET state = 'completed', lock_expires_at = NULL, failure = NULL,
            status = ?, headers = ?, body_size = ?, body_retained = ?, body = ?
          WHERE id = ? AND ${whose}`,
         c.status,
@@ -282,14 +276,25 @@ export class RecordStore {
         ...(by === "operator" ? [] : [by.lockExpiresAt]),
       ).rowsWritten;
       if (updated === 0 || !c.body || c.body.byteLength <= CHUNK_BYTES) return updated > 0;
-      this.storage.sql.exec(CHUNKS_SCHEMA);
+      this.storage.sql.exec(createChunksTable(bucket));
       for (let seq = 1, offset = CHUNK_BYTES; offset < c.body.byteLength; seq++, offset += CHUNK_BYTES) {
-        this.#sql.exec("INSERT INTO body_chunks (record_id, seq, data) VALUES (?, ?, ?)", id, seq, c.body.subarray(offset, offset + CHUNK_BYTES));
+        this.storage.sql.exec(
+          `INSERT INTO ${chunksTable(bucket)} (record_id, seq, data) VALUES (?, ?, ?)`,
+          id,
+          seq,
+          c.body.subarray(offset, offset + CHUNK_BYTES),
+        );
       }
       // Only now: a failed insert rolls the table's creation back with everything else.
-      this.#chunkTable = true;
+      this.#chunkBuckets.add(bucket);
       return true;
     });
+  }
+
+  /** A record this instance wrote is no longer in flight (or no longer this attempt's): forget where it was, and its memory copy. */
+  #finished(id: string): void {
+    this.#kept.drop(id);
+    this.#inFlight.delete(id);
   }
 
   /**
@@ -301,9 +306,11 @@ export class RecordStore {
    * store.markUnknown(id, { lockExpiresAt }, { kind: "origin-timeout", detail: "the origin did not answer within 30000 ms", at: Date.now() });
    */
   markUnknown(id: string, by: AttemptLock, failure: RecordFailure): boolean {
-    this.#kept.drop(id);
-    const updated = this.#sql.exec(
-      "UPDATE records SET state = 'unknown', lock_expires_at = NULL, failure = ? WHERE id = ? AND state = 'in_flight' AND lock_expires_at = ?",
+    const bucket = this.#locate(id);
+    this.#finished(id);
+    if (bucket === undefined) return false;
+    const updated = this.storage.sql.exec(
+      `UPDATE ${recordsTable(bucket)} SET state = 'unknown', lock_expires_at = NULL, failure = ? WHERE id = ? AND state = 'in_flight' AND lock_expires_at = ?`,
       JSON.stringify(failure),
       id,
       by.lockExpiresAt,
@@ -320,13 +327,15 @@ export class RecordStore {
    * store.releaseInFlight(id, { lockExpiresAt });
    */
   releaseInFlight(id: string, by: AttemptLock): void {
-    this.#kept.drop(id);
-    this.#sql.exec("DELETE FROM records WHERE id = ? AND state = 'in_flight' AND lock_expires_at = ?", id, by.lockExpiresAt);
+    const bucket = this.#locate(id);
+    this.#finished(id);
+    if (bucket === undefined) return;
+    this.storage.sql.exec(`DELETE FROM ${recordsTable(bucket)} WHERE id = ? AND state = 'in_flight' AND lock_expires_at = ?`, id, by.lockExpiresAt);
   }
 
   /**
    * The whole stored body of a completed record: its head, plus the rest
-   * from `body_chunks` when it is larger than one chunk.
+   * from its bucket's chunk table when it is larger than one chunk.
    *
    * @example
    * const bytes = store.bodyOf(store.get(id)!);
@@ -334,8 +343,8 @@ export class RecordStore {
   bodyOf(record: IdemRecord): Uint8Array {
     const head = record.bodyHead ?? new Uint8Array(0);
     if ((record.bodySize ?? 0) <= CHUNK_BYTES) return head;
-    const rest = this.#sql
-      .exec<{ data: ArrayBuffer }>("SELECT data FROM body_chunks WHERE record_id = ? ORDER BY seq", record.id)
+    const rest = this.storage.sql
+      .exec<{ data: ArrayBuffer }>(`SELECT data FROM ${chunksTable(bucketOf(record.expiresAt))} WHERE record_id = ? ORDER BY seq`, record.id)
       .toArray()
       .map((row) => new Uint8Array(row.data));
     return concatBytes([head, ...rest]);
@@ -349,8 +358,8 @@ export class RecordStore {
    * the body's size, and however many replays run at once; over RPC the
    * stream flows at the client's pace. Each chunk is read only while the
    * record is the one the replay began with (same creation time and
-   * fingerprint, still completed): a record purged or replaced meanwhile
-   * breaks the stream off, never mixing two answers' bytes.
+   * fingerprint, still completed): a record purged, replaced or dropped
+   * meanwhile breaks the stream off, never mixing two answers' bytes.
    *
    * @example
    * answered("replayed", { status, headers }, store.replayBody(record), record.expiresAt)
@@ -359,6 +368,7 @@ export class RecordStore {
     const bodySize = record.bodySize ?? 0;
     let head: Uint8Array | null = record.bodyHead ?? new Uint8Array(0);
     if (bodySize <= CHUNK_BYTES) return head;
+    const bucket = bucketOf(record.expiresAt);
     const lastSeq = Math.ceil(bodySize / CHUNK_BYTES) - 1;
     let seq = 0;
     const chunks = new ReadableStream<Uint8Array>(
@@ -371,10 +381,10 @@ export class RecordStore {
             return;
           }
           try {
-            const row = this.#sql
+            const row = this.storage.sql
               .exec<{ data: ArrayBuffer }>(
-                `SELECT data FROM body_chunks WHERE record_id = ? AND seq = ? AND EXISTS
-                   (SELECT 1 FROM records WHERE id = ? AND state = 'completed' AND created_at = ? AND fingerprint = ?)`,
+                `SELECT data FROM ${chunksTable(bucket)} WHERE record_id = ? AND seq = ? AND EXISTS
+                   (SELECT 1 FROM ${recordsTable(bucket)} WHERE id = ? AND state = 'completed' AND created_at = ? AND fingerprint = ?)`,
                 record.id,
                 seq,
                 record.id,
@@ -402,28 +412,47 @@ export class RecordStore {
     return sized.readable;
   }
 
+  /** Deletes every row of an ID, in every bucket (an expired predecessor included), with its body chunks. */
   delete(id: string): void {
-    this.#kept.drop(id);
+    this.#finished(id);
+    const buckets = this.#open();
     this.storage.transactionSync(() => {
-      if (this.#hasChunkTable()) this.#sql.exec("DELETE FROM body_chunks WHERE record_id = ?", id);
-      this.#sql.exec("DELETE FROM records WHERE id = ?", id);
+      for (const bucket of buckets) {
+        if (this.#chunkBuckets.has(bucket)) this.storage.sql.exec(`DELETE FROM ${chunksTable(bucket)} WHERE record_id = ?`, id);
+        this.storage.sql.exec(`DELETE FROM ${recordsTable(bucket)} WHERE id = ?`, id);
+      }
     });
   }
 
-  /** Deletes every record whose expiry has passed, except those in `keep`. */
-  deleteExpired(now: number, keep: readonly string[] = []): void {
+  /**
+   * Drops every bucket whose hour is over, whole: no row is written. A bucket
+   * holding a record in `keep` (a request still running here, past its TTL)
+   * stays until a later sweep.
+   */
+  dropExpired(now: number, keep: readonly string[] = []): void {
     this.#kept.clear();
+    const buckets = this.#open();
     const kept = JSON.stringify(keep);
-    this.storage.transactionSync(() => {
-      const expired = "SELECT id FROM records WHERE expires_at <= ? AND id NOT IN (SELECT value FROM json_each(?))";
-      if (this.#hasChunkTable()) this.#sql.exec(`DELETE FROM body_chunks WHERE record_id IN (${expired})`, now, kept);
-      this.#sql.exec(`DELETE FROM records WHERE id IN (${expired})`, now, kept);
-    });
+    for (const bucket of buckets.filter((b) => bucketEnd(b) <= now)) {
+      const table = recordsTable(bucket);
+      if (
+        keep.length > 0 &&
+        this.storage.sql.exec(`SELECT 1 FROM ${table} WHERE id IN (SELECT value FROM json_each(?)) LIMIT 1`, kept).toArray().length > 0
+      )
+        continue;
+      this.storage.transactionSync(() => {
+        if (this.#chunkBuckets.has(bucket)) this.storage.sql.exec(`DROP TABLE ${chunksTable(bucket)}`);
+        this.storage.sql.exec(`DROP TABLE ${table}`);
+      });
+      this.#chunkBuckets.delete(bucket);
+      buckets.splice(buckets.indexOf(bucket), 1);
+      this.#lookup = undefined;
+    }
   }
 
-  /** The earliest expiry still ahead of `now`, or null when no record has one. */
-  nextExpiry(now: number): number | null {
-    const row = this.#sql.exec<{ next: number | null }>("SELECT min(expires_at) AS next FROM records WHERE expires_at > ?", now).one();
-    return row.next;
+  /** When the next bucket is due to be dropped, or null when none is left. */
+  nextDropAt(): number | null {
+    const oldest = this.#open().at(-1);
+    return oldest === undefined ? null : bucketEnd(oldest);
   }
 }

@@ -1,8 +1,9 @@
 import type { Env } from "../env.ts";
 import type { HeaderList } from "../http/headers.ts";
+import type { Placement } from "../model/config.ts";
 import type { OriginResponse } from "../origin/exchange.ts";
-import { type BatchRunResult, type GuardedResult, OBJECT_PROTOCOL, type Placement } from "../protocol/messages.ts";
-import { type ErrorResult, type GatewayResult, versionSkew } from "../protocol/results.ts";
+import { type GuardedResult, OBJECT_PROTOCOL } from "../protocol/messages.ts";
+import { type BatchRunResult, type ErrorResult, type GatewayResult, versionSkew } from "../protocol/results.ts";
 import type { DocumentObjectRpc, KeyObjectRpc } from "../protocol/rpc.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { PLACEHOLDER } from "../config/origin-schema.ts";
-import type { CredentialHeader, Origin } from "../config/origins.ts";
+import type { CredentialHeader, Origin } from "../model/config.ts";
 import type { FieldRef } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 

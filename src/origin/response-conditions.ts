@@ -1,4 +1,4 @@
-import type { Condition } from "../config/resolve.ts";
+import type { Condition } from "../model/config.ts";
 import { conditionsHold } from "../request/conditions.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";

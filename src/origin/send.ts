@@ -1,5 +1,3 @@
-import type { CredentialHeader, Origin } from "../config/origins.ts";
-
 /** What sending needs to know of a request's target: chosen by `originTarget`, carried to wherever the fetch runs. */
 export interface SendTarget {
   url: string;
@@ -79,3 +77,5 @@ export function missingBindings(bindings: SendBindings, config: { origin: Origin
   }
   return problems;
 }
+
+import type { CredentialHeader, Origin } from "../model/config.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load.ts";
-import type { Route } from "../config/resolve.ts";
+import type { Route } from "../model/config.ts";
 import { RequestFields } from "../request/request-fields.ts";
 import { BatchError, splitBatch } from "./batch.ts";
 

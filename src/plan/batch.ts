@@ -1,4 +1,4 @@
-import type { Route } from "../config/resolve.ts";
+import type { Route } from "../model/config.ts";
 import { canonicalJson, duplicateMember, isJsonContainer, JsonNumberText, parseExactJson } from "../request/canonical.ts";
 import { FieldError } from "../request/field-error.ts";
 import { toUrlencoded } from "../request/form-pairs.ts";

@@ -1,4 +1,4 @@
-import type { IdemConfig } from "../config/resolve.ts";
+import type { IdemConfig } from "../model/config.ts";
 import { BodyTooLargeError } from "../request/body.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields } from "../request/request-fields.ts";

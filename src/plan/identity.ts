@@ -1,5 +1,5 @@
-import type { DocumentGuard, IdemConfig, Route } from "../config/resolve.ts";
 import { hashParts } from "../crypto/digest.ts";
+import type { DocumentGuard, IdemConfig, Route } from "../model/config.ts";
 import type { FieldRef } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 

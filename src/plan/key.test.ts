@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { KeyPolicy } from "../config/resolve.ts";
+import type { KeyPolicy } from "../model/config.ts";
 import { parseFieldRef } from "../request/field-ref.ts";
 import { parseKey } from "./key.ts";
 

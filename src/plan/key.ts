@@ -1,4 +1,4 @@
-import type { KeyPolicy } from "../config/resolve.ts";
+import type { KeyPolicy } from "../model/config.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 
 export type KeyParse = { ok: true; key: string } | { ok: false; detail: string };

@@ -1,5 +1,5 @@
 import { originReadsBody } from "../config/origins.ts";
-import type { IdemConfig, Route } from "../config/resolve.ts";
+import type { IdemConfig, Route } from "../model/config.ts";
 import { type OriginRefusal, type OriginTarget, originTarget } from "../origin/origins.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 import type { RouteCandidate } from "./route-table.ts";

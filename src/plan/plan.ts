@@ -1,7 +1,6 @@
-import type { DedupRule, IdemConfig, Route } from "../config/resolve.ts";
-import type { ErrorKind } from "../errors/catalog.ts";
+import type { DedupRule, IdemConfig, RecordPolicy, Route } from "../model/config.ts";
+import type { ErrorKind } from "../model/enumerations.ts";
 import type { OriginTarget } from "../origin/origins.ts";
-import type { RecordPolicy } from "../protocol/messages.ts";
 import { BodyTooLargeError } from "../request/body.ts";
 import { FieldError } from "../request/field-error.ts";
 import { RequestFields, UnsupportedBodyError } from "../request/request-fields.ts";

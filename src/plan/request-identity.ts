@@ -1,5 +1,5 @@
-import type { DedupRule, Route } from "../config/resolve.ts";
 import { matchDedup } from "../dedup/match.ts";
+import type { DedupRule, Route } from "../model/config.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 import { dedupRecordId, documentObjectName, documentScopeOf, isAnonymous, keyRecordId, scopeOf } from "./identity.ts";
 import { readKey } from "./key.ts";

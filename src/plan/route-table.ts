@@ -1,7 +1,7 @@
 import { type RouteEntry, Router } from "itty-router";
-import type { Route } from "../config/resolve.ts";
 import { EXACT_PATHS, matchingPath, type PathMatching } from "../http/matching-path.ts";
 import type { Parsing } from "../http/media-type.ts";
+import type { Route } from "../model/config.ts";
 import { conditionsHold } from "../request/conditions.ts";
 import { type FieldRef, readsBody } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";

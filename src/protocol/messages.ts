@@ -1,8 +1,7 @@
-import type { Condition, IdemConfig } from "../config/resolve.ts";
-import type { StatusRange } from "../http/status.ts";
-import type { BulkCall, BulkExchange } from "../origin/bulk-exchange.ts";
+import type { Placement, RecordPolicy } from "../model/config.ts";
+import type { RecordState } from "../model/record-states.ts";
+import type { BatchExchange, SentBatchCall } from "../origin/batch-exchange.ts";
 import type { OriginRequest, OriginResult } from "../origin/exchange.ts";
-import type { GatewayResult } from "./results.ts";
 
 /**
  * The messages the Worker sends to its Durable Objects over RPC, and the
@@ -10,8 +9,6 @@ import type { GatewayResult } from "./results.ts";
  * during a deploy (the Worker and the objects roll out separately), so they
  * hold plain data only.
  */
-
-export type Placement = IdemConfig["placement"];
 
 /**
  * The version of the messages between the Worker and its objects. A Worker
@@ -24,33 +21,6 @@ export type Placement = IdemConfig["placement"];
  * object of version 1, which checks nothing, cannot call it at all.)
  */
 export const OBJECT_PROTOCOL = 2;
-
-/** What a route does with a request whose outcome is unknown (README, rule 9). */
-export type UnknownOutcomePolicy = "remember" | "release";
-
-/** `key`: an Idempotency-Key (or key field); `dedup`: a content rule found a duplicate candidate. */
-export type RecordKind = "key" | "dedup";
-
-/**
- * How a record behaves, resolved once when the config loads: each route has
- * one for its keys, each dedup rule one for its documents.
- */
-export interface RecordPolicy {
-  /** The route's name, stored with the record for the admin API and logs. */
-  route: string;
-  kind: RecordKind;
-  /** `reject`: a key is single-use (Erply's temporaryUUID); `replay`: retries get the stored answer. */
-  mode: "replay" | "reject";
-  concurrency: "wait" | "conflict";
-  waitTimeoutMs: number;
-  lockTimeoutMs: number;
-  ttlMs: number;
-  neverStore: StatusRange[];
-  /** Conditions the origin's answer must meet to be stored. */
-  successWhen: Condition[];
-  /** `remember`: an unknown outcome is kept, and retries are told so; `release`: the key is released. */
-  onUnknownOutcome: UnknownOutcomePolicy;
-}
 
 /** Sends an origin exchange through a document's object, which runs one at a time per document. */
 export interface DocumentCall {
@@ -91,7 +61,7 @@ export interface KeyCall extends ReserveCall {
 
 /** One page of a KeyObject's records in one stored state (`KeyObject.list`): IDs after `after` ("" from the start), at most `limit`. */
 export interface RecordListQuery {
-  state: "in_flight" | "completed" | "unknown";
+  state: RecordState;
   after: string;
   limit: number;
 }
@@ -104,7 +74,7 @@ export interface Reservation {
 }
 
 /** One call of a bulk request, as the object running the bulk exchange gets it. */
-export interface BulkCallMessage extends BulkCall {
+export interface BatchCallMessage extends SentBatchCall {
   /** The call's record, when it has one: the KeyObject holding it, and the record. */
   record?: { objectName: string; call: ReserveCall };
 }
@@ -116,20 +86,10 @@ export interface BatchRunCall {
   /** The name of the KeyObject that gets this call: its own records are reserved without an RPC. */
   runner: string;
   placement: Placement;
-  bulk: BulkExchange;
+  /** The exchange (named before the code settled on "batch"; renaming a field changes the message, see OBJECT_PROTOCOL). */
+  bulk: BatchExchange;
   /** In the client's order. */
-  calls: BulkCallMessage[];
-}
-
-/** What became of one call of a bulk exchange: the origin's entry as it came (a call without record), or the call's result. */
-export type BatchCallResult = GatewayResult | { type: "entry"; entry: unknown };
-
-/** The outcome of a bulk exchange, one result per call in the order sent. */
-export interface BatchRunResult {
-  /** The origin's top-level status, when it answered. */
-  status?: Record<string, unknown>;
-  originMs?: number;
-  results: BatchCallResult[];
+  calls: BatchCallMessage[];
 }
 
 /** The document's queue refused the call: the origin was never called. */
@@ -145,3 +105,6 @@ export type DocumentRefusal = {
 
 /** How an exchange run in a document's order ended. */
 export type GuardedResult = OriginResult | DocumentRefusal;
+
+// src/objects/record-store.ts and record-schema.ts still import the record kind from here.
+export type { RecordKind } from "../model/config.ts";

@@ -1,5 +1,5 @@
-import type { ErrorKind } from "../errors/catalog.ts";
 import type { HeaderList } from "../http/headers.ts";
+import type { ErrorKind } from "../model/enumerations.ts";
 import type { GuardedResult } from "./messages.ts";
 import type { Outcome } from "./outcomes.ts";
 import type { RecordFailure } from "./snapshots.ts";
@@ -38,6 +38,17 @@ export interface ErrorResult {
 
 /** What the gateway answers one request with. */
 export type GatewayResult = ResponseResult | ErrorResult;
+
+/** What became of one call of a bulk exchange: the origin's entry as it came (a call without record), or the call's result. */
+export type BatchCallResult = GatewayResult | { type: "entry"; entry: unknown };
+
+/** The outcome of a bulk exchange, one result per call in the order sent. */
+export interface BatchRunResult {
+  /** The origin's top-level status, when it answered. */
+  status?: Record<string, unknown>;
+  originMs?: number;
+  results: BatchCallResult[];
+}
 
 type ErrorExtras = Pick<ErrorResult, "status" | "originStatus" | "retryAfterSeconds" | "members" | "field" | "originMs" | "expiresAt">;
 

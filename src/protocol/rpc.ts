@@ -1,15 +1,6 @@
 import type { OriginFailure, OriginResponse } from "../origin/exchange.ts";
-import type {
-  BatchRunCall,
-  BatchRunResult,
-  DocumentExchangeCall,
-  GuardedResult,
-  KeyCall,
-  RecordListQuery,
-  Reservation,
-  ReserveCall,
-} from "./messages.ts";
-import type { ErrorResult, GatewayResult } from "./results.ts";
+import type { BatchRunCall, DocumentExchangeCall, GuardedResult, KeyCall, RecordListQuery, Reservation, ReserveCall } from "./messages.ts";
+import type { BatchRunResult, ErrorResult, GatewayResult } from "./results.ts";
 import type { OperatorResponse, PurgeResult, RecordSnapshot, ResolveResult } from "./snapshots.ts";
 
 /**

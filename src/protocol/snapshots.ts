@@ -1,5 +1,6 @@
 import type { HeaderList } from "../http/headers.ts";
-import type { RecordKind } from "./messages.ts";
+import type { RecordKind } from "../model/config.ts";
+import type { ShownState } from "../model/record-states.ts";
 
 /** Why a record's outcome is unknown: what failed, and when Idem found out. */
 export interface RecordFailure {
@@ -24,7 +25,7 @@ export interface RecordSnapshot {
    * `outcome-unknown`: the origin may have executed the request but its answer never came back; retries are
    * told so. `expired`: past its expiry, not yet deleted; it is never replayed again.
    */
-  state: "in-flight" | "completed" | "outcome-unknown" | "expired";
+  state: ShownState | "expired";
   /** In flight and still being run by this object; false for an in-flight record whose owner is gone. */
   running: boolean;
   createdAt: number;

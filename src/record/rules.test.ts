@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { RecordPolicy } from "../model/config.ts";
 import type { OriginResponse } from "../origin/exchange.ts";
-import type { RecordPolicy } from "../protocol/messages.ts";
 import type { RecordFailure } from "../protocol/snapshots.ts";
 import { parseFieldRef } from "../request/field-ref.ts";
 import {

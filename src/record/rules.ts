@@ -1,8 +1,9 @@
 import { inRanges } from "../http/status.ts";
+import type { RecordPolicy } from "../model/config.ts";
+import { type RecordState, SHOWN_STATES } from "../model/record-states.ts";
 import type { OriginResponse } from "../origin/exchange.ts";
 import type { ExchangeEnd } from "../origin/exchange-outcome.ts";
 import { meetsSuccessConditions } from "../origin/response-conditions.ts";
-import type { RecordPolicy } from "../protocol/messages.ts";
 import type { Outcome } from "../protocol/outcomes.ts";
 import type { RecordFailure, RecordSnapshot } from "../protocol/snapshots.ts";
 
@@ -15,8 +16,8 @@ import type { RecordFailure, RecordSnapshot } from "../protocol/snapshots.ts";
  * out the verdict. rules.test.ts states the rules as a table.
  */
 
-/** A record's state in storage. */
-export type RecordState = "in_flight" | "completed" | "unknown";
+// src/objects/record-schema.ts imports the stored state from here.
+export type { RecordState };
 
 /** What the rules read of a stored record. */
 export interface RecordFacts {
@@ -154,17 +155,18 @@ function refuse(refusal: Refusal): { do: "refuse"; refusal: Refusal } {
  * When a new record expires and when its lock runs out. It never expires
  * before its lock does: a record that expired while its request was still
  * at the origin would let a retry run the request a second time, alongside
- * the first. The lock also names the attempt (AttemptLock), so it differs
- * from the lock of an attempt at the same record still running here (one an
- * operator purged with `force`): begun in the same millisecond, that
- * attempt's late answer or release would land on this one's record.
+ * the first. The lock also names the attempt (AttemptLock), so it comes
+ * after `latestLock`, the latest lock of attempts at the same record still
+ * running here (ones an operator purged with `force`): begun in the same
+ * millisecond, such an attempt's late answer or release would land on this
+ * one's record.
  *
  * @example
  * termsOf({ ...policy, ttlMs: 1000, lockTimeoutMs: 35_000 }, 0) // { expiresAt: 35_000, lockExpiresAt: 35_000 }
  * termsOf({ ...policy, ttlMs: 1000, lockTimeoutMs: 35_000 }, 0, 35_000) // { expiresAt: 35_001, lockExpiresAt: 35_001 }
  */
-export function termsOf(policy: RecordPolicy, now: number, runningLock?: number): { expiresAt: number; lockExpiresAt: number } {
-  const lockExpiresAt = Math.max(now + policy.lockTimeoutMs, (runningLock ?? 0) + 1);
+export function termsOf(policy: RecordPolicy, now: number, latestLock?: number): { expiresAt: number; lockExpiresAt: number } {
+  const lockExpiresAt = Math.max(now + policy.lockTimeoutMs, (latestLock ?? 0) + 1);
   return { expiresAt: Math.max(now + policy.ttlMs, lockExpiresAt), lockExpiresAt };
 }
 
@@ -232,7 +234,7 @@ export function afterStoreRefused(policy: RecordPolicy): { do: "remember-unknown
  */
 export function shownState(record: Pick<RecordFacts, "state" | "expiresAt">, now: number): RecordSnapshot["state"] {
   if (record.expiresAt <= now) return "expired";
-  return record.state === "in_flight" ? "in-flight" : record.state === "unknown" ? "outcome-unknown" : "completed";
+  return SHOWN_STATES[record.state];
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Condition } from "../config/resolve.ts";
+import type { Condition } from "../model/config.ts";
 import type { RequestFields } from "./request-fields.ts";
 
 /**

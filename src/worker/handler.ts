@@ -2,10 +2,10 @@ import { env } from "cloudflare:workers";
 import { createAdminApi } from "../admin/admin-api.ts";
 import { adminDisabledReason } from "../admin/auth.ts";
 import { ConfigError } from "../config/load.ts";
-import type { IdemConfig } from "../config/resolve.ts";
 import { type ConfigSources, loadConfigFrom } from "../config/sources.ts";
 import type { Env } from "../env.ts";
 import { createGateway } from "../gateway/gateway.ts";
+import type { IdemConfig } from "../model/config.ts";
 import { missingBindings } from "../origin/send.ts";
 import { RouteTable } from "../plan/route-table.ts";
 

@@ -6,10 +6,11 @@
  * names the same route, outcome, record and error as the gateway's decision
  * log line for the same request.
  */
+
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
-import type { Route } from "../../src/config/resolve.ts";
+import type { Route } from "../../src/model/config.ts";
 import { type ExplainedOutcome, explainRequest } from "../../src/plan/explain.ts";
 import { RouteTable } from "../../src/plan/route-table.ts";
 import type { FieldRef } from "../../src/request/field-ref.ts";

@@ -266,14 +266,18 @@ describe("Content-Type in the fingerprint", () => {
     const request = new Request("https://idem.test/api/", { method: "POST", body: form });
     const headers = new Headers({ "content-type": spell(request.headers.get("content-type") ?? "") });
     const read = await RequestFields.read(new URL(request.url), headers, new Uint8Array(await request.arrayBuffer()), ["php"]);
-    return requestFingerprint("POST", read.forRoute({}, "php"), []);
+    const php = read.forRoute({}, "php");
+    return { readable: php.parsedBody().kind === "form", print: await requestFingerprint("POST", php, []) };
   };
 
   it("leaves out a multipart boundary, also where only PHP's reading finds multipart ('multipart/form-data, text/plain; boundary=…')", async () => {
     await fc.assert(
       fc.asyncProperty(distinctFields, async (pairs) => {
         const spell = (contentType: string) => contentType.replace("multipart/form-data;", "multipart/form-data, text/plain;");
-        expect(await multipartPrint(pairs, spell)).toBe(await multipartPrint(pairs, spell));
+        const [first, retry] = [await multipartPrint(pairs, spell), await multipartPrint(pairs, spell)];
+        // The runtime's parser refuses some part names (a NUL): such a body counts as its bytes, boundary and all.
+        fc.pre(first.readable);
+        expect(retry.print).toBe(first.print);
       }),
       { numRuns: 20 },
     );

@@ -3,10 +3,11 @@
  * unchanged, bare and as an sf-string, and everything else is refused
  * without throwing.
  */
+
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.ts";
-import type { Route } from "../../src/config/resolve.ts";
+import type { Route } from "../../src/model/config.ts";
 import { parseKey } from "../../src/plan/key.ts";
 
 /** The default policy: the standard Idempotency-Key header, 255 characters at most. */

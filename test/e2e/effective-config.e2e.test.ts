@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
 import { configShape, describeConfig } from "../../src/config/describe.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import type { IdemConfig } from "../../src/config/resolve.ts";
 import { CONFIG_FILE_SPECIFIER, loadConfigFrom } from "../../src/config/sources.ts";
+import type { IdemConfig } from "../../src/model/config.ts";
 
 /** Every Idem config this repository ships: each wrangler file's top level and environments. */
 function shippedConfigs(): [string, IdemConfig][] {

@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { problemType } from "../../src/errors/problem-docs.ts";
 import { eventually } from "../support/eventually.ts";
 import { clientRequest, gatewayFor, newTag, originLog } from "../support/gateway.ts";
-import { type KeyRecordLocation, locateKeyRecord, readKeyRecord } from "../support/key-records.ts";
+import { type KeyRecordLocation, locateKeyRecord, readKeyRecord, storedChunks } from "../support/key-records.ts";
 
 const config = {
   originTimeoutMs: 500,
@@ -56,9 +56,7 @@ async function failSetAlarm({ stub }: KeyRecordLocation): Promise<() => Promise<
 /** Rows of the record's body beyond its first MiB (the table only exists once such a body was stored). */
 function chunkCount({ stub, id }: KeyRecordLocation): Promise<number> {
   return runInDurableObject(stub, (_instance, state) => {
-    const table = state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'body_chunks'").toArray();
-    if (table.length === 0) return 0;
-    return state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM body_chunks WHERE record_id = ?", id).one().n;
+    return storedChunks(state, id);
   });
 }
 
@@ -73,7 +71,7 @@ describe("the in-flight record cannot be written", () => {
     const tag = newTag();
     const key = `insert-${tag}`;
     const location = await locateKeyRecord(config, "orders", key);
-    const heal = await failSql(location, "INSERT INTO records");
+    const heal = await failSql(location, "INSERT INTO records_");
 
     const refused = await send(clientRequest("/orders", { tag, key, json: {} }));
     expect(refused.status).toBe(503);
@@ -116,7 +114,7 @@ describe("the origin's answer cannot be stored", () => {
     const tag = newTag();
     const key = `complete-${tag}`;
     const location = await locateKeyRecord(config, "orders", key);
-    const heal = await failSql(location, "INSERT INTO body_chunks");
+    const heal = await failSql(location, "INSERT INTO chunks_");
 
     // A body over 1 MiB: its completion writes the record (with the first MiB) and then a chunk, which fails.
     const big = { "demo-bytes": String(1536 * 1024) };
@@ -151,7 +149,7 @@ describe("the origin's answer cannot be stored", () => {
     const tag = newTag();
     const key = `complete-2-${tag}`;
     const location = await locateKeyRecord(config, "orders", key);
-    const heal = await failSql(location, "UPDATE records");
+    const heal = await failSql(location, "UPDATE records_");
 
     const failed = await send(clientRequest("/orders", { tag, key, json: { item: "lamp" } }));
     expect(failed.status).toBe(503);

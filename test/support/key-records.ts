@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { loadConfig } from "../../src/config/load.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import type { KeyObject } from "../../src/objects/key-object.ts";
-import { type IdemRecord, RecordStore } from "../../src/objects/record-store.ts";
+import type { IdemRecord } from "../../src/objects/record-schema.ts";
+import { RecordStore } from "../../src/objects/record-store.ts";
 import { keyObjectName, keyRecordId, scopeOf } from "../../src/plan/identity.ts";
 import { RequestFields } from "../../src/request/request-fields.ts";
 import { TEST_CALLER } from "./caller.ts";
@@ -60,4 +61,48 @@ export function readStoredBody({ stub, id }: KeyRecordLocation): Promise<string>
     const record = store.get(id);
     return new TextDecoder().decode(record ? store.bodyOf(record) : new Uint8Array(0));
   });
+}
+
+/** A record row as stored, read past the RecordStore (tests that look at storage itself). */
+export type StoredRow = {
+  id: string;
+  state: string;
+  created_at: number;
+  expires_at: number;
+};
+
+function tablesLike(state: DurableObjectState, pattern: string): string[] {
+  return state.storage.sql
+    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB ?", pattern)
+    .toArray()
+    .map((row) => row.name);
+}
+
+/**
+ * Every record row of an object, across its expiry buckets (`records_<bucket>`, docs/storage-schema.md).
+ *
+ * @example
+ * expect(storedRows(state).map((row) => row.state)).toEqual(["completed"]);
+ */
+export function storedRows(state: DurableObjectState): StoredRow[] {
+  return tablesLike(state, "records_[0-9]*").flatMap((table) =>
+    state.storage.sql.exec<StoredRow>(`SELECT id, state, created_at, expires_at FROM ${table}`).toArray(),
+  );
+}
+
+/**
+ * How many body chunk rows an object holds, for one record or for all.
+ *
+ * @example
+ * expect(storedChunks(state, id)).toBe(5);
+ */
+export function storedChunks(state: DurableObjectState, id?: string): number {
+  return tablesLike(state, "chunks_[0-9]*").reduce(
+    (sum, table) =>
+      sum +
+      state.storage.sql
+        .exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}${id === undefined ? "" : " WHERE record_id = ?"}`, ...(id === undefined ? [] : [id]))
+        .one().n,
+    0,
+  );
 }

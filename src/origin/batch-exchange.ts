@@ -3,7 +3,7 @@ import { exchange, type OriginFailure, type OriginRequest, type OriginResponse }
 import type { SendBindings } from "./send.ts";
 
 /** One call of a bulk request, as it is sent on: its name, its `requestID` and the call as the client wrote it. */
-export interface BulkCall {
+export interface SentBatchCall {
   /** `requestName`. */
   name: string;
   /** `requestID` as sent; the origin's entry for the call must echo it. */
@@ -13,7 +13,7 @@ export interface BulkCall {
 }
 
 /** The bulk request for the origin, without its calls: where it goes, its shared parameters, and the field the calls go in. */
-export interface BulkExchange {
+export interface BatchExchange {
   /** Target, method and headers; the body is written from `shared` and the calls that are sent. */
   origin: OriginRequest;
   field: string;
@@ -23,7 +23,7 @@ export interface BulkExchange {
 }
 
 /** A bulk answer split by position: one entry per call sent, in the order sent, and the answer's top-level status. */
-export interface BulkAnswered {
+export interface BatchAnswered {
   ok: true;
   httpStatus: number;
   status?: Record<string, unknown>;
@@ -31,7 +31,7 @@ export interface BulkAnswered {
   originMs: number;
 }
 
-export type BulkResult = BulkAnswered | OriginFailure;
+export type BatchResult = BatchAnswered | OriginFailure;
 
 const encoder = new TextEncoder();
 
@@ -48,7 +48,7 @@ const sameId = (echoed: unknown, sent: unknown) => JSON.stringify(echoed ?? null
  * answer cannot be split: it is not JSON, holds another number of entries,
  * or an entry's `status.requestID` is not its call's.
  */
-function entriesOf(body: Uint8Array, calls: readonly BulkCall[]): { status?: Record<string, unknown>; entries: unknown[] } | string {
+function entriesOf(body: Uint8Array, calls: readonly SentBatchCall[]): { status?: Record<string, unknown>; entries: unknown[] } | string {
   let answer: unknown;
   try {
     answer = JSON.parse(new TextDecoder().decode(body));
@@ -70,15 +70,15 @@ function entriesOf(body: Uint8Array, calls: readonly BulkCall[]): { status?: Rec
  * origin had the request, but which calls it ran cannot be told.
  *
  * @example
- * const result = await sendBulk(env, bulk, calls, bulk.originTimeoutMs);
+ * const result = await sendBatch(env, bulk, calls, batch.originTimeoutMs);
  * if (result.ok) result.entries[0] // { status: { requestName: "savePayment", requestID: 3, errorCode: 0 }, records: [...] }
  */
-export async function sendBulk(env: SendBindings, bulk: BulkExchange, calls: readonly BulkCall[], timeoutMs: number): Promise<BulkResult> {
+export async function sendBatch(env: SendBindings, batch: BatchExchange, calls: readonly SentBatchCall[], timeoutMs: number): Promise<BatchResult> {
   const requests = `[${calls.map((call) => call.json).join(",")}]`;
-  const body = encoder.encode(toUrlencoded([...bulk.shared, [bulk.field, requests]]));
-  const result = await exchange(env, { ...bulk.origin, body }, timeoutMs, bulk.bufferLimit);
+  const body = encoder.encode(toUrlencoded([...batch.shared, [batch.field, requests]]));
+  const result = await exchange(env, { ...batch.origin, body }, timeoutMs, batch.bufferLimit);
   if (!result.ok) return result;
-  const split = result.rest ? `passed ${bulk.bufferLimit} bytes` : entriesOf(result.body, calls);
+  const split = result.rest ? `passed ${batch.bufferLimit} bytes` : entriesOf(result.body, calls);
   if (typeof split === "string") {
     await result.rest?.cancel();
     return {
@@ -101,10 +101,10 @@ export async function sendBulk(env: SendBindings, bulk: BulkExchange, calls: rea
  * callAnswer({ status: { requestName: "savePayment", requestID: 3, errorCode: 0 }, records: [] }, "savePayment", answered)
  * // body: {"status":{"request":"savePayment","errorCode":0},"records":[]}
  */
-export function callAnswer(entry: unknown, name: string, bulk: Pick<BulkAnswered, "httpStatus" | "originMs">): OriginResponse {
+export function callAnswer(entry: unknown, name: string, batch: Pick<BatchAnswered, "httpStatus" | "originMs">): OriginResponse {
   const { requestName: _name, requestID: _id, ...status } = statusOf(entry) ?? {};
   const records = entry !== null && typeof entry === "object" && "records" in entry ? entry.records : null;
   const headers: [string, string][] = [["content-type", "application/json"]];
   const body = encoder.encode(JSON.stringify({ status: { request: name, ...status }, records }));
-  return { ok: true, status: bulk.httpStatus, headers, storableHeaders: headers, body, originMs: bulk.originMs };
+  return { ok: true, status: batch.httpStatus, headers, storableHeaders: headers, body, originMs: batch.originMs };
 }
