@@ -33,7 +33,7 @@ export const DEFAULTS = {
   dedupNeverStoreStatuses: ["400-599"] as StatusSelector[],
   maxStoredResponseBytes: 10 * 1024 * 1024,
   editTimeoutMs: 5_000,
-  /** At most once: a request whose outcome is unknown is never run again (README, rule 9). */
+  /** At most once: a request whose outcome is unknown is never run again (docs/behaviour.md, rule 9). */
   onUnknownOutcome: "remember",
   errorFormat: "problem",
   /** Where the `erply` error format finds the call name it echoes. */

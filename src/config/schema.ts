@@ -19,7 +19,7 @@ import { originChoice, originSchema, originsSchema } from "./origin-schema.ts";
 /**
  * The shape of an Idem config as a user writes it (in `wrangler.toml` under
  * `[vars.IDEM_CONFIG]`, or as a JSON string in that var). Every optional field
- * has a default that is applied by `resolveConfig`; README documents each one.
+ * has a default that is applied by `resolveConfig`; docs/configuration.md documents each one.
  *
  * Strict objects are used throughout so that a misspelt field is reported by
  * name instead of being silently ignored.
