@@ -14,6 +14,7 @@ const send = gatewayFor({
     // No `anonymous`: the default.
     { name: "default", path: "/echo/default" },
     { name: "api-key", path: "/echo/api-key", scope: ["header:X-Api-Key"] },
+    { name: "browser", path: "/echo/browser", scope: ["cookie:session"] },
     {
       name: "refused-dedup",
       path: "/echo/dedup",
@@ -43,7 +44,7 @@ describe("a keyed request without any scope field", () => {
     expect(problem.type).toBe("urn:idem:problem:caller-unidentified");
     expect(problem.detail).toContain("this route keeps each caller's records apart by header:Authorization, and the request carries none of them");
     // A browser-facing API learns how to scope by its session cookie.
-    expect(problem.detail).toContain('scope = ["header:Cookie"]');
+    expect(problem.detail).toContain('scope = ["cookie:session"]');
     expect(await originLog(tag)).toHaveLength(0);
   });
 
@@ -104,6 +105,31 @@ describe("a keyed request without any scope field", () => {
       expect(response.headers.get("idempotent-replayed")).toBeNull();
     }
     expect(await originLog(tag)).toHaveLength(2);
+  });
+});
+
+describe("a browser-facing route scoped by its session cookie (cookie:session)", () => {
+  it("keeps two sessions apart, whatever other cookies they send, and refuses a browser with no session", async () => {
+    const tag = newTag();
+    const key = newTag();
+    const as = (cookie: string) => send(clientRequest("/echo/browser", { tag, key, auth: null, json: {}, headers: { cookie } }));
+    const alice = await as("theme=dark; session=alice");
+    const aliceRetry = await as("session=alice; _ga=GA1.2.3");
+    const bob = await as("session=bob");
+    const none = await as("theme=dark");
+    expect([alice.status, bob.status, none.status]).toEqual([200, 200, 400]);
+    expect(aliceRetry.headers.get("idempotent-replayed")).toBe("true");
+    expect(bob.headers.get("idempotent-replayed")).toBeNull();
+    expect(await originLog(tag)).toHaveLength(2);
+  });
+
+  it("refuses a session cookie sent twice with different values", async () => {
+    const tag = newTag();
+    const response = await send(
+      clientRequest("/echo/browser", { tag, key: newTag(), auth: null, json: {}, headers: { cookie: "session=a; session=b" } }),
+    );
+    expect(response.status).toBe(400);
+    expect(await originLog(tag)).toHaveLength(0);
   });
 });
 

@@ -50,7 +50,7 @@ describe("loadConfig", () => {
     [{ origin, routes: [{ name: "a", path: "orders" }] }, 'routes["a"].path: must start with /'],
     [{ origin, routes: [{ name: "a", path: "/a", tll: 5 }] }, 'routes["a"].tll: unknown field'],
     [{ origin, routes: [{ name: "a", path: "/a", key: { pattern: "([" } }] }, 'routes["a"].key.pattern: must be a valid regular expression'],
-    [{ origin, routes: [{ name: "a", path: "/a", scope: ["cookie:x"] }] }, 'routes["a"].scope[0]: must look like "header:Name"'],
+    [{ origin, routes: [{ name: "a", path: "/a", scope: ["session:x"] }] }, 'routes["a"].scope[0]: must look like "header:Name"'],
     [
       {
         origin,

@@ -28,12 +28,15 @@ import { originChoice, originSchema, originsSchema } from "./origin-schema.ts";
 const MAX_BODY_CAP = 25 * 1024 * 1024; // Durable Object RPC messages are limited to 32 MiB.
 const DAY_SECONDS = 86_400;
 
-/** `header:Name`, `query:name`, `body:name` or `body:/json/pointer`, `path:param`, `param:name` (body, then query). */
-export const FIELD_REF_PATTERN = /^(header|query|body|path|param):\S.*$/;
+/** `header:Name`, `cookie:name`, `query:name`, `body:name` or `body:/json/pointer`, `path:param`, `param:name` (body, then query). */
+export const FIELD_REF_PATTERN = /^(header|cookie|query|body|path|param):\S.*$/;
 
 const fieldRef = v.pipe(
   v.string(),
-  v.regex(FIELD_REF_PATTERN, 'must look like "header:Name", "query:name", "body:name", "body:/json/pointer", "path:name" or "param:name"'),
+  v.regex(
+    FIELD_REF_PATTERN,
+    'must look like "header:Name", "cookie:name", "query:name", "body:name", "body:/json/pointer", "path:name" or "param:name"',
+  ),
 );
 
 const positiveMs = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max));

@@ -56,7 +56,7 @@ export async function identifyRequest(route: Route, fields: RequestFields): Prom
       detail:
         `this route keeps each caller's records apart by ${names}, and the request carries none of them ` +
         `(empty values and placeholders such as "Bearer null" count as none). Send the caller's credential; ` +
-        `an API whose browser callers sign in with a cookie can be scoped by it: scope = ["header:Cookie"]`,
+        `an API whose browser callers sign in with a cookie can be scoped by it, e.g. scope = ["cookie:session"] for a session cookie named "session"`,
     };
   }
   const documentId = route.document ? fields.get(route.document.id) : undefined;

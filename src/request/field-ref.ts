@@ -5,6 +5,7 @@
  * | written as          | reads                                                     |
  * |---------------------|-----------------------------------------------------------|
  * | `header:Name`       | a request header (case-insensitive)                       |
+ * | `cookie:name`       | a cookie of the `Cookie` header (a browser's session)     |
  * | `query:name`        | a query-string parameter                                  |
  * | `body:name`         | a form field, or a top-level JSON property                |
  * | `body:/a/0/b`       | a JSON pointer (RFC 6901) into a JSON body                |
@@ -14,7 +15,7 @@
  * @example
  * parseFieldRef("body:/customer/id") // { source: "body", name: "/customer/id", pointer: ["customer", "id"], text: "body:/customer/id" }
  */
-export type FieldSource = "header" | "query" | "body" | "path" | "param";
+export type FieldSource = "header" | "cookie" | "query" | "body" | "path" | "param";
 
 export interface FieldRef {
   source: FieldSource;

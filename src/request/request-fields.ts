@@ -39,6 +39,21 @@ function single(params: FieldPairs, name: string, where: string): string | undef
   return values[0];
 }
 
+/** The cookies of a `Cookie` header (`a=1; b=2`), as name and value pairs in the order sent. */
+function cookiePairs(headers: Headers): [name: string, value: string][] {
+  return (headers.get("cookie") ?? "").split(";").flatMap((part): [string, string][] => {
+    const eq = part.indexOf("=");
+    return eq > 0 ? [[part.slice(0, eq).trim(), part.slice(eq + 1).trim()]] : [];
+  });
+}
+
+/** A cookie's value; refused when the cookie is sent twice with different values (which one the origin reads is its choice). */
+function cookie(headers: Headers, name: string): string | undefined {
+  const values = cookiePairs(headers).flatMap(([n, value]) => (n === name ? [value] : []));
+  if (values.some((value) => value !== values[0])) throw new FieldError(`the cookie "${name}" is sent ${values.length} times with different values`);
+  return values[0];
+}
+
 /** The value of a name that must be sent once (`a=1&a=1` is refused too): for comparing documents exactly. */
 function once(params: FieldPairs, name: string, where: string): string | undefined {
   const values = params.getAll(name);
@@ -191,6 +206,8 @@ export class RequestFields {
     switch (ref.source) {
       case "header":
         return this.headers.get(ref.name) ?? undefined;
+      case "cookie":
+        return cookie(this.headers, ref.name);
       case "query":
         return single(this.query, ref.name, "query");
       case "path":
@@ -217,6 +234,8 @@ export class RequestFields {
     switch (ref.source) {
       case "header":
         return quoted(this.headers.get(ref.name) ?? undefined);
+      case "cookie":
+        return quoted(cookie(this.headers, ref.name));
       case "query":
         return quoted(once(this.query, ref.name, "query"));
       case "path":
@@ -248,6 +267,8 @@ export class RequestFields {
     switch (source) {
       case "header":
         return pointer ? [] : [...this.headers.keys()];
+      case "cookie":
+        return pointer ? [] : [...new Set(cookiePairs(this.headers).map(([name]) => name))];
       case "query":
         return queryNames();
       case "path":

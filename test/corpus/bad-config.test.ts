@@ -40,7 +40,7 @@ const ABSURD: [string, unknown, string][] = [
   ["key max length 0", withRoute({ key: { maxLength: 0 } }), 'routes["orders"].key.maxLength'],
   ["key max length past the spec's 255", withRoute({ key: { maxLength: 256 } }), 'routes["orders"].key.maxLength'],
   ["key source that is not a field", withRoute({ key: { source: "Idempotency-Key" } }), 'routes["orders"].key.source'],
-  ["scope from a cookie source", withRoute({ scope: ["cookie:session"] }), 'routes["orders"].scope[0]'],
+  ["scope from a source Idem does not read", withRoute({ scope: ["session:abc"] }), 'routes["orders"].scope[0]'],
   ["path field the pattern lacks", withRoute({ when: { "path:id": "1" } }), 'routes["orders"].when'],
   ["TTL of zero", withRoute({ ttlSeconds: 0 }), 'routes["orders"].ttlSeconds'],
   ["TTL of a year", withRoute({ ttlSeconds: 365 * 86_400 }), 'routes["orders"].ttlSeconds'],

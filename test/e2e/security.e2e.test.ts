@@ -219,7 +219,7 @@ describe("callers Idem cannot identify are refused by default (issue 22, item 2)
       expect(response.status).toBe(400);
       const problem = (await response.json()) as Problem;
       expect(problem.type).toBe("urn:idem:problem:caller-unidentified");
-      expect(problem.detail).toContain('scope = ["header:Cookie"]');
+      expect(problem.detail).toContain('scope = ["cookie:session"]');
     }
     expect(stack().origin.received.filter((r) => r.tag === tag)).toEqual([]);
   });
@@ -239,6 +239,28 @@ describe("callers Idem cannot identify are refused by default (issue 22, item 2)
     expect(first.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     expect(stack().origin.received.filter((r) => r.tag === tag)).toHaveLength(1);
+  });
+});
+
+describe("a browser-facing route scoped by its session cookie (issue 22, item 2)", () => {
+  const stack = useBundledStack({ origin: startOrdersOrigin, routes: [{ name: "orders", path: "/orders", scope: ["cookie:session"] }] });
+  const post = (tag: string, cookie: string) =>
+    fetch(new URL("/orders", stack().worker.url), {
+      method: "POST",
+      headers: { "demo-tag": tag, "idempotency-key": tag, "content-type": "application/json", cookie },
+      body: JSON.stringify({ item: "book" }),
+    });
+
+  it("keeps two sessions apart, replays one session's retry, and refuses a browser with no session", async () => {
+    const tag = `cookie-${Date.now()}`;
+    const alice = await post(tag, "theme=dark; session=alice");
+    const aliceRetry = await post(tag, "session=alice");
+    const bob = await post(tag, "session=bob");
+    const none = await post(tag, "theme=dark");
+    expect([alice.status, bob.status, none.status]).toEqual([201, 201, 400]);
+    expect(aliceRetry.headers.get("idempotent-replayed")).toBe("true");
+    expect(bob.headers.get("idempotent-replayed")).toBeNull();
+    expect(stack().origin.received.filter((r) => r.tag === tag)).toHaveLength(2);
   });
 });
 
