@@ -52,7 +52,7 @@ describe("other origins", () => {
       name: "c",
       url: "https://shop.example/orders?x=1",
       binding: "CUSTOMERS",
-      credentials: [{ header: "x-origin-auth", secret: "AUTH" }],
+      credentials: [{ header: "x-origin-auth", secret: "AUTH", passThrough: false }],
     });
   });
 });
