@@ -6,7 +6,7 @@ import type { ConfigInput } from "../src/config/schema.ts";
 import { type ProblemKind, problemType } from "../src/errors/problem-docs.ts";
 import { RecordStore } from "../src/objects/record-store.ts";
 import { advanceClockPast } from "./support/clock.ts";
-import { clientRequest, gatewayFor, newTag, originLog, originReceived } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog, originReceived, TEST_CALLER } from "./support/gateway.ts";
 import { captureLogs } from "./support/logs.ts";
 
 const TOKEN = "0123456789abcdef0123456789abcdef-admin";
@@ -151,7 +151,10 @@ describe("inspect", () => {
     logs.clear();
     const running = send(clientRequest("/slow-orders", { tag, key: "inflight-1", json: {}, headers: { "demo-delay": "400" } }));
     await originReceived(tag, 1);
-    const found = await admin("/records/lookup", { method: "POST", json: { route: "slow-order", key: "inflight-1" } });
+    const found = await admin("/records/lookup", {
+      method: "POST",
+      json: { route: "slow-order", key: "inflight-1", scope: { "header:Authorization": TEST_CALLER } },
+    });
     const view = (await found.json()) as RecordView;
     expect(view).toMatchObject({ state: "in-flight", running: true, response: null });
     await running;
@@ -208,7 +211,10 @@ describe("lookup", () => {
     logs.clear();
     await send(clientRequest("/mailings", { tag, json: { zip: "1012 AB", house: "12a", name: "Jansen" } }));
     const record = logs.lines("idem.decision")[0]?.record;
-    const found = await admin("/records/lookup", { method: "POST", json: { route: "mailing", key: ["1012 AB", "12a"] } });
+    const found = await admin("/records/lookup", {
+      method: "POST",
+      json: { route: "mailing", key: ["1012 AB", "12a"], scope: { "header:Authorization": TEST_CALLER } },
+    });
     expect(((await found.json()) as RecordView).record).toBe(record);
   });
 
@@ -257,7 +263,12 @@ describe("purge", () => {
     const running = send(clientRequest("/slow-orders", { tag, key: "purge-running", json: {}, headers: { "demo-delay": "400" } }));
     await originReceived(tag, 1);
     const record = (
-      (await (await admin("/records/lookup", { method: "POST", json: { route: "slow-order", key: "purge-running" } })).json()) as RecordView
+      (await (
+        await admin("/records/lookup", {
+          method: "POST",
+          json: { route: "slow-order", key: "purge-running", scope: { "header:Authorization": TEST_CALLER } },
+        })
+      ).json()) as RecordView
     ).record;
     const refused = await admin(`/records/${record}`, { method: "DELETE" });
     expect(refused.status).toBe(409);
@@ -388,7 +399,12 @@ describe("resolving an unknown outcome", () => {
     const running = send(clientRequest("/slow-orders", { tag, key: "resolve-running", json: {}, headers: { "demo-delay": "400" } }));
     await originReceived(tag, 1);
     const record = (
-      (await (await admin("/records/lookup", { method: "POST", json: { route: "slow-order", key: "resolve-running" } })).json()) as RecordView
+      (await (
+        await admin("/records/lookup", {
+          method: "POST",
+          json: { route: "slow-order", key: "resolve-running", scope: { "header:Authorization": TEST_CALLER } },
+        })
+      ).json()) as RecordView
     ).record;
     const refused = await admin(`/records/${record}/response`, { method: "PUT", json: { status: 201 } });
     expect(refused.status).toBe(409);

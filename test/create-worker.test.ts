@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ConfigError, createWorker, defineConfig } from "../src/index.ts";
-import { newTag } from "./support/gateway.ts";
+import { newTag, TEST_CALLER } from "./support/gateway.ts";
 import { originLogAt } from "./support/origin-log.ts";
 
-/** A keyed order, tagged so the demo origin's log tells how often it ran. */
+/** A keyed order from TEST_CALLER, tagged so the demo origin's log tells how often it ran. */
 const order = (tag: string, key: string) =>
   new Request("https://idem.test/orders", {
     method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": key, "demo-tag": tag },
+    headers: { "content-type": "application/json", "idempotency-key": key, "demo-tag": tag, authorization: TEST_CALLER },
     body: JSON.stringify({ item: "book" }),
   });
 

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../src/config/schema.ts";
 import { problemType } from "../src/errors/problem-docs.ts";
-import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog, TEST_CALLER } from "./support/gateway.ts";
 import { locateKeyRecord, storedChunks } from "./support/key-records.ts";
 
 const config: Omit<ConfigInput, "origin"> = {
@@ -28,7 +28,7 @@ describe("request body limit", () => {
     const body = JSON.stringify({ blob: "x".repeat(1000) }).slice(0, 1024);
     const request = new Request("https://idem.test/orders", {
       method: "POST",
-      headers: { "idempotency-key": "at-limit", "demo-tag": tag, "content-type": "text/plain" },
+      headers: { "idempotency-key": "at-limit", "demo-tag": tag, "content-type": "text/plain", authorization: TEST_CALLER },
       body: body.padEnd(1024, " "),
     });
     expect((await send(request)).status).toBe(201);

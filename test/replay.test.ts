@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { problemType } from "../src/errors/problem-docs.ts";
-import { clientRequest, gatewayFor, newTag, originLog } from "./support/gateway.ts";
+import { clientRequest, gatewayFor, newTag, originLog, TEST_CALLER } from "./support/gateway.ts";
 
 const send = gatewayFor({
   routes: [
@@ -150,7 +150,7 @@ describe("fingerprint mismatch", () => {
     const tag = newTag();
     const first = new Request("https://idem.test/orders", {
       method: "POST",
-      headers: { "idempotency-key": "k-big", "content-type": "application/json", "demo-tag": tag },
+      headers: { "idempotency-key": "k-big", "content-type": "application/json", "demo-tag": tag, authorization: TEST_CALLER },
       body: '{"customerId":12345678901234567890}',
     });
     await send(first);

@@ -100,7 +100,7 @@ function originLoops(config: IdemConfig, customDomains: readonly string[]): stri
     const host = new URL(origin.base).hostname.toLowerCase();
     if (!customDomains.some((domain) => domain.toLowerCase() === host)) return [];
     return [
-      `${at}: ${origin.base} is a custom domain of this Worker, so requests to it would come back to Idem; point it at the API's own hostname (README, "Deploy")`,
+      `${at}: ${origin.base} is a custom domain of this Worker, so requests to it would come back to Idem; point it at the API's own hostname (docs/deploy.md)`,
     ];
   });
 }
@@ -224,7 +224,7 @@ function compact(value: Plain): string {
 }
 
 /**
- * What a route does with a request whose outcome is unknown (README, rule 9),
+ * What a route does with a request whose outcome is unknown (docs/behaviour.md, rule 9),
  * in words: it is the choice between "at most once" and "at least once".
  */
 function unknownOutcomeText(route: Route): string[] {
@@ -237,7 +237,7 @@ function unknownOutcomeText(route: Route): string[] {
     '      on an unknown outcome: the key is released and a retry runs the request again (onUnknownOutcome = "release"); safe only for an origin that deduplicates it itself',
   ];
   if (!route.forwardKey) {
-    lines.push("      ! without forwardKey the origin gets nothing to tell a re-run from a new request by (README, rule 9)");
+    lines.push("      ! without forwardKey the origin gets nothing to tell a re-run from a new request by (docs/behaviour.md, rule 9)");
   }
   return lines;
 }
@@ -408,7 +408,7 @@ async function check(argv: string[]): Promise<CheckResult> {
   const lines = [`✓ ${source.label}: the Idem config is valid (${config.routes.length} route${config.routes.length === 1 ? "" : "s"})`];
   if (source.isVariable && size > VARIABLE_LIMIT_BYTES) {
     lines.push(
-      `  ! IDEM_CONFIG is ${size} bytes as JSON; Cloudflare limits one environment variable to 5 KB, so a deploy may refuse it: move it to ${CONFIG_FILE_NAMES[0]} (README, "Configuration")`,
+      `  ! IDEM_CONFIG is ${size} bytes as JSON; Cloudflare limits one environment variable to 5 KB, so a deploy may refuse it: move it to ${CONFIG_FILE_NAMES[0]} (docs/configuration.md)`,
     );
   }
   const secrets = secretsNeeded(config);

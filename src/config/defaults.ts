@@ -17,7 +17,8 @@ export const DEFAULTS = {
   keyMaxLength: 255,
   mode: "replay",
   scope: ["header:Authorization"],
-  anonymous: "share",
+  /** A caller Idem cannot tell apart from others is refused, never given another's records (docs/behaviour.md, rule 3). */
+  anonymous: "refuse",
   /** Erply's own limit on calls per bulk request. */
   batchMaxCalls: 100,
   ttlSeconds: 86_400,
@@ -32,7 +33,7 @@ export const DEFAULTS = {
   dedupNeverStoreStatuses: ["400-599"] as StatusSelector[],
   maxStoredResponseBytes: 10 * 1024 * 1024,
   editTimeoutMs: 5_000,
-  /** At most once: a request whose outcome is unknown is never run again (README, rule 9). */
+  /** At most once: a request whose outcome is unknown is never run again (docs/behaviour.md, rule 9). */
   onUnknownOutcome: "remember",
   errorFormat: "problem",
   /** Where the `erply` error format finds the call name it echoes. */

@@ -145,3 +145,14 @@ describe("successWhen", () => {
     expect(problems.join("\n")).toContain('routes["save"].successWhen.query:status: must look like');
   });
 });
+
+describe("identifiedBy", () => {
+  it("must name scope fields (header names in any case), and defaults to the scope as written", () => {
+    const route = (fields: Record<string, unknown>) => ({ origin, routes: [{ name: "save", path: "/api/", ...fields }] });
+    expect(problemsOf(route({ scope: ["query:account", "header:X-Session"], identifiedBy: ["header:x-session"] }))).toEqual([]);
+    expect(problemsOf(route({ identifiedBy: ["header:X-Api-Key"] })).join("\n")).toContain(
+      'identifiedBy[0]: "header:X-Api-Key" is not one of the route\'s scope fields',
+    );
+    expect(loadConfig(route({ scope: ["query:account"] })).routes[0]?.identifiedBy.map((ref) => ref.text)).toEqual(["query:account"]);
+  });
+});

@@ -1,5 +1,6 @@
 import { FRAMING, HOP_BY_HOP } from "../http/headers.ts";
 import type { IdemConfig } from "../model/config.ts";
+import { parseFieldRef } from "../request/field-ref.ts";
 import { errorMessage } from "../util/error-message.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { originProblems } from "./origin-checks.ts";
@@ -46,6 +47,12 @@ function dedupRefs(rule: ParsedDedupRule, at: string): [string, string][] {
     }
   });
   return refs;
+}
+
+/** A field reference's identity: header names are case-insensitive, other names are not. */
+function sameField(text: string): string {
+  const ref = parseFieldRef(text);
+  return `${ref.source}:${ref.name}`;
 }
 
 /** Headers `forwardKey` may not name: they frame the message, or Idem sets them itself. */
@@ -97,6 +104,14 @@ function crossFieldProblems(config: ParsedConfig): string[] {
         refs.push([`${at}.document.scope[${j}]`, r]);
       });
     }
+    const scopeRefs = new Set((route.scope ?? DEFAULTS.scope).map(sameField));
+    route.identifiedBy?.forEach((ref, j) => {
+      if (!scopeRefs.has(sameField(ref))) {
+        problems.push(
+          `${at}.identifiedBy[${j}]: "${ref}" is not one of the route's scope fields; name the scope fields that carry the caller's credential`,
+        );
+      }
+    });
     if (route.clientField) refs.push([`${at}.clientField`, route.clientField]);
     route.dedup?.forEach((rule, j) => {
       refs.push(...dedupRefs(rule, `${at}.dedup${elementLabel(route.dedup, j)}`));

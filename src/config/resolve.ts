@@ -122,7 +122,8 @@ interface OriginChoices {
 /** Applies the built-in defaults to a route whose config defaults are already merged in. */
 function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: OriginChoices): Route {
   const origin = raw.origin === undefined ? origins.main : (origins.named[raw.origin] as Origin);
-  const scope = withOriginFields((raw.scope ?? DEFAULTS.scope).map(parseFieldRef), origin);
+  const written = (raw.scope ?? DEFAULTS.scope).map(parseFieldRef);
+  const scope = withOriginFields(written, origin);
   const lockTimeoutMs = raw.lockTimeoutMs ?? originTimeoutMs + DEFAULTS.lockMarginMs;
   const route: Omit<Route, "record"> = {
     name: raw.name,
@@ -132,6 +133,8 @@ function resolveRoute(raw: ParsedRoute, originTimeoutMs: number, origins: Origin
     key: resolveKey(raw.key),
     mode: raw.mode ?? DEFAULTS.mode,
     scope,
+    // Fields that pick a template origin name an account, not a caller: never the credential by default.
+    identifiedBy: raw.identifiedBy ? raw.identifiedBy.map(parseFieldRef) : written,
     anonymous: raw.anonymous ?? DEFAULTS.anonymous,
     ttlMs: (raw.ttlSeconds ?? DEFAULTS.ttlSeconds) * 1000,
     concurrency: raw.concurrency ?? DEFAULTS.concurrency,

@@ -19,7 +19,7 @@ import { originChoice, originSchema, originsSchema } from "./origin-schema.ts";
 /**
  * The shape of an Idem config as a user writes it (in `wrangler.toml` under
  * `[vars.IDEM_CONFIG]`, or as a JSON string in that var). Every optional field
- * has a default that is applied by `resolveConfig`; README documents each one.
+ * has a default that is applied by `resolveConfig`; docs/configuration.md documents each one.
  *
  * Strict objects are used throughout so that a misspelt field is reported by
  * name instead of being silently ignored.
@@ -167,9 +167,16 @@ const routePolicyFields = {
   /** Request parts whose values, hashed together, identify the caller. Default `["header:Authorization"]`. */
   scope: v.optional(v.array(fieldRef)),
   /**
-   * What a request with a key gets when it carries none of the scope fields (a caller Idem cannot tell
-   * apart from others): `"refuse"` answers 400 `caller-unidentified` (and a dedup rule does no check);
-   * `"share"` (default) puts every such caller in one shared scope, where they see each other's records.
+   * The scope fields that carry the caller's credential (default: every field of `scope`). A request whose
+   * values for all of them are absent, empty or placeholders (`Bearer`, `Bearer null`, `undefined`) is
+   * anonymous. Name only these when other scope fields say on whose behalf a call is made (an account code,
+   * `Stripe-Account`), which anyone could send.
+   */
+  identifiedBy: v.optional(v.pipe(v.array(fieldRef), v.minLength(1))),
+  /**
+   * What a request with a key gets when it is anonymous (see `identifiedBy`: a caller Idem cannot tell
+   * apart from others): `"refuse"` (default) answers 400 `caller-unidentified` (and a dedup rule does no
+   * check); `"share"` puts every such caller in one shared scope, where they see each other's records.
    */
   anonymous: v.optional(anonymousSchema),
   ttlSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(30 * DAY_SECONDS))),

@@ -13,7 +13,7 @@ export function configWarnings(config: IdemConfig): string[] {
       return [`routes "${route.name}": scope is empty, so every caller shares one scope: two callers sending the same key see each other's answers`];
     }
     if (route.anonymous === "refuse") return [];
-    const fields = route.scope.map((ref) => ref.text).join(", ");
+    const fields = route.identifiedBy.map((ref) => ref.text).join(", ");
     return [
       `routes "${route.name}": a request with a key but no ${fields} shares one scope with every other such request, so those callers see each other's answers; set anonymous = "refuse" to answer them 400 (README, rule 3)`,
     ];

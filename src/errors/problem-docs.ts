@@ -60,8 +60,8 @@ export const PROBLEM_DOCS = {
   },
   "caller-unidentified": {
     happened:
-      "This route keeps each caller's records apart by fields the request did not carry (its scope, e.g. Authorization), and it does not share records between anonymous callers.",
-    retry: `${FIX_FIRST} Send the fields that identify the caller.`,
+      "This route keeps each caller's records apart by fields the request did not carry (its scope, e.g. Authorization; an empty value or a placeholder such as `Bearer null` counts as none), and it does not share records between anonymous callers.",
+    retry: `${FIX_FIRST} Send the caller's credential. An API whose browser callers sign in with a cookie can be scoped by it: scope = ["header:Cookie"].`,
   },
   "batch-too-large": {
     happened: "The bulk request holds more calls than this route takes in one request.",

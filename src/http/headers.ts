@@ -118,7 +118,7 @@ const isSetCookie = (name: string) => name === "set-cookie";
 
 /**
  * The headers of a response that Idem stores for replay: end-to-end headers
- * without Set-Cookie and Server-Timing (see README, "What is stored").
+ * without Set-Cookie and Server-Timing (see docs/behaviour.md, "What is stored").
  *
  * @example
  * storableResponseHeaders(new Headers({ "content-type": "application/json", "set-cookie": "a=1" })) // [["content-type", "application/json"]]
@@ -132,7 +132,7 @@ export function storableResponseHeaders(headers: Headers): HeaderList {
 /**
  * The headers of an origin response in one pass: those passed to the client
  * that caused it (Set-Cookie included), and those Idem stores for replay
- * (end-to-end headers without Set-Cookie and Server-Timing; see README,
+ * (end-to-end headers without Set-Cookie and Server-Timing; see docs/behaviour.md,
  * "What is stored").
  *
  * @example

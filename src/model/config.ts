@@ -120,7 +120,9 @@ export interface Route {
   key: KeyPolicy;
   mode: Mode;
   scope: FieldRef[];
-  /** A keyed request without any scope field: refused, or put in the one scope all such callers share. */
+  /** The scope fields that carry the caller's credential: a request without any of them is anonymous. */
+  identifiedBy: FieldRef[];
+  /** An anonymous keyed request: refused, or put in the one scope all such callers share. */
   anonymous: Anonymous;
   ttlMs: number;
   concurrency: Concurrency;

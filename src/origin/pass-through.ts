@@ -18,7 +18,7 @@ export interface StreamedRequest extends SendTarget {
   body: ReadableStream<Uint8Array> | Uint8Array | null;
 }
 
-/** Methods whose requests carry no body: the runtime's `fetch()` refuses one, so it is dropped (README, rule 1). */
+/** Methods whose requests carry no body: the runtime's `fetch()` refuses one, so it is dropped (docs/behaviour.md, rule 1). */
 const BODILESS_METHODS = new Set(["GET", "HEAD"]);
 
 /**

@@ -1,26 +1,51 @@
 import { hashParts } from "../crypto/digest.ts";
 import type { DocumentGuard, IdemConfig, Route } from "../model/config.ts";
+import type { FieldRef } from "../request/field-ref.ts";
 import type { RequestFields } from "../request/request-fields.ts";
 
+/** HTTP authentication schemes: `Authorization: Bearer` alone names a scheme and carries no credential. */
+const AUTH_SCHEMES: ReadonlySet<string> = new Set(["basic", "bearer", "digest", "dpop", "negotiate", "token"]);
+/** What clients send when they have no credential: a serialized missing value. */
+const PLACEHOLDERS: ReadonlySet<string> = new Set(["", "null", "undefined"]);
+
 /**
- * Whether a request carries none of the route's scope fields (each absent or
- * empty), so that Idem cannot tell its caller from any other such caller.
- * A route without scope fields has every caller in one scope by design.
+ * Whether a value carries no credential: absent, blank, or a placeholder
+ * (`null`, `undefined`); in an Authorization header, the same after the
+ * scheme (`Bearer`, `Bearer null`, `Basic undefined`).
+ *
+ * @example
+ * carriesNoCredential(parseFieldRef("header:Authorization"), "Bearer null") // true
+ * carriesNoCredential(parseFieldRef("header:X-Api-Key"), "k_live_123")      // false
+ */
+export function carriesNoCredential(ref: FieldRef, value: string | undefined): boolean {
+  let credential = (value ?? "").trim();
+  if (ref.source === "header" && (ref.name === "authorization" || ref.name === "proxy-authorization")) {
+    const [scheme = "", ...rest] = credential.split(/\s+/);
+    if (AUTH_SCHEMES.has(scheme.toLowerCase())) credential = rest.join(" ");
+  }
+  return PLACEHOLDERS.has(credential.toLowerCase());
+}
+
+/**
+ * Whether a request carries none of the fields that identify the route's
+ * caller (`identifiedBy`, by default its scope), each absent, empty or a
+ * placeholder, so that Idem cannot tell its caller from any other such
+ * caller. A route without such fields has every caller in one scope by design.
  *
  * @throws FieldError when a field cannot be read unambiguously.
  * @example
- * isAnonymous(route, fields) // true for a request without an Authorization header on a default route
+ * isAnonymous(route, fields) // true for a request with `Authorization: Bearer null` on a default route
  */
 export function isAnonymous(route: Route, fields: RequestFields): boolean {
-  return route.scope.length > 0 && route.scope.every((ref) => (fields.get(ref) ?? "") === "");
+  return route.identifiedBy.length > 0 && route.identifiedBy.every((ref) => carriesNoCredential(ref, fields.get(ref)));
 }
 
 /**
  * The caller's scope: a hash of the route's scope fields (by default the
  * Authorization header). Records are keyed by it, so two callers sending the
  * same key never meet. A request carrying none of the fields falls in the
- * one scope shared by all such callers, unless the route refuses them
- * (`anonymous: "refuse"`, see isAnonymous).
+ * one scope shared by all such callers when the route shares them
+ * (`anonymous: "share"`; by default they are refused, see isAnonymous).
  *
  * @example
  * await scopeOf(route, fields) // "9f86d0…"

@@ -49,11 +49,14 @@ export async function identifyRequest(route: Route, fields: RequestFields): Prom
   // A caller who sends none of the scope fields cannot be told apart from any other such caller.
   const unidentified = route.anonymous === "refuse" && isAnonymous(route, fields);
   if (key && unidentified) {
-    const names = route.scope.map((ref) => ref.text).join(", ");
+    const names = route.identifiedBy.map((ref) => ref.text).join(", ");
     return {
       type: "invalid",
       kind: "caller-unidentified",
-      detail: `this route keeps each caller's records apart by ${names}, and the request carries none of them`,
+      detail:
+        `this route keeps each caller's records apart by ${names}, and the request carries none of them ` +
+        `(empty values and placeholders such as "Bearer null" count as none). Send the caller's credential; ` +
+        `an API whose browser callers sign in with a cookie can be scoped by it: scope = ["header:Cookie"]`,
     };
   }
   const documentId = route.document ? fields.get(route.document.id) : undefined;

@@ -1,6 +1,6 @@
 /**
  * What the gateway decided for one request, as the decision log line and the
- * Analytics Engine data point name it (README, "Observability"). Only ever add
+ * Analytics Engine data point name it (docs/observability.md). Only ever add
  * words: dashboards and alerts query them.
  */
 export type Outcome =

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Arrival, DocumentTurns } from "./document-turns.ts";
 
-// The document rules (README, "Fronting an Erply-style API"): edits one at a time in arrival order, a second
+// The document rules (docs/erply.md): edits one at a time in arrival order, a second
 // delete refused while one is queued or running, an overdue call drops the queue. No object, no origin.
 
 /** Where a call stands, once every turn handed out so far has been taken: refused (why), running, queued, admitted or dropped. */

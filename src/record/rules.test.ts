@@ -20,7 +20,7 @@ import {
   type Verdict,
 } from "./rules.ts";
 
-// README, "How it behaves", rules 4–9 and 11, as a table: no store, no origin, no clock.
+// docs/behaviour.md, rules 4–9 and 11, as a table: no store, no origin, no clock.
 
 const policy: RecordPolicy = {
   route: "orders",

@@ -8,8 +8,8 @@ import type { Outcome } from "../protocol/outcomes.ts";
 import type { RecordFailure, RecordSnapshot } from "../protocol/snapshots.ts";
 
 /**
- * The life of one idempotency record as decisions without effects (README,
- * "How it behaves", rules 4–9 and 11): what a request finds when it looks at
+ * The life of one idempotency record as decisions without effects (docs/behaviour.md,
+ * rules 4–9 and 11): what a request finds when it looks at
  * its record, what becomes of an origin's answer or failure, when records are
  * swept, and what an operator may do. Every function here is pure; the
  * KeyObject reads storage, passes the time and what it runs in, and carries
@@ -100,7 +100,7 @@ export function secondsUntil(at: number, now: number): number {
 }
 
 /**
- * Judges a request against its record (README rules 5–8, 11). Reject mode
+ * Judges a request against its record (docs/behaviour.md, rules 5–8, 11). Reject mode
  * (single-use keys) refuses every reuse whatever its body; otherwise a
  * different fingerprint is a mismatch, a completed record is replayed, an
  * unknown outcome is told again, and an attempt still in flight is waited
@@ -174,7 +174,7 @@ export function termsOf(policy: RecordPolicy, now: number, latestLock?: number):
 export type AnswerFate = { do: "store"; keepBody: boolean } | { do: "release"; because: "outlived" | "never-store" | "not-a-success" };
 
 /**
- * What becomes of the origin's answer (README rules 4, 5, 12): stored, or
+ * What becomes of the origin's answer (docs/behaviour.md, rules 4, 5, 12): stored, or
  * the key released when it is not to be remembered: an answer that outlived
  * its record's TTL (replaying it is already past its time), a status that
  * means nothing happened (`neverStore`), or one that misses `successWhen`.
@@ -195,7 +195,7 @@ export function afterAnswer(policy: RecordPolicy, response: OriginResponse, expi
 export type FailureFate = { do: "release"; because: "never-began" | "route-releases" } | { do: "remember-unknown" };
 
 /**
- * What becomes of an exchange that ended without an answer (README rule 9):
+ * What becomes of an exchange that ended without an answer (docs/behaviour.md, rule 9):
  * one that never began releases the key; one whose outcome is unknown is
  * remembered as such, unless the route releases it (`onUnknownOutcome`).
  * A failure that does not say how it ended (from an object of the previous
@@ -281,7 +281,7 @@ export function alarmNeeded(alarmAt: number | null, expiresAt: number): boolean 
 }
 
 /**
- * What follows an expiry sweep (README rule 11): the next sweep at the next
+ * What follows an expiry sweep (docs/behaviour.md, rule 11): the next sweep at the next
  * expiry but no sooner than EXPIRY_SWEEP_MS (a shard holding many records
  * would otherwise wake once per record, each wake a billed request); with no
  * record left and nothing running, the object's storage dropped whole; else

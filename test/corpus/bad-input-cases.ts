@@ -4,6 +4,7 @@
  * row's answer; `explain-agreement.test.ts` checks that explaining a row
  * predicts what the gateway does with it.
  */
+import { TEST_CALLER } from "../support/caller.ts";
 import { clientRequest } from "../support/gateway.ts";
 
 export const MAX_BODY = 4_096;
@@ -47,10 +48,11 @@ export interface Case {
   followUp?: (tag: string, key: string) => Request;
 }
 
-/** A POST whose headers are given as pairs, so one name can repeat. */
+/** A POST from TEST_CALLER whose headers are given as pairs, so one name can repeat. */
 export function withHeaders(path: string, tag: string, pairs: [string, string][], body?: string, contentType = "application/json"): Request {
   const headers = new Headers({ "demo-tag": tag, "content-type": contentType });
   for (const [name, value] of pairs) headers.append(name, value);
+  if (!headers.has("authorization")) headers.set("authorization", TEST_CALLER);
   return new Request(`https://idem.test${path}`, { method: "POST", headers, body: body ?? "{}" });
 }
 

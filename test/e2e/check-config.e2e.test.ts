@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -189,8 +189,10 @@ describe("check-config validates", () => {
 
   it("warns about each route where callers without a scope field share records, and not about routes that refuse them", async () => {
     const routes = [
-      { name: "shared", path: "/orders" },
+      { name: "shared", path: "/orders", anonymous: "share" },
       { name: "refused", path: "/payments", anonymous: "refuse" },
+      // Refused by default: no warning.
+      { name: "default", path: "/carts" },
       { name: "unscoped", path: "/public", scope: [] },
     ];
     const { code, stdout } = await checkConfig("--config", jsonFile("anonymous.json", { origin: "https://api.example.com", routes }));
@@ -203,6 +205,24 @@ describe("check-config validates", () => {
     for (const example of ["examples/stripe/wrangler.toml", "examples/erply/wrangler.toml", "examples/printone/wrangler.toml"]) {
       expect((await checkConfig("--config", example)).stdout).not.toContain("  ! ");
     }
+  });
+});
+
+describe("the shipped templates (issue 22, item 2: safe defaults)", () => {
+  const examples = readdirSync("examples").map((name) => join("examples", name, "wrangler.toml"));
+  it.each([
+    ["wrangler.toml", ""],
+    ["wrangler.toml", "staging"],
+    ["wrangler.toml", "production"],
+    ...examples.map((file): [string, string] => [file, ""]),
+    ["examples/commerce/wrangler.toml", "production"],
+    ["examples/commerce/idem.config.toml", ""],
+    ["examples/commerce/idem.config.toml", "production"],
+  ])("%s --env=%s passes check-config with no warning", async (config, env) => {
+    const { code, stdout } = await checkConfig("--config", config, `--env=${env}`);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/the Idem config is valid/);
+    expect(stdout).not.toMatch(/^\s*! /m);
   });
 });
 
@@ -285,7 +305,16 @@ describe("check-config on a config file", () => {
   });
 
   it("explains a request against the file", async () => {
-    const { stdout } = await checkConfig("--config", project([], FILE), "--explain", "POST /orders", "--header", "Idempotency-Key: k-1");
+    const { stdout } = await checkConfig(
+      "--config",
+      project([], FILE),
+      "--explain",
+      "POST /orders",
+      "--header",
+      "Idempotency-Key: k-1",
+      "--header",
+      "Authorization: Bearer alice",
+    );
     expect(stdout).toContain("key         k-1");
   });
 });
@@ -315,6 +344,8 @@ describe("check-config on examples/commerce", () => {
       "examples/commerce/wrangler.toml",
       "--explain",
       "POST /payments/pay_1/refunds",
+      "--header",
+      "Authorization: Bearer alice",
       "--header",
       "Idempotency-Key: r-1",
     );

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { TEST_CALLER } from "../support/caller.ts";
 import { eventually } from "../support/eventually.ts";
 import { useBundledStack } from "./support/stack.ts";
 
@@ -14,7 +15,7 @@ const stack = useBundledStack({ origin: startOrdersOrigin, routes: [{ name: "cre
 function order(tag: string, extra: Record<string, string>, signal?: AbortSignal): Promise<Response> {
   return fetch(new URL("/orders", stack().worker.url), {
     method: "POST",
-    headers: { "idempotency-key": `abort-${tag}`, "content-type": "application/json", "demo-tag": tag, ...extra },
+    headers: { authorization: TEST_CALLER, "idempotency-key": `abort-${tag}`, "content-type": "application/json", "demo-tag": tag, ...extra },
     body: JSON.stringify({ item: "chair" }),
     signal,
   });

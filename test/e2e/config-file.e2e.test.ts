@@ -3,6 +3,7 @@ import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts"
 import { boundWorker } from "../../harness/bound-worker.ts";
 import { buildBundle, startBundledWorker } from "../../harness/bundled-worker.ts";
 import { bundledConfigFile, type ConfigTable } from "../../harness/config-file.ts";
+import { TEST_CALLER } from "../support/caller.ts";
 
 /** A wrangler config that bundles its Idem config file (examples/commerce): the bundle built here carries `config`. */
 const WRANGLER_CONFIG = "examples/commerce/wrangler.toml";
@@ -44,7 +45,10 @@ describe("a config file bundled into the Worker", () => {
     const worker = await startBundledWorker({ bundle, wranglerConfig: WRANGLER_CONFIG, bindings: { IDEM_ENV: "e2e" }, workers });
     try {
       const send = () =>
-        fetch(new URL("/orders", worker.url), { method: "POST", headers: { "idempotency-key": "file-1", "demo-tag": "config-file-1" } });
+        fetch(new URL("/orders", worker.url), {
+          method: "POST",
+          headers: { authorization: TEST_CALLER, "idempotency-key": "file-1", "demo-tag": "config-file-1" },
+        });
       const first = await send();
       const retry = await send();
       expect(first.status).toBe(201);

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts";
 import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
+import { TEST_CALLER } from "../support/caller.ts";
 import { eventually } from "../support/eventually.ts";
 
 const ADMIN_TOKEN = "crash-test-admin-token-0123456789abcdef";
@@ -49,7 +50,7 @@ afterAll(async () => {
 function send(path: string, key: string, tag: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(new URL(path, worker.url), {
     method: "POST",
-    headers: { "idempotency-key": key, "content-type": "application/json", "demo-tag": tag, ...headers },
+    headers: { authorization: TEST_CALLER, "idempotency-key": key, "content-type": "application/json", "demo-tag": tag, ...headers },
     body: JSON.stringify({ item: "chair" }),
   });
 }
@@ -65,7 +66,7 @@ async function recordOf(route: string, key: string): Promise<RecordView> {
   const response = await fetch(new URL("/__idem/records/lookup", worker.url), {
     method: "POST",
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ route, key }),
+    body: JSON.stringify({ route, key, scope: { "header:Authorization": TEST_CALLER } }),
   });
   expect(response.status).toBe(200);
   return (await response.json()) as RecordView;

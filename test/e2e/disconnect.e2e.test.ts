@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { TEST_CALLER } from "../support/caller.ts";
 import { eventually } from "../support/eventually.ts";
 import { useBundledStack } from "./support/stack.ts";
 
@@ -11,7 +12,13 @@ describe("client disconnect", () => {
     const request = (signal?: AbortSignal) =>
       fetch(new URL("/orders", stack().worker.url), {
         method: "POST",
-        headers: { "idempotency-key": "gone-1", "content-type": "application/json", "demo-tag": tag, "demo-delay": "400" },
+        headers: {
+          authorization: TEST_CALLER,
+          "idempotency-key": "gone-1",
+          "content-type": "application/json",
+          "demo-tag": tag,
+          "demo-delay": "400",
+        },
         body: JSON.stringify({ item: "desk" }),
         signal,
       });

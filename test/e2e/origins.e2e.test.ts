@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts";
 import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
+import { TEST_CALLER } from "../support/caller.ts";
 
 /** An origin chosen by the request (issue 12, "per-account hosts"), on the bundle: a template and its allowHosts. */
 let origin: DemoOrigin;
@@ -32,7 +33,7 @@ const post = (path: string, headers: Record<string, string>, body?: string) => f
 
 describe("an origin chosen by the request, on the bundle", () => {
   it("fills the origin per account and keeps each account's records apart", async () => {
-    const headers = { "idempotency-key": "same-key", "demo-tag": "origins-e2e" };
+    const headers = { authorization: TEST_CALLER, "idempotency-key": "same-key", "demo-tag": "origins-e2e" };
     const acme = await post("/orders?account=acme", headers);
     const globex = await post("/orders?account=globex", headers);
     const acmeRetry = await post("/orders?account=acme", headers);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { TEST_CALLER } from "../support/caller.ts";
 import { useBundledStack } from "./support/stack.ts";
 
 const stack = useBundledStack({ origin: startOrdersOrigin, routes: [{ name: "create-order", path: "/orders" }] });
@@ -9,7 +10,7 @@ describe("the bundled Worker, from Node, in front of a real origin", () => {
     const send = () =>
       fetch(new URL("/orders", stack().worker.url), {
         method: "POST",
-        headers: { "idempotency-key": "e2e-1", "content-type": "application/json", "demo-tag": "e2e-1" },
+        headers: { authorization: TEST_CALLER, "idempotency-key": "e2e-1", "content-type": "application/json", "demo-tag": "e2e-1" },
         body: JSON.stringify({ item: "lamp" }),
       });
     const first = await send();
@@ -24,7 +25,7 @@ describe("the bundled Worker, from Node, in front of a real origin", () => {
     const send = () =>
       fetch(new URL("/orders", stack().worker.url), {
         method: "POST",
-        headers: { "idempotency-key": "e2e-gzip", "demo-gzip": "1", "demo-bytes": "50000", "accept-encoding": "gzip" },
+        headers: { authorization: TEST_CALLER, "idempotency-key": "e2e-gzip", "demo-gzip": "1", "demo-bytes": "50000", "accept-encoding": "gzip" },
       });
     const first = await send();
     expect(await first.text()).toBe("x".repeat(50000));

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type DemoOrigin, startOrdersOrigin } from "../../demo/orders-origin.ts";
+import { startErplyOrigin } from "../../examples/erply/origin.ts";
 import { type BundledWorker, startBundledWorker } from "../../harness/bundled-worker.ts";
 import { useBundledStack } from "./support/stack.ts";
 
@@ -198,5 +199,63 @@ describe("the origin's credential reaches only the requests a route sends (issue
       ["GET", "/reflect", undefined],
       ["POST", "/orders", SECRET],
     ]);
+  });
+});
+
+describe("callers Idem cannot identify are refused by default (issue 22, item 2)", () => {
+  const stack = useBundledStack({ origin: startOrdersOrigin, routes: [{ name: "orders", path: "/orders" }] });
+  const post = (tag: string, key: string, headers: Record<string, string>) =>
+    fetch(new URL("/orders", stack().worker.url), {
+      method: "POST",
+      headers: { "demo-tag": tag, "idempotency-key": key, "content-type": "application/json", ...headers },
+      body: JSON.stringify({ item: "book" }),
+    });
+
+  it("never gives one caller another's stored answer: two API keys the route does not scope by are both refused", async () => {
+    const tag = `anonymous-${Date.now()}`;
+    const alice = await post(tag, tag, { "x-api-key": "alice" });
+    const mallory = await post(tag, tag, { "x-api-key": "mallory" });
+    for (const response of [alice, mallory]) {
+      expect(response.status).toBe(400);
+      const problem = (await response.json()) as Problem;
+      expect(problem.type).toBe("urn:idem:problem:caller-unidentified");
+      expect(problem.detail).toContain('scope = ["header:Cookie"]');
+    }
+    expect(stack().origin.received.filter((r) => r.tag === tag)).toEqual([]);
+  });
+
+  it.each(["Bearer", "Bearer null", "Bearer undefined", "null", ""])("counts Authorization %j as no credential", async (authorization) => {
+    const tag = `placeholder-${Date.now()}-${authorization.length}`;
+    const response = await post(tag, tag, { authorization });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Problem).type).toBe("urn:idem:problem:caller-unidentified");
+    expect(stack().origin.received.filter((r) => r.tag === tag)).toEqual([]);
+  });
+
+  it("runs a caller with a credential, once", async () => {
+    const tag = `identified-${Date.now()}`;
+    const first = await post(tag, tag, { authorization: "Bearer alice" });
+    const retry = await post(tag, tag, { authorization: "Bearer alice" });
+    expect(first.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(stack().origin.received.filter((r) => r.tag === tag)).toHaveLength(1);
+  });
+});
+
+describe("the shipped Erply example counts a clientCode without sessionKey as no caller (issue 22, item 2)", () => {
+  const stack = useBundledStack({ origin: startErplyOrigin, example: "examples/erply/wrangler.toml" });
+
+  it.each([undefined, "", "null"])("answers sessionKey %j with 1010, never calling the API", async (sessionKey) => {
+    const tag = `erply-anonymous-${Date.now()}-${sessionKey}`;
+    const params = new URLSearchParams({ clientCode: "104711", request: "saveSalesDocument", temporaryUUID: crypto.randomUUID() });
+    if (sessionKey !== undefined) params.set("sessionKey", sessionKey);
+    const response = await fetch(new URL("/api/", stack().worker.url), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "demo-tag": tag },
+      body: params.toString(),
+    });
+    const answer = (await response.json()) as { status: { responseStatus: string; errorCode: number } };
+    expect(answer.status).toMatchObject({ responseStatus: "error", errorCode: 1010 });
+    expect(stack().origin.received.filter((r) => r.tag === tag)).toEqual([]);
   });
 });

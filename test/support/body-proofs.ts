@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import type { ReceivedRequest } from "../../demo/received-request.ts";
 import type { Plain } from "../../src/config/describe.ts";
+import { TEST_CALLER } from "./caller.ts";
 import type { DemoTarget } from "./encoding-proofs.ts";
 import { type ErplyTarget, erplyAnswer, erplyClient, newAccount } from "./erply-client.ts";
 import { newTag, originLogAt } from "./origin-log.ts";
@@ -50,7 +51,7 @@ export function bodyProofs(target: () => DemoTarget): void {
     body: string | Uint8Array | FormData,
     headers: Record<string, string> = {},
   ) => {
-    const all = new Headers({ "demo-tag": tag, ...headers });
+    const all = new Headers({ "demo-tag": tag, authorization: TEST_CALLER, ...headers });
     if (key) all.set("idempotency-key", key);
     if (contentType) all.set("content-type", contentType);
     return send(new Request(new URL(path, target().base), { method: "POST", headers: all, body }));

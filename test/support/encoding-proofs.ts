@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { ReceivedRequest } from "../../demo/received-request.ts";
 import type { Plain } from "../../src/config/describe.ts";
+import { TEST_CALLER } from "./caller.ts";
 import { newTag, originLogAt } from "./origin-log.ts";
 
 /** Idem in front of the orders demo origin, as a test reaches it. */
@@ -54,7 +55,7 @@ export function encodingProofs(target: () => DemoTarget): void {
   const send = (request: Request) => target().send(request);
   const originLog = (tag: string) => originLogAt<ReceivedRequest>(target().originUrl, tag);
   const request = (path: string, tag: string, { type, body }: Body, headers: Record<string, string> = {}, method = "POST"): Request => {
-    const all = new Headers({ "demo-tag": tag, ...headers });
+    const all = new Headers({ "demo-tag": tag, authorization: TEST_CALLER, ...headers });
     if (type) all.set("content-type", type);
     return new Request(new URL(path, target().base), { method, headers: all, body });
   };

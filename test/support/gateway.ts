@@ -4,10 +4,12 @@ import { loadConfig } from "../../src/config/load.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import type { Env } from "../../src/env.ts";
 import { handlerFor } from "../../src/worker/handler.ts";
+import { TEST_CALLER } from "./caller.ts";
 import type { ErplyTarget } from "./erply-client.ts";
 import { originLogAt, originReceivedAt } from "./origin-log.ts";
 import type { StripeTarget } from "./stripe-proofs.ts";
 
+export { TEST_CALLER } from "./caller.ts";
 export { newTag } from "./origin-log.ts";
 
 /**
@@ -68,19 +70,22 @@ export function originReceived(tag: string, count: number): Promise<ReceivedRequ
 export interface SendOptions {
   method?: string;
   key?: string;
-  auth?: string;
+  /** The Authorization header; default TEST_CALLER; null sends none (a caller Idem cannot identify). */
+  auth?: string | null;
   tag: string;
   json?: unknown;
   form?: Record<string, string>;
   headers?: Record<string, string>;
 }
 
-/** Builds a client request to the gateway. */
+/** Builds a client request to the gateway, from TEST_CALLER unless `auth` says otherwise. */
 export function clientRequest(path: string, options: SendOptions): Request {
   const headers = new Headers(options.headers);
   headers.set("demo-tag", options.tag);
   if (options.key !== undefined) headers.set("idempotency-key", options.key);
-  if (options.auth !== undefined) headers.set("authorization", options.auth);
+  const auth = options.auth === undefined ? (headers.get("authorization") ?? TEST_CALLER) : options.auth;
+  if (auth === null) headers.delete("authorization");
+  else headers.set("authorization", auth);
   let body: string | undefined;
   if (options.json !== undefined) {
     headers.set("content-type", "application/json");

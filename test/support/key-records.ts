@@ -7,6 +7,7 @@ import type { IdemRecord } from "../../src/objects/record-schema.ts";
 import { RecordStore } from "../../src/objects/record-store.ts";
 import { keyObjectName, keyRecordId, scopeOf } from "../../src/plan/identity.ts";
 import { RequestFields } from "../../src/request/request-fields.ts";
+import { TEST_CALLER } from "./caller.ts";
 
 /** Where the record of one idempotency key lives: its KeyObject and its row ID. */
 export interface KeyRecordLocation {
@@ -16,7 +17,8 @@ export interface KeyRecordLocation {
 
 /**
  * Finds the KeyObject and record ID the gateway uses for `key` on `routeName`,
- * computed the way the gateway computes them (hashed scope, hashed key).
+ * computed the way the gateway computes them (hashed scope, hashed key), for
+ * requests from `auth` (clientRequest's TEST_CALLER unless given).
  *
  * @example
  * const location = await locateKeyRecord(config, "orders", "k-1", "Bearer alice");
@@ -25,12 +27,12 @@ export async function locateKeyRecord(
   config: Omit<ConfigInput, "origin">,
   routeName: string,
   key: string,
-  auth?: string,
+  auth: string = TEST_CALLER,
 ): Promise<KeyRecordLocation> {
   const resolved = loadConfig({ origin: env.ORIGIN_URL, ...config });
   const route = resolved.routes.find((r) => r.name === routeName);
   if (!route) throw new Error(`no route named ${routeName}`);
-  const headers = new Headers(auth === undefined ? {} : { authorization: auth });
+  const headers = new Headers({ authorization: auth });
   const fields = new RequestFields(new URL("https://idem.test/"), headers, new Uint8Array(0));
   const id = await keyRecordId(route, await scopeOf(route, fields), key);
   const stub = env.KEYS.get(env.KEYS.idFromName(keyObjectName(id, resolved.keyspace)));
