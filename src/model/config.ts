@@ -1,3 +1,8 @@
+/**
+ * The runtime model: a config with every default applied (src/config/resolve.ts
+ * builds it), as the planner, the gateway, the objects and the record rules
+ * read it. Plain data, so a record's policy can cross to its object over RPC.
+ */
 import type { PathMatching } from "../http/matching-path.ts";
 import type { Parsing } from "../http/media-type.ts";
 import type { StatusRange } from "../http/status.ts";
@@ -15,12 +20,6 @@ import type {
   Mode,
   UnknownOutcomePolicy,
 } from "./enumerations.ts";
-
-/**
- * The runtime model: a config with every default applied (src/config/resolve.ts
- * builds it), as the planner, the gateway, the objects and the record rules
- * read it. Plain data, so a record's policy can cross to its object over RPC.
- */
 
 /** A header Idem adds to requests for an origin, its value read from a Worker secret when it is sent. */
 export interface CredentialHeader {

@@ -1,5 +1,3 @@
-import * as v from "valibot";
-
 /**
  * The words a config may choose between, each written once as the picklist
  * the config schema (src/config/schema.ts) validates with; the runtime model
@@ -8,6 +6,7 @@ import * as v from "valibot";
  * @example
  * v.parse(v.optional(modeSchema), "reject") // "reject"
  */
+import * as v from "valibot";
 
 /** `reject`: a key is single-use (Erply's temporaryUUID); `replay`: retries get the stored answer. */
 export const modeSchema = v.picklist(["replay", "reject"]);
