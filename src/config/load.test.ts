@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { problemsOf } from "../../test/support/config-problems.ts";
 import { loadConfig } from "./load.ts";
+import { configWarnings } from "./warnings.ts";
 
 const origin = "https://api.example.com";
 
@@ -154,5 +155,20 @@ describe("identifiedBy", () => {
       'identifiedBy[0]: "header:X-Api-Key" is not one of the route\'s scope fields',
     );
     expect(loadConfig(route({ scope: ["query:account"] })).routes[0]?.identifiedBy.map((ref) => ref.text)).toEqual(["query:account"]);
+  });
+});
+
+describe("configWarnings", () => {
+  it("warns about a route whose scope holds only the fields that pick its template origin", () => {
+    const config = loadConfig({
+      origin: { url: "https://{header:X-Account}.api.example.com", allowHosts: ["*.api.example.com"] },
+      routes: [
+        { name: "orders", path: "/orders", scope: [] },
+        { name: "carts", path: "/carts" },
+      ],
+    });
+    expect(configWarnings(config)).toEqual([
+      'routes "orders": no scope field identifies the caller (the scope holds only header:X-Account, which pick the origin), so the callers of one account share one scope',
+    ]);
   });
 });
