@@ -103,7 +103,7 @@ export function configJsonSchemaText(): string {
   const titled = {
     ...schema,
     title: "Idem config",
-    description: 'An Idem gateway\'s config: idem.config.toml / idem.config.json, or IDEM_CONFIG (see README, "Configuration").',
+    description: "An Idem gateway's config: idem.config.toml / idem.config.json, or IDEM_CONFIG (see docs/configuration.md).",
     properties: { ...schema.properties, env },
   };
   return `${JSON.stringify(titled, null, 2)}\n`;

@@ -21,7 +21,7 @@ export function configWarnings(config: IdemConfig): string[] {
     if (route.anonymous === "refuse") return [];
     const fields = route.identifiedBy.map((ref) => ref.text).join(", ");
     return [
-      `routes "${route.name}": a request with a key but no ${fields} shares one scope with every other such request, so those callers see each other's answers; set anonymous = "refuse" to answer them 400 (README, rule 3)`,
+      `routes "${route.name}": a request with a key but no ${fields} shares one scope with every other such request, so those callers see each other's answers; set anonymous = "refuse" to answer them 400 (docs/behaviour.md, rule 3)`,
     ];
   });
 }

@@ -133,7 +133,7 @@ export const PROBLEM_DOCS = {
     happened: "The Authorization header is missing or does not carry the admin token as a bearer token.",
     retry: "With Authorization: Bearer <ADMIN_TOKEN>.",
   },
-  "admin-not-found": { happened: "No admin endpoint has this method and path.", retry: 'No: see README, "Admin API", for the endpoints.' },
+  "admin-not-found": { happened: "No admin endpoint has this method and path.", retry: "No: see docs/admin-api.md for the endpoints." },
   "admin-invalid-request": { happened: "The admin request's parameters or body are not what the endpoint takes.", retry: FIX_FIRST },
   "admin-body-too-large": {
     happened: "The admin request's body is larger than maxRequestBodyBytes; it was refused before being read further.",

@@ -134,7 +134,7 @@ export interface Route {
   /** Conditions the origin's answer must meet to be stored; empty: every answer not in `neverStore`. */
   successWhen: Condition[];
   maxStoredResponseBytes: number;
-  /** What a request whose outcome is unknown leaves behind (README, rule 9). */
+  /** What a request whose outcome is unknown leaves behind (docs/behaviour.md, rule 9). */
   onUnknownOutcome: UnknownOutcomePolicy;
   /** The header that carries the key (or the record ID) to the origin; lower-case name. */
   forwardKey?: { header: string; value: ForwardedValue };

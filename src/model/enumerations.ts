@@ -14,7 +14,7 @@ export const modeSchema = v.picklist(["replay", "reject"]);
 export const anonymousSchema = v.picklist(["refuse", "share"]);
 /** What a request finds while its record is in flight: it waits for the answer, or gets 409 at once. */
 export const concurrencySchema = v.picklist(["wait", "conflict"]);
-/** `remember`: an unknown outcome is kept, and retries are told so; `release`: the key is released (README, rule 9). */
+/** `remember`: an unknown outcome is kept, and retries are told so; `release`: the key is released (docs/behaviour.md, rule 9). */
 export const unknownOutcomeSchema = v.picklist(["remember", "release"]);
 /** What `forwardKey` sends to the origin: the client's key or the record's ID. */
 export const forwardedValueSchema = v.picklist(["key", "record"]);

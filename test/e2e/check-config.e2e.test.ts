@@ -199,7 +199,7 @@ describe("check-config validates", () => {
     expect(code).toBe(0);
     const warnings = stdout.split("\n").filter((line) => line.startsWith("  ! "));
     expect(warnings).toEqual([
-      '  ! routes "shared": a request with a key but no header:Authorization shares one scope with every other such request, so those callers see each other\'s answers; set anonymous = "refuse" to answer them 400 (README, rule 3)',
+      '  ! routes "shared": a request with a key but no header:Authorization shares one scope with every other such request, so those callers see each other\'s answers; set anonymous = "refuse" to answer them 400 (docs/behaviour.md, rule 3)',
       '  ! routes "unscoped": scope is empty, so every caller shares one scope: two callers sending the same key see each other\'s answers',
     ]);
     for (const example of ["examples/stripe/wrangler.toml", "examples/erply/wrangler.toml", "examples/printone/wrangler.toml"]) {
