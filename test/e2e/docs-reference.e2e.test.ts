@@ -131,3 +131,13 @@ describe("docs/errors.md and docs/admin-api.md", () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe("README.md's install commands", () => {
+  it("name the tarball npm pack writes for this version", () => {
+    const { name, version } = JSON.parse(readFileSync(join(repositoryRoot, "package.json"), "utf8")) as { name: string; version: string };
+    const readme = readFileSync(join(repositoryRoot, "README.md"), "utf8");
+    const named = [...readme.matchAll(/idem-gateway-[\w.-]+?\.tgz/g)].map((m) => m[0]);
+    expect(named.length).toBeGreaterThan(0);
+    expect(new Set(named)).toEqual(new Set([`${name}-${version}.tgz`]));
+  });
+});
