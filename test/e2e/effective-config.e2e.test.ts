@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
+import { checkConfig } from "../../src/cli/check.ts";
 import { configShape, describeConfig } from "../../src/config/describe.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { CONFIG_FILE_SPECIFIER, loadConfigFrom } from "../../src/config/sources.ts";
@@ -23,9 +24,18 @@ function shippedConfigs(): [string, IdemConfig][] {
   });
 }
 
-describe("the effective config, printed in the config's own shape", () => {
-  const configs = shippedConfigs();
+const configs = shippedConfigs();
 
+describe("every shipped template and example", () => {
+  it.each(configs)("passes the config check without a warning: %s", async (name) => {
+    const [path = "", env] = name.replace(/\]$/, "").split(" [env ");
+    const { code, stdout } = await checkConfig(["--config", path, ...(env === undefined ? [] : ["--env", env])]);
+    expect(code).toBe(0);
+    expect(stdout.split("\n").filter((line) => line.startsWith("  ! "))).toEqual([]);
+  });
+});
+
+describe("the effective config, printed in the config's own shape", () => {
   it("covers every shipped config", () => {
     expect(configs.map(([name]) => name)).toEqual(
       expect.arrayContaining(["wrangler.toml [env production]", "examples/commerce/wrangler.toml [env production]", "examples/erply/wrangler.toml"]),
