@@ -24,7 +24,8 @@ export const SCHEMA_VERSION = 2;
 /**
  * How much expiry time one table holds. A record stays on disk until the end
  * of its bucket, at most this long after it expired (it is never replayed
- * once expired); a lookup reads one table per bucket (25 for a 24 h TTL).
+ * once expired); a lookup reads one table per bucket (25 for a 24 h TTL), five
+ * to a statement (RecordStore).
  */
 export const EXPIRY_BUCKET_MS = 60 * 60 * 1000;
 

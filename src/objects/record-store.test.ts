@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CHUNK_BYTES, type IdemRecord } from "./record-schema.ts";
+import { CHUNK_BYTES, EXPIRY_BUCKET_MS, type IdemRecord } from "./record-schema.ts";
 import { RecordStore } from "./record-store.ts";
 
 /** `size` bytes, each its offset's low byte plus `salt`, so a misplaced chunk shows. */
@@ -87,6 +87,30 @@ describe("replaying a stored body", () => {
       store.insertInFlight({ id, kind: "key", route: "orders", fingerprint: "f1", createdAt: later, expiresAt: later + 60_000, ...lock });
       store.complete(id, { status: 201, headers: [], body: bytes(6 * CHUNK_BYTES, 99) }, lock);
       await expect(readRest(reader)).rejects.toThrow("purged or replaced");
+    });
+  });
+});
+
+describe("RecordStore over many expiry buckets", () => {
+  it("finds, lists and replaces records across 26 hourly buckets (more than one compound SELECT takes)", async () => {
+    const stub = env.KEYS.get(env.KEYS.newUniqueId());
+    await runInDurableObject(stub, (_object, state) => {
+      const store = new RecordStore(state.storage);
+      const now = Date.now();
+      const ids = Array.from({ length: 26 }, (_, hour) => hour.toString(16).padStart(64, "0"));
+      ids.forEach((id, hour) => {
+        const lock = { lockExpiresAt: now + 1_000 };
+        const expiresAt = now + (hour + 1) * EXPIRY_BUCKET_MS;
+        store.insertInFlight({ id, kind: "key", route: "orders", fingerprint: `f${hour}`, createdAt: now, expiresAt, ...lock });
+        expect(store.complete(id, { status: 201, headers: [], body: bytes(10, hour) }, lock)).toBe(true);
+      });
+      // A new instance reads the tables afresh (nothing from memory).
+      const reopened = new RecordStore(state.storage);
+      ids.forEach((id, hour) => expect(reopened.get(id)).toMatchObject({ fingerprint: `f${hour}`, state: "completed" }));
+      expect(reopened.get("f".repeat(64))).toBeUndefined();
+      const listed = reopened.list({ state: "completed", after: "", limit: 30 }, now).map((record) => record.id);
+      expect(listed).toEqual([...ids].sort());
+      expect(reopened.list({ state: "completed", after: ids[3] as string, limit: 4 }, now).map((record) => record.id)).toEqual(ids.slice(4, 8));
     });
   });
 });

@@ -84,6 +84,21 @@ export interface Completion {
   body: Uint8Array | null;
 }
 
+/** The most terms workerd accepts in one compound SELECT (measured in workerd 2026-11-17: 5). */
+const COMPOUND_SELECT_LIMIT = 5;
+
+/**
+ * Buckets in groups that one compound SELECT can union, in their order.
+ *
+ * @example
+ * groupsOf([7, 6, 5, 4, 3, 2]) // [[7, 6, 5, 4, 3], [2]]
+ */
+function groupsOf(buckets: readonly number[]): number[][] {
+  const groups: number[][] = [];
+  for (let i = 0; i < buckets.length; i += COMPOUND_SELECT_LIMIT) groups.push(buckets.slice(i, i + COMPOUND_SELECT_LIMIT));
+  return groups;
+}
+
 /**
  * The records of one KeyObject, over its synchronous SQLite API, in the
  * tables record-schema.ts defines (docs/storage-schema.md). Each method runs
@@ -102,8 +117,8 @@ export class RecordStore {
   #chunkBuckets = new Set<number>();
   /** Whether the version table holds SCHEMA_VERSION (false for an object that has stored nothing yet). */
   #versioned = false;
-  /** The lookup statement over every bucket; rebuilt when a bucket comes or goes. */
-  #lookup: string | undefined;
+  /** The lookup statements over every bucket, newest group first; rebuilt when a bucket comes or goes. */
+  #lookup: string[] | undefined;
   /** The bucket of each in-flight record this instance wrote, so that finishing it needs no lookup. */
   readonly #inFlight = new Map<string, number>();
   readonly #kept = new CompletedRecords();
@@ -178,18 +193,37 @@ export class RecordStore {
     return recordsTable(bucket);
   }
 
-  /** One statement that finds an ID's newest row across every bucket: later rows of an ID are always in later buckets. */
-  #lookupStatement(buckets: readonly number[]): string {
-    this.#lookup ??= `${buckets.map((bucket) => `SELECT *, ${bucket} AS bucket FROM ${recordsTable(bucket)} WHERE id = ?1`).join(" UNION ALL ")} ORDER BY bucket DESC LIMIT 1`;
+  /**
+   * The statements that find an ID's newest row across every bucket, newest
+   * buckets first: later rows of an ID are always in later buckets, so the
+   * first statement that finds one has the current row. A statement unions
+   * at most COMPOUND_SELECT_LIMIT buckets: workerd refuses more terms in one
+   * compound SELECT ("too many terms in compound SELECT", measured: 5), and
+   * a 24 h TTL keeps 25 hourly buckets.
+   */
+  #lookupStatements(buckets: readonly number[]): string[] {
+    this.#lookup ??= groupsOf(buckets).map(
+      (group) =>
+        `${group.map((bucket) => `SELECT *, ${bucket} AS bucket FROM ${recordsTable(bucket)} WHERE id = ?1`).join(" UNION ALL ")} ORDER BY bucket DESC LIMIT 1`,
+    );
     return this.#lookup;
+  }
+
+  /** The ID's newest row, with the bucket it was read from. */
+  #newestRow(id: string): Row | undefined {
+    const buckets = this.#open();
+    if (buckets.length === 0) return undefined;
+    for (const statement of this.#lookupStatements(buckets)) {
+      const row = this.storage.sql.exec<Row>(statement, id).toArray()[0];
+      if (row) return row;
+    }
+    return undefined;
   }
 
   get(id: string): IdemRecord | undefined {
     const kept = this.#kept.get(id);
     if (kept) return kept;
-    const buckets = this.#open();
-    if (buckets.length === 0) return undefined;
-    const row = this.storage.sql.exec<Row>(this.#lookupStatement(buckets), id).toArray()[0];
+    const row = this.#newestRow(id);
     if (!row) return undefined;
     const record = fromRow(row);
     this.#kept.keep(record, (row.body?.byteLength ?? 0) + (row.headers?.length ?? 0));
@@ -210,15 +244,27 @@ export class RecordStore {
   list(query: RecordListQuery, now: number): IdemRecord[] {
     const buckets = this.#open();
     if (buckets.length === 0) return [];
-    const each = buckets.map(
-      (bucket) =>
-        `SELECT id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at, status, headers,
-           body_size, body_retained, NULL AS body, failure
-         FROM ${recordsTable(bucket)} WHERE id > ?1 AND state = ?2 AND expires_at > ?3`,
+    const rows = groupsOf(buckets).flatMap((group) =>
+      this.storage.sql
+        .exec<Row>(
+          `${group
+            .map(
+              (bucket) =>
+                `SELECT id, kind, route, fingerprint, state, created_at, expires_at, lock_expires_at, status, headers,
+                   body_size, body_retained, NULL AS body, failure
+                 FROM ${recordsTable(bucket)} WHERE id > ?1 AND state = ?2 AND expires_at > ?3`,
+            )
+            .join(" UNION ALL ")} ORDER BY id LIMIT ?4`,
+          query.after,
+          query.state,
+          now,
+          query.limit,
+        )
+        .toArray(),
     );
-    return this.storage.sql
-      .exec<Row>(`${each.join(" UNION ALL ")} ORDER BY id LIMIT ?4`, query.after, query.state, now, query.limit)
-      .toArray()
+    return rows
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, query.limit)
       .map(fromRow);
   }
 
@@ -226,9 +272,7 @@ export class RecordStore {
   #locate(id: string): number | undefined {
     const written = this.#inFlight.get(id);
     if (written !== undefined) return written;
-    const buckets = this.#open();
-    if (buckets.length === 0) return undefined;
-    return this.storage.sql.exec<Row>(this.#lookupStatement(buckets), id).toArray()[0]?.bucket;
+    return this.#newestRow(id)?.bucket;
   }
 
   /** Writes a new in-flight record: one row, in the bucket of its expiry. */
