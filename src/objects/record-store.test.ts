@@ -106,7 +106,7 @@ describe("RecordStore over many expiry buckets", () => {
       });
       // A new instance reads the tables afresh (nothing from memory).
       const reopened = new RecordStore(state.storage);
-      ids.forEach((id, hour) => expect(reopened.get(id)).toMatchObject({ fingerprint: `f${hour}`, state: "completed" }));
+      for (const [hour, id] of ids.entries()) expect(reopened.get(id)).toMatchObject({ fingerprint: `f${hour}`, state: "completed" });
       expect(reopened.get("f".repeat(64))).toBeUndefined();
       const listed = reopened.list({ state: "completed", after: "", limit: 30 }, now).map((record) => record.id);
       expect(listed).toEqual([...ids].sort());
